@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DataSource } from 'typeorm';
+import { readAppConfig } from '../src/config/app-config';
+import { AppLogger } from '../src/common/logging/app-logger';
+import { dataSourceOptions } from '../src/database/data-source';
+import { runMigrations } from '../src/database/migrate';
+import { PartitionMaintainer, monthStart } from '../src/database/partitions';
+import { AuditEntry } from '../src/modules/audit/audit-entry';
+import { AuditWriter, copyLine } from '../src/modules/audit/audit-writer';
+import {
+  BENCH_ADMIN_PASSWORD, createBenchDatabase, findPostgresServer, Goal, ms, num, percentile, postJson, printGoals, printTable,
+  registerUser, runBenchmark, runLoad, startAppChild, timeSequential,
+} from './support';
+
+/**
+ * npm run bench:audit — the issue's three goals, each against a baseline in the same run:
+ * (a) a state-changing endpoint with auditing on and off: ≤ 10 % loss;
+ * (b) 1 M entries through AuditWriter against a plain COPY of the same rows: ≥ 100 k rows/s and ≥ 0.5×;
+ * (c) GET /admin/logs for one user over one day with 5 M rows over six months: p95 ≤ 50 ms.
+ */
+const INGEST_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
+const HISTORY_ROWS = Number(process.env.BENCH_AUDIT_HISTORY_ROWS ?? 5_000_000);
+const USERS = 2000;
+
+function entry(i: number, userId: string, createdAt: Date): AuditEntry {
+  return {
+    created_at: createdAt,
+    user_id: userId,
+    action: i % 3 === 0 ? 'api_key.create' : 'user.login',
+    resource_type: i % 3 === 0 ? 'api_key' : 'user',
+    resource_id: userId,
+    status_code: i % 10 === 0 ? 401 : 200,
+    method: 'POST',
+    path: '/api/v1/auth/login',
+    ip: '127.0.0.1',
+    user_agent: 'bench/1.0',
+    request_id: randomUUID(),
+    duration_ms: 3,
+    metadata: { username: `bench_${i % USERS}` },
+  };
+}
+
+async function endpointWithAndWithoutAudit(serverUrl: string): Promise<Goal> {
+  const withAudit = await startAppChild((await createBenchDatabase(serverUrl)).url, { AUDIT_ENABLED: 'true' });
+  const withoutAudit = await startAppChild((await createBenchDatabase(serverUrl)).url, { AUDIT_ENABLED: 'false' });
+  const tokens = new Map([
+    [withAudit, (await registerUser(withAudit.url)).token],
+    [withoutAudit, (await registerUser(withoutAudit.url)).token],
+  ]);
+  const results = { on: [] as number[], off: [] as number[] };
+  const rows: string[][] = [];
+  // Alternating rounds, so drift on a noisy machine hits both sides alike.
+  for (let round = 1; round <= 2; round++) {
+    for (const [label, app] of [['off', withoutAudit], ['on', withAudit]] as const) {
+      const result = await runLoad({
+        url: `${app.url}/api/v1/auth/test-token`,
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.get(app)}` },
+        connections: 64,
+        durationSeconds: 10,
+        warmupSeconds: 3,
+      });
+      if (result.non2xx || result.errors) throw new Error(`audit ${label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      results[label].push(result.reqPerSec);
+      rows.push([`round ${round}, audit ${label}`, num(result.reqPerSec), ms(result.p50), ms(result.p99)]);
+    }
+  }
+  await withAudit.stop();
+  await withoutAudit.stop();
+  printTable('(a) POST /api/v1/auth/test-token, 64 connections, 10 s', ['run', 'req/s', 'p50', 'p99'], rows);
+  const on = results.on.reduce((a, b) => a + b) / results.on.length;
+  const off = results.off.reduce((a, b) => a + b) / results.off.length;
+  const loss = (1 - on / off) * 100;
+  return { name: '(a) req/s lost to auditing', actual: `${num(loss, 1)} % (${num(on)} vs ${num(off)} req/s)`, target: '≤ 10 %', pass: loss <= 10 };
+}
+
+async function ingestion(serverUrl: string): Promise<Goal[]> {
+  const { url } = await createBenchDatabase(serverUrl);
+  await runMigrations(url);
+  const config = readAppConfig({ AUDIT_BUFFER_SIZE: String(INGEST_ROWS * 2), AUDIT_FLUSH_INTERVAL_MS: '1000' });
+  const dataSource = await new DataSource({ ...dataSourceOptions(url, 4), entities: [] }).initialize();
+  try {
+    await new PartitionMaintainer(dataSource, [{ table: 'audit_logs', retentionDays: 365 }]).maintain();
+    const users = Array.from({ length: USERS }, () => randomUUID());
+    const now = new Date();
+    const entries = Array.from({ length: INGEST_ROWS }, (_, i) => entry(i, users[i % USERS], now));
+
+    // Baseline: the same rows as prepared COPY text, streamed by a bare client.
+    const text = entries.map(copyLine).join('');
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    let start = process.hrtime.bigint();
+    await pipeline(Readable.from([text]), client.query(copyFrom('COPY audit_logs (id, created_at, user_id, action, resource_type, resource_id, status_code, method, path, ip, user_agent, request_id, duration_ms, metadata) FROM STDIN')));
+    const copySeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    await client.query('TRUNCATE audit_logs');
+    await client.end();
+
+    // The component: record() every entry as requests would, then wait until all are written.
+    const writer = new AuditWriter(dataSource, new AppLogger('warn'), config);
+    start = process.hrtime.bigint();
+    for (const e of entries) writer.record(e);
+    await writer.flush();
+    const writerSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    if (writer.written !== INGEST_ROWS) throw new Error(`AuditWriter wrote ${writer.written} of ${INGEST_ROWS}`);
+
+    const copyRate = INGEST_ROWS / copySeconds;
+    const writerRate = INGEST_ROWS / writerSeconds;
+    printTable(`(b) ingesting ${INGEST_ROWS} audit entries`, ['path', 'seconds', 'rows/s'], [
+      ['plain COPY (pre-formatted text)', num(copySeconds, 2), num(copyRate)],
+      ['AuditWriter.record() + flush', num(writerSeconds, 2), num(writerRate)],
+    ]);
+    return [
+      { name: '(b) AuditWriter rows/s', actual: num(writerRate), target: '≥ 100000', pass: writerRate >= 100_000 },
+      { name: '(b) AuditWriter / plain COPY', actual: `${num(writerRate / copyRate, 2)}×`, target: '≥ 0.5×', pass: writerRate / copyRate >= 0.5 },
+    ];
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+async function oneUserOneDay(serverUrl: string): Promise<Goal> {
+  const { url } = await createBenchDatabase(serverUrl);
+  await runMigrations(url);
+  const dataSource = await new DataSource({ ...dataSourceOptions(url, 2), entities: [] }).initialize();
+  const now = new Date();
+  const maintainer = new PartitionMaintainer(dataSource, [{ table: 'audit_logs', retentionDays: 365 }]);
+  for (let back = 6; back >= 0; back--) await maintainer.maintain(monthStart(now, -back));
+  // Six months of history for USERS users, generated inside PostgreSQL. The
+  // secondary indexes are rebuilt after the load (the same indexes, built in bulk)
+  // because maintaining them row by row would make the set-up take many minutes.
+  const started = Date.now();
+  const indexes: Array<{ indexdef: string; indexname: string }> = await dataSource.query(
+    `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'audit_logs' AND indexname <> 'audit_logs_pkey'`,
+  );
+  for (const index of indexes) await dataSource.query(`DROP INDEX ${index.indexname}`);
+  await dataSource.query(
+    `INSERT INTO audit_logs (created_at, user_id, action, resource_type, resource_id, status_code, method, path, ip, user_agent, request_id, duration_ms, metadata)
+     SELECT now() - random() * interval '180 days',
+            ('00000000-0000-4000-8000-' || lpad(to_hex(i % ${USERS}), 12, '0'))::uuid,
+            CASE WHEN i % 3 = 0 THEN 'api_key.create' ELSE 'user.login' END,
+            CASE WHEN i % 3 = 0 THEN 'api_key' ELSE 'user' END,
+            NULL, CASE WHEN i % 10 = 0 THEN 401 ELSE 200 END, 'POST', '/api/v1/auth/login', '127.0.0.1', 'bench/1.0',
+            md5(i::text), 3, '{}'::jsonb
+       FROM generate_series(1, ${HISTORY_ROWS}) AS i`,
+  );
+  // pg_indexes shows a partitioned index as `ON ONLY`, which would skip the partitions.
+  for (const index of indexes) await dataSource.query(index.indexdef.replace(' ON ONLY ', ' ON '));
+  await dataSource.query('VACUUM ANALYZE audit_logs');
+  const loadSeconds = (Date.now() - started) / 1000;
+  await dataSource.destroy();
+
+  const app = await startAppChild(url, {});
+  const login = await postJson(`${app.url}/api/v1/auth/login`, { username: 'admin', password: BENCH_ADMIN_PASSWORD });
+  const token = login.body.tokens.access as string;
+  const user = '00000000-0000-4000-8000-00000000002a';
+  const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 3));
+  const dayEnd = new Date(dayStart.getTime() + 86_400_000);
+  const path = `/api/v1/admin/logs?user_id=${user}&from=${dayStart.toISOString()}&to=${dayEnd.toISOString()}`;
+  let found = 0;
+  const samples = await timeSequential(300, async () => {
+    const response = await fetch(`${app.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await response.json()) as { pagination: { total: number } };
+    if (response.status !== 200) throw new Error(`GET /admin/logs answered ${response.status}`);
+    found = body.pagination.total;
+  }, 10);
+  await app.stop();
+  const p95 = percentile(samples, 95);
+  printTable(`(c) GET /admin/logs, one user, one day, ${HISTORY_ROWS} rows over 6 months (loaded in ${num(loadSeconds)} s)`, ['requests', 'rows that day', 'p50', 'p95', 'p99'], [
+    [String(samples.length), String(found), ms(percentile(samples, 50)), ms(p95), ms(percentile(samples, 99))],
+  ]);
+  return { name: '(c) one user, one day p95', actual: ms(p95), target: '≤ 50 ms', pass: p95 <= 50 };
+}
+
+runBenchmark(async () => {
+  const { serverUrl, source } = await findPostgresServer();
+  console.log(`PostgreSQL: ${source}`);
+  const goals: Goal[] = [];
+  goals.push(await endpointWithAndWithoutAudit(serverUrl));
+  goals.push(...(await ingestion(serverUrl)));
+  goals.push(await oneUserOneDay(serverUrl));
+  printGoals(goals);
+});

@@ -1,0 +1,5 @@
+import { Identity1763800000000 } from './1763800000000-Identity';
+import { AuditAndJobRuns1763900000000 } from './1763900000000-AuditAndJobRuns';
+
+/** Every migration, in order. A new migration is added here as well. */
+export const MIGRATIONS = [Identity1763800000000, AuditAndJobRuns1763900000000];

@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs';
+import { CommandBus } from '@nestjs/cqrs';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule, AppRuntime } from './app.module';
+import { AppConfig, readAppConfig } from './config/app-config';
+import type { Env } from './config/env';
+import { resolveSecrets } from './config/secrets';
+import { configureHttp } from './common/http/http-setup';
+import { requestIdFor } from './common/http/request-id';
+import { AppLogger } from './common/logging/app-logger';
+import { EmbeddedPostgres } from './database/embedded-postgres';
+import { runMigrations } from './database/migrate';
+import { EnsureFirstAdminCommand } from './modules/identity/commands/ensure-first-admin.command';
+
+/** Builds the Nest application on Fastify with the production HTTP setup. */
+export async function buildApp(runtime: AppRuntime, options: { preview?: boolean } = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: runtime.config.bodyLimitBytes,
+    trustProxy: runtime.config.trustProxy,
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    logger: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(runtime), adapter, {
+    logger: runtime.logger,
+    preview: options.preview,
+    abortOnError: false,
+  });
+  await configureHttp(app, runtime.config, runtime.logger);
+  return app;
+}
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  logger: AppLogger;
+  /** Base URL the server listens on, e.g. http://127.0.0.1:3000 */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything `npm start` does: read and validate config, find or start
+ * PostgreSQL, migrate, build the app, create the first admin, listen.
+ */
+export async function startApp(env: Env, logger?: AppLogger): Promise<RunningApp> {
+  const config = readAppConfig(env);
+  logger ??= new AppLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true });
+  const secrets = resolveSecrets(config.dataDir, config.auth);
+
+  const embedded = config.database.url ? undefined : new EmbeddedPostgres(config.dataDir, { log: (m) => logger.log(m, 'Database'), warn: (m) => logger.warn(m, 'Database') });
+  try {
+    const databaseUrl = config.database.url ?? (await embedded!.start());
+    if (config.database.migrate) {
+      const applied = await runMigrations(databaseUrl);
+      if (applied.length) logger.log(`Applied migrations: ${applied.join(', ')}`, 'Database');
+    }
+    const app = await buildApp({ config, secrets, logger, databaseUrl });
+    await app.init();
+    await app.get(CommandBus).execute(new EnsureFirstAdminCommand());
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.getHttpServer().address() as { port: number };
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    return {
+      app,
+      config,
+      logger,
+      url: `http://${host}:${address.port}`,
+      async stop() {
+        // Finish in-flight requests first, so their audit entries and key usage
+        // are buffered before the flush in beforeApplicationShutdown.
+        await app.getHttpAdapter().close();
+        await app.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}

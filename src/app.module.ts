@@ -1,0 +1,72 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthGuard } from './common/auth/auth.guard';
+import { APP_CONFIG, AppConfig, SECRETS } from './config/app-config';
+import type { Secrets } from './config/secrets';
+import { AppLogger } from './common/logging/app-logger';
+import { MaintenanceJobs } from './common/scheduling/maintenance-jobs';
+import { dataSourceOptions } from './database/data-source';
+import { AuditModule } from './modules/audit/audit.module';
+import { MaintenanceModule } from './modules/maintenance/maintenance.module';
+import { HealthModule } from './modules/health/health.module';
+import { IdentityModule } from './modules/identity/identity.module';
+import { PlansModule } from './modules/plans/plans.module';
+import { RateLimitGuard } from './modules/rate-limits/rate-limit.guard';
+import { RateLimitsModule } from './modules/rate-limits/rate-limits.module';
+
+/** What main.ts (or a test, a script) resolved before the app is built. */
+export interface AppRuntime {
+  config: AppConfig;
+  secrets: Secrets;
+  logger: AppLogger;
+  /** Where PostgreSQL is; a placeholder in preview mode (OpenAPI generation). */
+  databaseUrl: string;
+}
+
+@Global()
+@Module({})
+class CoreModule {
+  static register(runtime: AppRuntime): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: runtime.config },
+        { provide: SECRETS, useValue: runtime.secrets },
+        { provide: AppLogger, useValue: runtime.logger },
+        MaintenanceJobs,
+      ],
+      exports: [APP_CONFIG, SECRETS, AppLogger, MaintenanceJobs],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static register(runtime: AppRuntime): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.register(runtime),
+        CqrsModule.forRoot(),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(runtime.databaseUrl, runtime.config.database.poolSize),
+          autoLoadEntities: true,
+        }),
+        HealthModule,
+        PlansModule,
+        IdentityModule,
+        AuditModule,
+        RateLimitsModule,
+        MaintenanceModule,
+      ],
+      // Global guards run in this order: first who is calling, then how often they may
+      // (not at all with RATE_LIMIT_ENABLED=false).
+      providers: [
+        { provide: APP_GUARD, useExisting: AuthGuard },
+        ...(runtime.config.rateLimit.enabled ? [{ provide: APP_GUARD, useExisting: RateLimitGuard }] : []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import { SetMetadata } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../auth/principal';
+
+export const AUDIT_METADATA = 'coderunner:audit';
+
+/**
+ * How a state-changing route is named in the audit log. Routes without it are
+ * still audited, under a name derived from the path (`api_keys.create`).
+ */
+export interface AuditSpec {
+  /** `<context>.<verb>`, e.g. `user.login`, `api_key.create`. */
+  action: string;
+  resourceType?: string;
+  /**
+   * The affected resource's id (default: the `:id` route parameter): from the
+   * handler's JSON result, which is then parsed for the audit, or, cheaper, from
+   * the request alone (e.g. the caller's own session).
+   */
+  resourceId?: (result: any) => string | undefined;
+  resourceIdFromRequest?: (request: FastifyRequest & { principal?: Principal }) => string | undefined;
+  /** Who acted, for public routes such as login and register (default: the authenticated caller). */
+  userId?: (result: any) => string | undefined;
+  /** Small, non-secret facts about the request; never passwords, tokens, keys or code. */
+  metadata?: (request: FastifyRequest) => Record<string, unknown>;
+}
+
+export const Audit = (spec: AuditSpec): MethodDecorator => SetMetadata(AUDIT_METADATA, spec);
+
+/** The `sub` of a JWT we issued (used to attribute token-returning public routes). */
+export function subjectOf(jwt: string | undefined): string | undefined {
+  const payload = jwt?.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    return (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub?: string }).sub;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The names (never the values) of the fields a request body sets. */
+export function fieldsOf(request: FastifyRequest): Record<string, unknown> {
+  const body = request.body;
+  return body && typeof body === 'object' ? { fields: Object.keys(body).filter((k) => !/password/i.test(k)) } : {};
+}

@@ -1,0 +1,29 @@
+import { NotFoundException } from '@nestjs/common';
+import { AppError } from './app-error';
+import { ErrorCode } from './error-code';
+import { describeError } from './error-envelope';
+
+describe('describeError', () => {
+  it('maps AppError codes to their status with details and headers', () => {
+    const described = describeError(new AppError(ErrorCode.RATE_LIMITED, 'slow down', { retry_after: 3 }, { 'Retry-After': '3' }), 'r1');
+    expect(described.status).toBe(429);
+    expect(described.headers).toEqual({ 'Retry-After': '3' });
+    expect(described.envelope).toEqual({ error: { code: 'RATE_LIMITED', message: 'slow down', details: { retry_after: 3 }, request_id: 'r1' } });
+  });
+
+  it('maps Fastify body errors by their code', () => {
+    expect(describeError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE' }), 'r').status).toBe(413);
+    expect(describeError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), 'r').status).toBe(415);
+  });
+
+  it('maps Nest HTTP exceptions', () => {
+    expect(describeError(new NotFoundException(), 'r').envelope.error.code).toBe('NOT_FOUND');
+  });
+
+  it('hides unknown errors behind INTERNAL_ERROR and flags them for logging', () => {
+    const described = describeError(new Error('relation "users" does not exist'), 'r');
+    expect(described.status).toBe(500);
+    expect(described.unexpected).toBe(true);
+    expect(JSON.stringify(described.envelope)).not.toContain('relation');
+  });
+});

@@ -1,0 +1,26 @@
+import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppLogger } from '../logging/app-logger';
+import { describeError } from './error-envelope';
+
+/** Writes every error a route throws in the SPEC envelope. */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  constructor(private readonly logger: AppLogger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendError(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
+  }
+}
+
+export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: AppLogger): void {
+  const described = describeError(error, String(request.id));
+  // The audit log records which error a failed request got.
+  (request as FastifyRequest & { errorCode?: string }).errorCode = described.envelope.error.code;
+  if (described.unexpected) {
+    logger.pino.error({ err: error, request_id: request.id, method: request.method, url: request.url }, 'unhandled error');
+  }
+  if (reply.sent) return;
+  void reply.status(described.status).headers(described.headers).send(described.envelope);
+}

@@ -1,0 +1,49 @@
+import { RequestMethod } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AppConfig } from '../../config/app-config';
+import { ErrorFilter } from '../errors/error.filter';
+import { createValidationPipe } from '../errors/validation.pipe';
+import { AppLogger } from '../logging/app-logger';
+import { API_SECURITY_HEADERS, computeHtmlSecurityHeaders } from './security-headers';
+import { API_PREFIX, buildOpenApiDocument, setupSwagger } from './swagger';
+
+/**
+ * Everything HTTP that is not a route: prefix, headers on every response,
+ * access log, CORS, validation, the error envelope (also for errors Fastify
+ * raises before a route runs) and Swagger.
+ */
+export async function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: AppLogger): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  const apiHeaders = { ...API_SECURITY_HEADERS, 'x-api-version': 'v1' };
+  const htmlHeaders = { ...computeHtmlSecurityHeaders(), 'x-api-version': 'v1' };
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(request.url.startsWith('/docs') ? htmlHeaders : apiHeaders).header('x-request-id', request.id);
+    done();
+  });
+  // The level is fixed at start: below info, the access log costs nothing at all.
+  if (logger.pino.isLevelEnabled('info')) {
+    fastify.addHook('onResponse', (request, reply, done) => {
+      logger.pino.info(
+        { request_id: request.id, method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'request',
+      );
+      done();
+    });
+  }
+
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: [{ path: '/', method: RequestMethod.GET }],
+  });
+  // Without CORS_ORIGINS no cross-origin browser access is granted, and no CORS work is done per request.
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+      credentials: true,
+      exposedHeaders: ['X-Request-Id', 'X-API-Version', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
+    });
+  }
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ErrorFilter(logger));
+  setupSwagger(app, buildOpenApiDocument(app));
+}

@@ -1,0 +1,19 @@
+import { Param, PipeTransform } from '@nestjs/common';
+import { AppError } from '../errors/app-error';
+import { ErrorCode } from '../errors/error-code';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+class ParseUuid implements PipeTransform<string, string> {
+  constructor(private readonly name: string) {}
+
+  transform(value: string): string {
+    if (!UUID.test(value)) {
+      throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields: { [this.name]: [`${this.name} must be a UUID`] } });
+    }
+    return value.toLowerCase();
+  }
+}
+
+/** A route parameter that must be a UUID (400 with field details otherwise). */
+export const UuidParam = (name = 'id'): ParameterDecorator => Param(name, new ParseUuid(name));

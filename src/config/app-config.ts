@@ -1,0 +1,136 @@
+import { resolve } from 'node:path';
+import { Env, EnvReader } from './env';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * The whole configuration, read once from the environment at start and
+ * validated in one pass. Only main.ts and the scripts read process.env; the app
+ * receives this object through the AppConfig provider.
+ */
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  dataDir: string;
+  publicBaseUrl: string | undefined;
+  corsOrigins: string[];
+  trustProxy: boolean;
+  logLevel: LogLevel;
+  bodyLimitBytes: number;
+  database: {
+    url: string | undefined;
+    migrate: boolean;
+    poolSize: number;
+  };
+  auth: {
+    jwtSecret: string | undefined;
+    encryptionKey: string | undefined;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    bcryptRounds: number;
+    adminUsername: string;
+    adminPassword: string | undefined;
+    adminEmail: string;
+    lockoutAttempts: number;
+    lockoutWindowSeconds: number;
+  };
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  rateLimit: {
+    enabled: boolean;
+    anonymousPerMinute: number;
+    anonymousPerHour: number;
+  };
+  audit: {
+    enabled: boolean;
+    /** Entries held in memory at most (while the database is down); beyond it they are dropped and counted. */
+    bufferSize: number;
+    flushIntervalMs: number;
+  };
+  retention: {
+    auditDays: number;
+    logsDays: number;
+    metricsDays: number;
+    jobRunsDays: number;
+  };
+  scheduler: {
+    enabled: boolean;
+    /** Revoked or expired sessions are deleted this many days after they ended. */
+    sessionsKeepDays: number;
+  };
+}
+
+export function readAppConfig(env: Env): AppConfig {
+  const r = new EnvReader(env);
+  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  if (nodeEnv === 'production') {
+    r.require('JWT_SECRET', 'when NODE_ENV=production');
+    r.require('ENCRYPTION_KEY', 'when NODE_ENV=production');
+    r.require('DATABASE_URL', 'when NODE_ENV=production');
+  }
+  const jwtSecret = r.optional('JWT_SECRET');
+  r.check(jwtSecret === undefined || jwtSecret.length >= 32, 'JWT_SECRET must be at least 32 characters');
+  const adminPassword = r.optional('ADMIN_PASSWORD');
+  r.check(adminPassword === undefined || adminPassword.length >= 8, 'ADMIN_PASSWORD must be at least 8 characters');
+
+  const config: AppConfig = {
+    env: nodeEnv,
+    port: r.int('PORT', 3000, 0, 65535),
+    host: r.string('HOST', '0.0.0.0'),
+    dataDir: resolve(r.string('DATA_DIR', './.data')),
+    publicBaseUrl: r.url('PUBLIC_BASE_URL', ['http:', 'https:']),
+    corsOrigins: r.list('CORS_ORIGINS'),
+    trustProxy: r.bool('TRUST_PROXY', false),
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1024 * 1024, 1024),
+    database: {
+      url: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+      migrate: r.bool('DB_MIGRATE', true),
+      poolSize: r.int('DB_POOL_SIZE', 10, 1, 200),
+    },
+    auth: {
+      jwtSecret,
+      encryptionKey: r.optional('ENCRYPTION_KEY'),
+      accessTokenTtlSeconds: r.int('ACCESS_TOKEN_TTL_SECONDS', 30 * 60, 1),
+      refreshTokenTtlSeconds: r.int('REFRESH_TOKEN_TTL_SECONDS', 7 * 24 * 3600, 60),
+      bcryptRounds: r.int('BCRYPT_ROUNDS', 12, 4, 15),
+      adminUsername: r.string('ADMIN_USERNAME', 'admin'),
+      adminPassword,
+      adminEmail: r.string('ADMIN_EMAIL', 'admin@localhost'),
+      lockoutAttempts: r.int('LOGIN_LOCKOUT_ATTEMPTS', 5, 1),
+      lockoutWindowSeconds: r.int('LOGIN_LOCKOUT_WINDOW_SECONDS', 15 * 60, 1),
+    },
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'coderunner:'),
+    rateLimit: {
+      enabled: r.bool('RATE_LIMIT_ENABLED', true),
+      anonymousPerMinute: r.int('RATE_LIMIT_ANONYMOUS_PER_MINUTE', 10, 1),
+      anonymousPerHour: r.int('RATE_LIMIT_ANONYMOUS_PER_HOUR', 100, 1),
+    },
+    audit: {
+      enabled: r.bool('AUDIT_ENABLED', true),
+      bufferSize: r.int('AUDIT_BUFFER_SIZE', 100_000, 100),
+      flushIntervalMs: r.int('AUDIT_FLUSH_INTERVAL_MS', 1000, 10, 60_000),
+    },
+    retention: {
+      auditDays: r.int('RETENTION_AUDIT_DAYS', 365, 1),
+      logsDays: r.int('RETENTION_LOGS_DAYS', 30, 1),
+      metricsDays: r.int('RETENTION_METRICS_DAYS', 30, 1),
+      jobRunsDays: r.int('RETENTION_JOB_RUNS_DAYS', 90, 1),
+    },
+    scheduler: {
+      enabled: r.bool('SCHEDULER_ENABLED', true),
+      sessionsKeepDays: r.int('SESSIONS_KEEP_DAYS', 30, 0),
+    },
+  };
+  r.done();
+  return config;
+}
+
+/** Injection token for the AppConfig object. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** Injection token for the resolved Secrets (given or generated in DATA_DIR). */
+export const SECRETS = Symbol('SECRETS');

@@ -1,0 +1,121 @@
+import { Inject, Injectable, OnModuleInit, RequestMethod } from '@nestjs/common';
+import { DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { AUDIT_METADATA, AuditSpec } from '../../common/audit/audit.decorator';
+import type { Principal } from '../../common/auth/principal';
+import { API_PREFIX } from '../../common/http/swagger';
+import { AuditWriter } from './audit-writer';
+
+const AUDITED_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const VERB_BY_METHOD: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+type AuditedRequest = FastifyRequest & { principal?: Principal; auditResult?: unknown; errorCode?: string };
+
+/** `/api/v1/api-keys/:id/toggle` → `api_key` (first path segment, singular, snake_case). */
+export function resourceTypeOf(routeUrl: string): string {
+  const segment = routeUrl.replace(`/${API_PREFIX}/`, '').split('/').find((s) => s && !s.startsWith(':') && s !== 'admin') ?? 'root';
+  return segment.replace(/-/g, '_').replace(/s$/, '');
+}
+
+/**
+ * Turns every finished POST, PUT, PATCH or DELETE into an audit entry, from a
+ * Fastify onResponse hook: it runs for every outcome, including requests the
+ * guards refused, validation failures and unknown routes, after the response
+ * has been sent. Route names come from @Audit() metadata, collected once at start.
+ * A route whose @Audit() reads the result (to name the resource or the user)
+ * gets its JSON response body parsed in onSend; nothing else pays for auditing,
+ * and reads pay nothing at all.
+ */
+@Injectable()
+export class AuditCapture implements OnModuleInit {
+  /** Route URL (as Fastify knows it) → method → spec. */
+  private readonly specs = new Map<string, Map<string, AuditSpec>>();
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly writer: AuditWriter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.config.audit.enabled) return;
+    this.collectSpecs();
+    const fastify = this.adapterHost.httpAdapter.getInstance<import('fastify').FastifyInstance>();
+    fastify.addHook('onSend', (request, reply, payload, done) => {
+      if (AUDITED_METHODS.has(request.method) && reply.statusCode < 400 && typeof payload === 'string') {
+        const spec = this.specFor(request);
+        if (spec?.resourceId || spec?.userId) (request as AuditedRequest).auditResult = parseJson(payload);
+      }
+      done(null, payload);
+    });
+    fastify.addHook('onResponse', (request, reply, done) => {
+      if (AUDITED_METHODS.has(request.method)) this.capture(request as AuditedRequest, reply);
+      done();
+    });
+  }
+
+  private capture(request: AuditedRequest, reply: FastifyReply): void {
+    const routeUrl = request.routeOptions.url;
+    const spec = this.specFor(request);
+    const result = request.auditResult;
+    const params = request.params as Record<string, string> | undefined;
+    const metadata: Record<string, unknown> = { ...(spec?.metadata?.(request) ?? {}) };
+    if (request.principal?.api_key_id) metadata.api_key_id = request.principal.api_key_id;
+    if (request.errorCode) metadata.error_code = request.errorCode;
+    const userAgent = request.headers['user-agent'];
+    this.writer.record({
+      created_at: new Date(),
+      user_id: request.principal?.user_id ?? (result !== undefined ? spec?.userId?.(result) : undefined) ?? null,
+      action: spec?.action ?? (routeUrl ? `${resourceTypeOf(routeUrl)}.${VERB_BY_METHOD[request.method]}` : 'route.not_found'),
+      resource_type: spec?.resourceType ?? (routeUrl ? resourceTypeOf(routeUrl) : null),
+      resource_id: spec?.resourceIdFromRequest?.(request) ?? (result !== undefined ? spec?.resourceId?.(result) : undefined) ?? params?.id ?? null,
+      status_code: reply.statusCode,
+      method: request.method,
+      path: request.url.split('?')[0].slice(0, 500),
+      ip: request.ip,
+      user_agent: userAgent ? userAgent.slice(0, 500) : null,
+      request_id: String(request.id),
+      duration_ms: Math.round(reply.elapsedTime),
+      metadata,
+    });
+  }
+
+  private specFor(request: FastifyRequest): AuditSpec | undefined {
+    const routeUrl = request.routeOptions.url;
+    return routeUrl ? this.specs.get(routeUrl)?.get(request.method) : undefined;
+  }
+
+  private collectSpecs(): void {
+    for (const wrapper of this.discovery.getControllers()) {
+      const { instance, metatype } = wrapper;
+      if (!instance || !metatype) continue;
+      const controllerPaths = [Reflect.getMetadata('path', metatype) ?? ''].flat() as string[];
+      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name] as object;
+        const spec = Reflect.getMetadata(AUDIT_METADATA, handler) as AuditSpec | undefined;
+        if (!spec) continue;
+        const method = RequestMethod[Reflect.getMetadata('method', handler) as RequestMethod];
+        const paths = [Reflect.getMetadata('path', handler) ?? ''].flat() as string[];
+        for (const controllerPath of controllerPaths) {
+          for (const path of paths) {
+            const url = `/${[API_PREFIX, controllerPath, path].map((p) => p.replace(/^\/|\/$/g, '')).filter(Boolean).join('/')}`;
+            if (!this.specs.has(url)) this.specs.set(url, new Map());
+            this.specs.get(url)!.set(method, spec);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { AuditCapture } from './audit-capture';
+import { AuditWriter } from './audit-writer';
+import { AdminLogsController } from './http/admin-logs.controller';
+import { ProfileLogsController } from './http/profile-logs.controller';
+import { AuditLogStatsHandler } from './queries/audit-log-stats.query';
+import { ListAuditLogsHandler } from './queries/list-audit-logs.query';
+import { ListAuditValuesHandler } from './queries/list-audit-values.query';
+
+const controllers = [AdminLogsController, ProfileLogsController];
+const queryHandlers = [ListAuditLogsHandler, AuditLogStatsHandler, ListAuditValuesHandler];
+
+@Module({
+  imports: [DiscoveryModule],
+  controllers,
+  providers: [...queryHandlers, AuditWriter, AuditCapture],
+})
+export class AuditModule {}

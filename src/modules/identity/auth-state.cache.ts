@@ -1,0 +1,146 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Role } from '../../common/auth/principal';
+import { ClusterBus } from '../../common/events/cluster-bus';
+import { UserEntity, UserStatus } from './entities/user.entity';
+import { toUserView, UserView } from './user.mapper';
+
+interface UserState {
+  userId: string;
+  username: string;
+  role: Role;
+  level: string;
+  status: UserStatus;
+}
+
+export interface SessionState extends UserState {
+  revoked: boolean;
+  expiresAt: number;
+}
+
+export interface KeyState extends UserState {
+  keyId: string;
+  scopes: string[];
+  usable: boolean;
+  expiresAt: number | null;
+}
+
+interface Entry<T> {
+  value: T | null;
+  cachedAt: number;
+  userId: string | null;
+}
+
+const TTL_MS = 60_000;
+const MAX_ENTRIES = 50_000;
+const USER_CHANGED = 'identity.user-changed';
+
+/**
+ * What every authenticated request needs to know beyond the JWT signature: is
+ * the session still live, is the key usable, what are the user's role, level and
+ * status now, and the user's profile for /users/me. Answered from memory; a change to a user, their sessions or keys
+ * drops that user's entries on every replica at once (ClusterBus), and entries
+ * expire after a minute regardless.
+ */
+@Injectable()
+export class AuthStateCache implements OnModuleInit {
+  private readonly sessions = new Map<string, Entry<SessionState>>();
+  private readonly keys = new Map<string, Entry<KeyState>>();
+  private readonly users = new Map<string, Entry<UserView & { userId: string }>>();
+  /** Bumped on every invalidation; a load that raced with one is not cached. */
+  private generation = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: ClusterBus,
+  ) {}
+
+  onModuleInit(): void {
+    this.bus.subscribe(USER_CHANGED, (userId) => this.drop(userId));
+  }
+
+  /** Call after changing a user, their sessions or their keys (after commit). */
+  async userChanged(userId: string): Promise<void> {
+    await this.bus.publish(USER_CHANGED, userId);
+  }
+
+  session(sessionId: string): Promise<SessionState | null> {
+    return this.lookup(this.sessions, sessionId, async () => {
+      const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+        `SELECT s.user_id, s.revoked_at, s.expires_at, u.username, u.role, u.level, u.status
+           FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+        [sessionId],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        ...userStateOf(row),
+        revoked: row.revoked_at !== null,
+        expiresAt: (row.expires_at as Date).getTime(),
+      };
+    });
+  }
+
+  key(keyHash: string): Promise<KeyState | null> {
+    return this.lookup(this.keys, keyHash, async () => {
+      const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+        `SELECT k.id, k.user_id, k.scopes, k.enabled, k.revoked_at, k.expires_at, u.username, u.role, u.level, u.status
+           FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1`,
+        [keyHash],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        ...userStateOf(row),
+        keyId: row.id as string,
+        scopes: row.scopes as string[],
+        usable: row.enabled === true && row.revoked_at === null,
+        expiresAt: row.expires_at ? (row.expires_at as Date).getTime() : null,
+      };
+    });
+  }
+
+  /** The user's profile as the API shows it. */
+  async user(userId: string): Promise<UserView | null> {
+    const entry = await this.lookup(this.users, userId, async () => {
+      const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id: userId });
+      return user ? { ...toUserView(user), userId: user.id } : null;
+    });
+    if (!entry) return null;
+    const { userId: _, ...view } = entry;
+    return view;
+  }
+
+  private async lookup<T extends { userId: string }>(map: Map<string, Entry<T>>, id: string, load: () => Promise<T | null>): Promise<T | null> {
+    const now = Date.now();
+    const cached = map.get(id);
+    if (cached && now - cached.cachedAt < TTL_MS) return cached.value;
+    const generation = this.generation;
+    const value = await load();
+    if (generation === this.generation) {
+      if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value as string);
+      map.set(id, { value, cachedAt: now, userId: value?.userId ?? null });
+    }
+    return value;
+  }
+
+  private drop(userId: string): void {
+    this.generation++;
+    for (const map of [this.sessions, this.keys, this.users] as Array<Map<string, Entry<unknown>>>) {
+      for (const [id, entry] of map) {
+        // Unknown ids are cached as null; drop those too, the id may exist now.
+        if (entry.userId === userId || entry.userId === null) map.delete(id);
+      }
+    }
+  }
+}
+
+function userStateOf(row: Record<string, unknown>): UserState {
+  return {
+    userId: row.user_id as string,
+    username: row.username as string,
+    role: row.role as Role,
+    level: row.level as string,
+    status: row.status as UserStatus,
+  };
+}

@@ -1,0 +1,62 @@
+import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
+import { DataSource, IsNull } from 'typeorm';
+import type { Principal } from '../../../common/auth/principal';
+import { AppError } from '../../../common/errors/app-error';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { GetPlanQuery } from '../../plans/queries/get-plan.query';
+import { ApiKeyView, displayPrefixOf, generateApiKey, toApiKeyView } from '../api-key.mapper';
+import { ApiKeyEntity } from '../entities/api-key.entity';
+import { UserEntity } from '../entities/user.entity';
+import { sha256 } from '../token.service';
+
+export type CreatedApiKey = ApiKeyView & { key: string };
+
+export class CreateApiKeyCommand extends Command<CreatedApiKey> {
+  constructor(
+    readonly owner: Principal,
+    readonly name: string,
+    readonly scopes: string[],
+    readonly expiresAt: Date | null,
+  ) {
+    super();
+  }
+}
+
+/** Creates a key and returns its value, the only time it is ever shown. */
+@CommandHandler(CreateApiKeyCommand)
+export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand> {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly queries: QueryBus,
+  ) {}
+
+  async execute({ owner, name, scopes, expiresAt }: CreateApiKeyCommand): Promise<CreatedApiKey> {
+    if (expiresAt && expiresAt.getTime() <= Date.now()) {
+      throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields: { expires_at: ['expires_at must be in the future'] } });
+    }
+    const plan = owner.role === 'admin' ? null : await this.queries.execute(new GetPlanQuery(owner.level));
+    const limit = plan?.max_api_keys ?? null;
+    const key = generateApiKey();
+    const created = await this.dataSource.transaction(async (manager) => {
+      if (limit !== null) {
+        // Locking the owner's row serialises concurrent creations, so the count is exact.
+        await manager.findOne(UserEntity, { where: { id: owner.user_id }, lock: { mode: 'pessimistic_write' } });
+        const count = await manager.count(ApiKeyEntity, { where: { userId: owner.user_id, revokedAt: IsNull() } });
+        if (count >= limit) {
+          throw new AppError(ErrorCode.FORBIDDEN, `The ${owner.level} plan allows ${limit} API key(s); delete one first`, { limit, level: owner.level });
+        }
+      }
+      return manager.save(
+        manager.create(ApiKeyEntity, {
+          userId: owner.user_id,
+          name,
+          scopes: [...new Set(scopes)],
+          expiresAt,
+          keyHash: sha256(key),
+          displayPrefix: displayPrefixOf(key),
+        }),
+      );
+    });
+    return { ...toApiKeyView(created), key };
+  }
+}

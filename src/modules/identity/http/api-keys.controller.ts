@@ -1,0 +1,70 @@
+import { Body, Controller, Delete, Get, Post, Put, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
+import type { Principal } from '../../../common/auth/principal';
+import { Audit } from '../../../common/audit/audit.decorator';
+import { ErrorResponse } from '../../../common/errors/error-response.dto';
+import { PageQuery } from '../../../common/http/pagination';
+import { UuidParam } from '../../../common/http/uuid-param';
+import { CreateApiKeyCommand } from '../commands/create-api-key.command';
+import { DeleteApiKeyCommand } from '../commands/delete-api-key.command';
+import { ToggleApiKeyCommand } from '../commands/toggle-api-key.command';
+import { ListApiKeysQuery } from '../queries/list-api-keys.query';
+import { ApiKeyListResponse, ApiKeyResponse, CreateApiKeyRequest, CreatedApiKeyResponse, ToggleApiKeyRequest } from './dto/api-key.dto';
+import { SuccessResponse } from './dto/user.dto';
+
+@ApiTags('api-keys')
+@Authenticated()
+@ApiBadRequestResponse({ description: 'Invalid input; details.fields lists each field', type: ErrorResponse })
+@Controller('api-keys')
+export class ApiKeysController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @Audit({ action: 'api_key.create', resourceType: 'api_key', resourceId: (r) => r.id, metadata: (request) => ({ name: (request.body as Record<string, unknown> | undefined)?.name, scopes: (request.body as Record<string, unknown> | undefined)?.scopes }) })
+  @ApiOperation({ summary: 'Create an API key; the key is in this response only' })
+  @ApiCreatedResponse({ type: CreatedApiKeyResponse })
+  @ApiForbiddenResponse({ description: "The plan's API key limit is reached", type: ErrorResponse })
+  create(@CurrentUser() user: Principal, @Body() body: CreateApiKeyRequest): Promise<CreatedApiKeyResponse> {
+    return this.commands.execute(new CreateApiKeyCommand(user, body.name, body.scopes ?? ['execute'], body.expires_at ?? null));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The current user\'s API keys (without their values)' })
+  @ApiOkResponse({ type: ApiKeyListResponse })
+  list(@CurrentUser() user: Principal, @Query() query: PageQuery): Promise<ApiKeyListResponse> {
+    return this.queries.execute(new ListApiKeysQuery(user.user_id, query.page, query.limit));
+  }
+
+  @Put(':id/toggle')
+  @Audit({ action: 'api_key.toggle', resourceType: 'api_key', metadata: (request) => ({ enabled: (request.body as Record<string, unknown> | undefined)?.enabled }) })
+  @ApiOperation({ summary: 'Enable or disable a key (body optional: without it the key flips)' })
+  @ApiOkResponse({ type: ApiKeyResponse })
+  @ApiNotFoundResponse({ type: ErrorResponse })
+  toggle(@CurrentUser() user: Principal, @UuidParam() id: string, @Body() body: ToggleApiKeyRequest = {}): Promise<ApiKeyResponse> {
+    return this.commands.execute(new ToggleApiKeyCommand(user.user_id, id, body?.enabled));
+  }
+
+  @Post(':id/toggle')
+  @Audit({ action: 'api_key.toggle', resourceType: 'api_key', metadata: (request) => ({ enabled: (request.body as Record<string, unknown> | undefined)?.enabled }) })
+  @ApiOperation({ summary: 'Same as PUT /api-keys/:id/toggle (seed 004 uses POST)' })
+  @ApiOkResponse({ type: ApiKeyResponse })
+  @ApiNotFoundResponse({ type: ErrorResponse })
+  togglePost(@CurrentUser() user: Principal, @UuidParam() id: string, @Body() body: ToggleApiKeyRequest = {}): Promise<ApiKeyResponse> {
+    return this.toggle(user, id, body);
+  }
+
+  @Delete(':id')
+  @Audit({ action: 'api_key.delete', resourceType: 'api_key' })
+  @ApiOperation({ summary: 'Delete a key; requests using it answer 401 at once' })
+  @ApiOkResponse({ type: SuccessResponse })
+  @ApiNotFoundResponse({ type: ErrorResponse })
+  async remove(@CurrentUser() user: Principal, @UuidParam() id: string): Promise<SuccessResponse> {
+    await this.commands.execute(new DeleteApiKeyCommand(user.user_id, id));
+    return { success: true };
+  }
+}

@@ -1,0 +1,169 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUrl, Length, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { Pagination, PageQuery } from '../../../../common/http/pagination';
+import { IssuedTokens } from '../../token.service';
+import { UserView } from '../../user.mapper';
+
+export const USERNAME_PATTERN = /^[a-zA-Z0-9_-]{3,32}$/;
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+const present = (_: object, value: unknown) => value !== undefined;
+
+export class UserResponse implements UserView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'ada_l' }) username!: string;
+  @ApiProperty({ example: 'ada@example.com' }) email!: string;
+  @ApiProperty({ type: String, nullable: true }) name!: string | null;
+  @ApiProperty({ enum: ['user', 'admin'] }) role!: string;
+  @ApiProperty({ example: 'free' }) level!: string;
+  @ApiProperty({ enum: ['active', 'disabled', 'deleted'] }) status!: string;
+  @ApiProperty() email_verified!: boolean;
+  @ApiProperty({ type: String, nullable: true }) avatar_url!: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_login_at!: string | null;
+}
+
+class UserCounts {
+  @ApiProperty() active_sessions!: number;
+  @ApiProperty() api_keys!: number;
+}
+
+export class UserDetailsResponse extends UserResponse {
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) locked_until!: string | null;
+  @ApiProperty({ type: UserCounts }) counts!: UserCounts;
+}
+
+export class TokensResponse implements IssuedTokens {
+  @ApiProperty({ description: 'JWT access token (30 min)' }) access!: string;
+  @ApiProperty({ description: 'Opaque refresh token (7 days), rotated on every refresh' }) refresh!: string;
+  @ApiProperty({ enum: ['Bearer'] }) token_type!: 'Bearer';
+  @ApiProperty({ example: 1800 }) expires_in!: number;
+}
+
+export class AuthResponse {
+  @ApiProperty({ type: UserResponse }) user!: UserResponse;
+  @ApiProperty({ type: TokensResponse }) tokens!: TokensResponse;
+}
+
+export class RegisterRequest {
+  @ApiProperty({ example: 'ada_l', pattern: USERNAME_PATTERN.source })
+  @Transform(trim) @IsString() @Matches(USERNAME_PATTERN, { message: 'username must be 3-32 characters of letters, digits, _ or -' })
+  username!: string;
+
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(trim) @IsEmail() @MaxLength(255)
+  email!: string;
+
+  @ApiProperty({ minLength: 8, maxLength: 72, example: 'correct-horse-battery' })
+  @IsString() @MinLength(8) @MaxLength(72)
+  password!: string;
+
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional() @Transform(trim) @IsString() @Length(1, 100)
+  name?: string;
+}
+
+export class LoginRequest {
+  @ApiPropertyOptional({ description: 'Username, or an email address', example: 'ada_l' })
+  @ValidateIf((body: LoginRequest) => body.email === undefined)
+  @Transform(trim) @IsString() @Length(1, 255)
+  username?: string;
+
+  @ApiPropertyOptional({ example: 'ada@example.com' })
+  @ValidateIf((body: LoginRequest) => body.username === undefined)
+  @Transform(trim) @IsString() @Length(1, 255)
+  email?: string;
+
+  @ApiProperty({ example: 'correct-horse-battery' })
+  @IsString() @Length(1, 200)
+  password!: string;
+}
+
+export class OAuthTokenRequest {
+  @ApiProperty({ enum: ['password'] }) @IsIn(['password']) grant_type!: string;
+  @ApiProperty({ description: 'Username or email' }) @IsString() @Length(1, 255) username!: string;
+  @ApiProperty() @IsString() @Length(1, 200) password!: string;
+  @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptional() @IsString() scope?: string;
+  @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptional() @IsString() client_id?: string;
+  @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptional() @IsString() client_secret?: string;
+}
+
+export class OAuthTokenResponse {
+  @ApiProperty() access_token!: string;
+  @ApiProperty({ enum: ['bearer'] }) token_type!: 'bearer';
+  @ApiProperty() expires_in!: number;
+  @ApiProperty() refresh_token!: string;
+}
+
+export class RefreshRequest {
+  @ApiProperty() @IsString() @Length(1, 200) refresh_token!: string;
+}
+
+export class TokensEnvelope {
+  @ApiProperty({ type: TokensResponse }) tokens!: TokensResponse;
+}
+
+export class SuccessResponse {
+  @ApiProperty({ example: true }) success!: true;
+}
+
+export class RevokedResponse extends SuccessResponse {
+  @ApiProperty({ description: 'How many sessions were revoked' }) revoked!: number;
+}
+
+export class ChangePasswordRequest {
+  @ApiProperty() @IsString() @Length(1, 200) current_password!: string;
+  @ApiProperty({ minLength: 8, maxLength: 72 }) @IsString() @MinLength(8) @MaxLength(72) new_password!: string;
+}
+
+export class ResetPasswordRequest {
+  @ApiProperty({ minLength: 8, maxLength: 72 }) @IsString() @MinLength(8) @MaxLength(72) new_password!: string;
+}
+
+export class SessionResponse {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ type: String, nullable: true }) ip!: string | null;
+  @ApiProperty({ type: String, nullable: true }) user_agent!: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) last_used_at!: string;
+  @ApiProperty({ format: 'date-time' }) expires_at!: string;
+  @ApiProperty({ description: 'The session this request uses' }) current!: boolean;
+}
+
+export class SessionListResponse {
+  @ApiProperty({ type: [SessionResponse] }) sessions!: SessionResponse[];
+}
+
+export class AdminCreateUserRequest extends RegisterRequest {
+  @ApiPropertyOptional({ enum: ['user', 'admin'], default: 'user' }) @IsOptional() @IsIn(['user', 'admin']) role?: 'user' | 'admin';
+  @ApiPropertyOptional({ default: 'free' }) @IsOptional() @IsString() @Length(1, 20) level?: string;
+  @ApiPropertyOptional({ enum: ['active', 'disabled'], default: 'active' }) @IsOptional() @IsIn(['active', 'disabled']) status?: 'active' | 'disabled';
+  @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean() email_verified?: boolean;
+}
+
+export class AdminUpdateUserRequest {
+  @ApiPropertyOptional({ pattern: USERNAME_PATTERN.source })
+  @ValidateIf(present) @Transform(trim) @IsString() @Matches(USERNAME_PATTERN, { message: 'username must be 3-32 characters of letters, digits, _ or -' })
+  username?: string;
+
+  @ApiPropertyOptional() @ValidateIf(present) @Transform(trim) @IsEmail() @MaxLength(255) email?: string;
+  @ApiPropertyOptional({ type: String, nullable: true }) @IsOptional() @IsString() @Length(1, 100) name?: string | null;
+  @ApiPropertyOptional({ enum: ['user', 'admin'] }) @ValidateIf(present) @IsIn(['user', 'admin']) role?: 'user' | 'admin';
+  @ApiPropertyOptional() @ValidateIf(present) @IsString() @Length(1, 20) level?: string;
+  @ApiPropertyOptional({ enum: ['active', 'disabled', 'deleted'] }) @ValidateIf(present) @IsIn(['active', 'disabled', 'deleted']) status?: 'active' | 'disabled' | 'deleted';
+  @ApiPropertyOptional() @ValidateIf(present) @IsBoolean() email_verified?: boolean;
+  @ApiPropertyOptional({ type: String, nullable: true }) @IsOptional() @IsUrl({ protocols: ['http', 'https'], require_protocol: true }) @MaxLength(500) avatar_url?: string | null;
+}
+
+export class ListUsersRequest extends PageQuery {
+  @ApiPropertyOptional({ description: 'Part of a username or email' }) @IsOptional() @IsString() @Length(1, 100) search?: string;
+  @ApiPropertyOptional({ enum: ['user', 'admin'] }) @IsOptional() @IsIn(['user', 'admin']) role?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 20) level?: string;
+  @ApiPropertyOptional({ enum: ['active', 'disabled', 'deleted'] }) @IsOptional() @IsIn(['active', 'disabled', 'deleted']) status?: string;
+}
+
+export class UserListResponse {
+  @ApiProperty({ type: [UserResponse] }) users!: UserResponse[];
+  @ApiProperty({ type: Pagination }) pagination!: Pagination;
+}

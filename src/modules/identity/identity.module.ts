@@ -1,0 +1,59 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthGuard } from '../../common/auth/auth.guard';
+import { CREDENTIAL_VERIFIER } from '../../common/auth/principal';
+import { ClusterBus } from '../../common/events/cluster-bus';
+import { ApiKeyUsageRecorder } from './api-key-usage.recorder';
+import { AuthStateCache } from './auth-state.cache';
+import { ChangePasswordHandler } from './commands/change-password.command';
+import { CreateApiKeyHandler } from './commands/create-api-key.command';
+import { CreateUserHandler } from './commands/create-user.command';
+import { EnsureFirstAdminHandler } from './commands/ensure-first-admin.command';
+import { LoginHandler } from './commands/login.command';
+import { RefreshTokensHandler } from './commands/refresh-tokens.command';
+import { RegisterUserHandler } from './commands/register-user.command';
+import { RevokeSessionsHandler } from './commands/revoke-sessions.command';
+import { ApiKeyEntity } from './entities/api-key.entity';
+import { UserSessionEntity } from './entities/user-session.entity';
+import { UserEntity } from './entities/user.entity';
+import { DeleteApiKeyHandler } from './commands/delete-api-key.command';
+import { ToggleApiKeyHandler } from './commands/toggle-api-key.command';
+import { UpdateUserHandler } from './commands/update-user.command';
+import { IdentityCredentialVerifier } from './credential-verifier';
+import { AdminUsersController } from './http/admin-users.controller';
+import { ApiKeysController } from './http/api-keys.controller';
+import { AuthController } from './http/auth.controller';
+import { UsersController } from './http/users.controller';
+import { LoginLockout } from './login-lockout';
+import { PasswordHasher } from './password-hasher';
+import { GetUserDetailsHandler } from './queries/get-user-details.query';
+import { GetUserHandler } from './queries/get-user.query';
+import { ListApiKeysHandler } from './queries/list-api-keys.query';
+import { ListSessionsHandler } from './queries/list-sessions.query';
+import { ListUsersHandler } from './queries/list-users.query';
+import { SessionCleanupJob } from './session-cleanup.job';
+import { SessionIssuer } from './session-issuer';
+import { TokenService } from './token.service';
+
+const controllers = [AuthController, UsersController, ApiKeysController, AdminUsersController];
+const commandHandlers = [
+  RegisterUserHandler, LoginHandler, RefreshTokensHandler, RevokeSessionsHandler, ChangePasswordHandler,
+  CreateApiKeyHandler, ToggleApiKeyHandler, DeleteApiKeyHandler,
+  CreateUserHandler, UpdateUserHandler, EnsureFirstAdminHandler,
+];
+const queryHandlers = [GetUserHandler, GetUserDetailsHandler, ListUsersHandler, ListSessionsHandler, ListApiKeysHandler];
+const services = [PasswordHasher, TokenService, SessionIssuer, LoginLockout, AuthStateCache, ApiKeyUsageRecorder, ClusterBus, SessionCleanupJob];
+
+@Module({
+  imports: [TypeOrmModule.forFeature([UserEntity, UserSessionEntity, ApiKeyEntity])],
+  controllers,
+  providers: [
+    ...commandHandlers,
+    ...queryHandlers,
+    ...services,
+    { provide: CREDENTIAL_VERIFIER, useClass: IdentityCredentialVerifier },
+    AuthGuard,
+  ],
+  exports: [AuthGuard],
+})
+export class IdentityModule {}

@@ -1,0 +1,47 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { AppError } from '../../common/errors/app-error';
+import { ErrorCode } from '../../common/errors/error-code';
+
+/**
+ * Five failed logins within 15 minutes lock an account for 15 minutes. The count
+ * lives on the user row and is changed by one atomic UPDATE, so it stays exact
+ * across concurrent attempts and replicas. Separate from the rate limiter.
+ */
+@Injectable()
+export class LoginLockout {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  assertNotLocked(lockedUntil: Date | null): void {
+    const remainingMs = lockedUntil ? lockedUntil.getTime() - Date.now() : 0;
+    if (remainingMs > 0) {
+      const retryAfter = Math.ceil(remainingMs / 1000);
+      throw new AppError(
+        ErrorCode.RATE_LIMITED,
+        'Too many failed logins; this account is locked for a while',
+        { retry_after: retryAfter, locked_until: lockedUntil!.toISOString() },
+        { 'Retry-After': String(retryAfter) },
+      );
+    }
+  }
+
+  async recordFailure(userId: string): Promise<void> {
+    const { lockoutAttempts, lockoutWindowSeconds } = this.config.auth;
+    await this.dataSource.query(
+      `UPDATE users SET
+         failed_login_count = CASE WHEN failed_login_window_start > now() - make_interval(secs => $2)
+                                   THEN failed_login_count + 1 ELSE 1 END,
+         failed_login_window_start = CASE WHEN failed_login_window_start > now() - make_interval(secs => $2)
+                                   THEN failed_login_window_start ELSE now() END,
+         locked_until = CASE WHEN failed_login_window_start > now() - make_interval(secs => $2)
+                                  AND failed_login_count + 1 >= $3
+                             THEN now() + make_interval(secs => $2) ELSE locked_until END
+       WHERE id = $1`,
+      [userId, lockoutWindowSeconds, lockoutAttempts],
+    );
+  }
+}

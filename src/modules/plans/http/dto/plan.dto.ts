@@ -1,0 +1,55 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
+import { PlanLimits } from '../../plan-limits';
+
+const unlimited = 'null means unlimited';
+const present = (_: object, value: unknown) => value !== undefined;
+
+export class PlanResponse implements PlanLimits {
+  @ApiProperty({ example: 'free' }) id!: string;
+  @ApiProperty({ example: 'Free' }) name!: string;
+  @ApiProperty({ example: 5 }) execution_timeout_seconds!: number;
+  @ApiProperty({ example: 128 }) execution_memory_mb!: number;
+  @ApiProperty({ type: Number, nullable: true, description: unlimited }) executions_per_day!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: unlimited }) api_executions_per_day!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_api_keys!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_environments!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: unlimited }) deployments_per_day!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_running_deployments!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: unlimited }) storage_bytes!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_upload_bytes!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: unlimited }) requests_per_minute!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: unlimited }) requests_per_hour!: number | null;
+}
+
+export class PlanListResponse {
+  @ApiProperty({ type: [PlanResponse] }) plans!: PlanResponse[];
+}
+
+/** Each limit: a positive integer, or null for unlimited; omitted fields stay. */
+function Limit(max = 2 ** 31 - 1): PropertyDecorator {
+  return (target: object, key: string | symbol) => {
+    ApiPropertyOptional({ type: Number, nullable: true, minimum: 0, maximum: max })(target, key);
+    IsOptional()(target, key);
+    IsInt()(target, key);
+    Min(0)(target, key);
+    Max(max)(target, key);
+  };
+}
+
+export class UpdatePlanRequest {
+  // These three cannot be unlimited, so null is rejected rather than skipped.
+  @ApiPropertyOptional() @ValidateIf(present) @IsString() @Length(1, 50) name?: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 3600 }) @ValidateIf(present) @IsInt() @Min(1) @Max(3600) execution_timeout_seconds?: number;
+  @ApiPropertyOptional({ minimum: 16, maximum: 65536 }) @ValidateIf(present) @IsInt() @Min(16) @Max(65536) execution_memory_mb?: number;
+  @Limit() executions_per_day?: number | null;
+  @Limit() api_executions_per_day?: number | null;
+  @Limit() max_api_keys?: number | null;
+  @Limit() max_environments?: number | null;
+  @Limit() deployments_per_day?: number | null;
+  @Limit() max_running_deployments?: number | null;
+  @Limit(Number.MAX_SAFE_INTEGER) storage_bytes?: number | null;
+  @Limit(Number.MAX_SAFE_INTEGER) max_upload_bytes?: number | null;
+  @Limit() requests_per_minute?: number | null;
+  @Limit() requests_per_hour?: number | null;
+}

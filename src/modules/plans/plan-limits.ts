@@ -1,0 +1,32 @@
+/** A plan's limits as other contexts see them (null = unlimited). */
+export interface PlanLimits {
+  id: string;
+  name: string;
+  execution_timeout_seconds: number;
+  execution_memory_mb: number;
+  executions_per_day: number | null;
+  api_executions_per_day: number | null;
+  max_api_keys: number | null;
+  max_environments: number | null;
+  deployments_per_day: number | null;
+  max_running_deployments: number | null;
+  storage_bytes: number | null;
+  max_upload_bytes: number | null;
+  requests_per_minute: number | null;
+  requests_per_hour: number | null;
+}
+
+export const PLAN_LIMIT_FIELDS = [
+  'execution_timeout_seconds',
+  'execution_memory_mb',
+  'executions_per_day',
+  'api_executions_per_day',
+  'max_api_keys',
+  'max_environments',
+  'deployments_per_day',
+  'max_running_deployments',
+  'storage_bytes',
+  'max_upload_bytes',
+  'requests_per_minute',
+  'requests_per_hour',
+] as const;

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { UpdatePlanHandler } from './commands/update-plan.command';
+import { PlanEntity } from './entities/plan.entity';
+import { PlansController } from './http/plans.controller';
+import { GetPlanHandler } from './queries/get-plan.query';
+import { ListPlansHandler } from './queries/list-plans.query';
+
+const controllers = [PlansController];
+const commandHandlers = [UpdatePlanHandler];
+const queryHandlers = [ListPlansHandler, GetPlanHandler];
+
+@Module({
+  imports: [TypeOrmModule.forFeature([PlanEntity])],
+  controllers,
+  providers: [...commandHandlers, ...queryHandlers],
+})
+export class PlansModule {}
