@@ -40,12 +40,12 @@ describe('Admin users (/api/v1/admin/users)', () => {
   }
 
   describe('access', () => {
-    const routes: Array<[string, string, unknown?]> = [
-      ['GET', '/admin/users'],
+    const routes: Array<[string, string, unknown]> = [
+      ['GET', '/admin/users', undefined],
       ['POST', '/admin/users', { username: 'nobody_x', email: 'nobody_x@example.test', password: 'password-123' }],
-      ['GET', `/admin/users/${UNKNOWN_ID}`],
+      ['GET', `/admin/users/${UNKNOWN_ID}`, undefined],
       ['PUT', `/admin/users/${UNKNOWN_ID}`, { name: 'x' }],
-      ['DELETE', `/admin/users/${UNKNOWN_ID}`],
+      ['DELETE', `/admin/users/${UNKNOWN_ID}`, undefined],
       ['POST', `/admin/users/${UNKNOWN_ID}/change-password`, { new_password: 'password-456' }],
     ];
 

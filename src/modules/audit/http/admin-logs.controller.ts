@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { NoQueryPipe } from '../../../common/http/no-query.pipe';
 import { AdminOnly } from '../../../common/auth/auth.decorators';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
 import { AuditLogStatsQuery } from '../queries/audit-log-stats.query';
@@ -34,14 +35,14 @@ export class AdminLogsController {
   @Get('actions')
   @ApiOperation({ summary: 'Every action name in the log' })
   @ApiOkResponse({ type: ActionListResponse })
-  async actions(): Promise<ActionListResponse> {
+  async actions(@Query(NoQueryPipe) _query: unknown): Promise<ActionListResponse> {
     return { actions: await this.queries.execute(new ListAuditValuesQuery('action')) };
   }
 
   @Get('resource-types')
   @ApiOperation({ summary: 'Every resource type in the log' })
   @ApiOkResponse({ type: ResourceTypeListResponse })
-  async resourceTypes(): Promise<ResourceTypeListResponse> {
+  async resourceTypes(@Query(NoQueryPipe) _query: unknown): Promise<ResourceTypeListResponse> {
     return { resource_types: await this.queries.execute(new ListAuditValuesQuery('resource_type')) };
   }
 }

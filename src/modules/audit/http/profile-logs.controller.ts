@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { NoQueryPipe } from '../../../common/http/no-query.pipe';
 import { Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
 import type { Principal } from '../../../common/auth/principal';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
@@ -26,14 +27,14 @@ export class ProfileLogsController {
   @Get('actions')
   @ApiOperation({ summary: 'The actions in my audit log' })
   @ApiOkResponse({ type: ActionListResponse })
-  async actions(@CurrentUser() user: Principal): Promise<ActionListResponse> {
+  async actions(@CurrentUser() user: Principal, @Query(NoQueryPipe) _query: unknown): Promise<ActionListResponse> {
     return { actions: await this.queries.execute(new ListAuditValuesQuery('action', user.user_id)) };
   }
 
   @Get('resource-types')
   @ApiOperation({ summary: 'The resource types in my audit log' })
   @ApiOkResponse({ type: ResourceTypeListResponse })
-  async resourceTypes(@CurrentUser() user: Principal): Promise<ResourceTypeListResponse> {
+  async resourceTypes(@CurrentUser() user: Principal, @Query(NoQueryPipe) _query: unknown): Promise<ResourceTypeListResponse> {
     return { resource_types: await this.queries.execute(new ListAuditValuesQuery('resource_type', user.user_id)) };
   }
 }

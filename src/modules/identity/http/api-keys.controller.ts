@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, HttpCode, Delete, Get, Post, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
@@ -50,6 +50,7 @@ export class ApiKeysController {
   }
 
   @Post(':id/toggle')
+  @HttpCode(200)
   @Audit({ action: 'api_key.toggle', resourceType: 'api_key', metadata: (request) => ({ enabled: (request.body as Record<string, unknown> | undefined)?.enabled }) })
   @ApiOperation({ summary: 'Same as PUT /api-keys/:id/toggle (seed 004 uses POST)' })
   @ApiOkResponse({ type: ApiKeyResponse })
