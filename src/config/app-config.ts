@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Env, EnvReader } from './env';
 
@@ -54,6 +55,27 @@ export interface AppConfig {
     logsDays: number;
     metricsDays: number;
     jobRunsDays: number;
+  };
+  execution: {
+    /** `bwrap` (default) or `none`: unsandboxed, for development only, and only when set explicitly. */
+    sandbox: 'bwrap' | 'none';
+    bwrapBinary: string;
+    pythonBinary: string;
+    nodeBinary: string;
+    /** Runs at once (default: the number of cores). */
+    concurrency: number;
+    /** Runs waiting for a slot; beyond it /execute answers 503 with Retry-After. */
+    queueSize: number;
+    /** Sandboxes started ahead of time per runtime; 0 turns the warm pool off. */
+    warmPoolSize: number;
+    /** Host uids handed to sandboxes (one each, so per-uid limits are per run) when the service runs as root. */
+    uidBase: number;
+    captureBytes: number;
+    totalOutputBytes: number;
+    processes: number;
+    fileSizeBytes: number;
+    openFiles: number;
+    tmpfsBytes: number;
   };
   scheduler: {
     enabled: boolean;
@@ -119,6 +141,22 @@ export function readAppConfig(env: Env): AppConfig {
       logsDays: r.int('RETENTION_LOGS_DAYS', 30, 1),
       metricsDays: r.int('RETENTION_METRICS_DAYS', 30, 1),
       jobRunsDays: r.int('RETENTION_JOB_RUNS_DAYS', 90, 1),
+    },
+    execution: {
+      sandbox: r.oneOf('SANDBOX', ['bwrap', 'none'] as const, 'bwrap'),
+      bwrapBinary: r.string('BWRAP_BIN', 'bwrap'),
+      pythonBinary: r.string('PYTHON_BIN', '/usr/bin/python3'),
+      nodeBinary: r.string('NODE_BIN', process.execPath),
+      concurrency: r.int('EXECUTION_CONCURRENCY', availableParallelism(), 1, 256),
+      queueSize: r.int('EXECUTION_QUEUE_SIZE', 100, 0, 100_000),
+      warmPoolSize: r.int('EXECUTION_WARM_POOL_SIZE', 2, 0, 64),
+      uidBase: r.int('SANDBOX_UID_BASE', 61_000, 1000, 4_000_000_000),
+      captureBytes: r.int('EXECUTION_OUTPUT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+      totalOutputBytes: r.int('EXECUTION_TOTAL_OUTPUT_BYTES', 10 * 1024 * 1024, 1024),
+      processes: r.int('EXECUTION_MAX_PROCESSES', 64, 8, 4096),
+      fileSizeBytes: r.int('EXECUTION_MAX_FILE_BYTES', 16 * 1024 * 1024, 1024),
+      openFiles: r.int('EXECUTION_MAX_OPEN_FILES', 256, 16, 65_536),
+      tmpfsBytes: r.int('EXECUTION_TMPFS_BYTES', 64 * 1024 * 1024, 1024 * 1024),
     },
     scheduler: {
       enabled: r.bool('SCHEDULER_ENABLED', true),

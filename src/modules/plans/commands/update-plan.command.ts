@@ -7,6 +7,8 @@ import { PlanUpdatedEvent } from '../events/plan-updated.event';
 import { PlanLimits } from '../plan-limits';
 import { toPlanLimits } from '../plan.mapper';
 
+const PLAN_ID = /^[A-Za-z0-9_-]{1,20}$/;
+
 /** Only the given fields change; null sets a limit to unlimited. */
 export type PlanChanges = Partial<Omit<PlanLimits, 'id'>>;
 
@@ -27,25 +29,30 @@ export class UpdatePlanHandler implements ICommandHandler<UpdatePlanCommand> {
   ) {}
 
   async execute({ planId, changes }: UpdatePlanCommand): Promise<PlanLimits> {
-    const plan = await this.plans.findOneBy({ id: planId });
-    if (!plan) throw AppError.notFound('Plan');
-    const set = <K extends keyof PlanEntity>(key: K, value: PlanEntity[K] | undefined) => {
-      if (value !== undefined) plan[key] = value;
-    };
-    set('name', changes.name);
-    set('executionTimeoutSeconds', changes.execution_timeout_seconds);
-    set('executionMemoryMb', changes.execution_memory_mb);
-    set('executionsPerDay', changes.executions_per_day);
-    set('apiExecutionsPerDay', changes.api_executions_per_day);
-    set('maxApiKeys', changes.max_api_keys);
-    set('maxEnvironments', changes.max_environments);
-    set('deploymentsPerDay', changes.deployments_per_day);
-    set('maxRunningDeployments', changes.max_running_deployments);
-    set('storageBytes', changes.storage_bytes);
-    set('maxUploadBytes', changes.max_upload_bytes);
-    set('requestsPerMinute', changes.requests_per_minute);
-    set('requestsPerHour', changes.requests_per_hour);
-    const saved = toPlanLimits(await this.plans.save(plan));
+    // Plan ids are short slugs; anything else (e.g. a NUL byte PostgreSQL rejects) cannot name one.
+    if (!PLAN_ID.test(planId)) throw AppError.notFound('Plan');
+    // Locking the row serialises concurrent edits, so one admin's change never overwrites another's.
+    const saved = await this.plans.manager.transaction(async (manager) => {
+      const plan = await manager.findOne(PlanEntity, { where: { id: planId }, lock: { mode: 'pessimistic_write' } });
+      if (!plan) throw AppError.notFound('Plan');
+      const set = <K extends keyof PlanEntity>(key: K, value: PlanEntity[K] | undefined) => {
+        if (value !== undefined) plan[key] = value;
+      };
+      set('name', changes.name);
+      set('executionTimeoutSeconds', changes.execution_timeout_seconds);
+      set('executionMemoryMb', changes.execution_memory_mb);
+      set('executionsPerDay', changes.executions_per_day);
+      set('apiExecutionsPerDay', changes.api_executions_per_day);
+      set('maxApiKeys', changes.max_api_keys);
+      set('maxEnvironments', changes.max_environments);
+      set('deploymentsPerDay', changes.deployments_per_day);
+      set('maxRunningDeployments', changes.max_running_deployments);
+      set('storageBytes', changes.storage_bytes);
+      set('maxUploadBytes', changes.max_upload_bytes);
+      set('requestsPerMinute', changes.requests_per_minute);
+      set('requestsPerHour', changes.requests_per_hour);
+      return toPlanLimits(await manager.save(plan));
+    });
     this.events.publish(new PlanUpdatedEvent(saved));
     return saved;
   }

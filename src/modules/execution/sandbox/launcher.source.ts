@@ -1,0 +1,150 @@
+/**
+ * The launcher: a small Python program that is the first process inside every
+ * sandbox. It waits for one job on fd 3 (so a sandbox can be started ahead of
+ * time and kept warm), creates the job's files inside the sandbox's own tmpfs
+ * (the host never writes through a path the code could influence), forks the
+ * program under its resource limits, waits for it, and reports the exit status
+ * and rusage as JSON on fd 4. When the launcher exits, bubblewrap's pid 1 exits
+ * and the kernel kills everything left in the pid namespace: daemons included.
+ *
+ * Python runs are forked from this already started interpreter (no second
+ * interpreter start); JavaScript runs exec node.
+ */
+export const LAUNCHER_SOURCE = String.raw`
+import os, sys, json, resource, signal, time
+
+MEMORY_MARK = 0x4D
+
+def read_job():
+    chunks = []
+    with os.fdopen(3, 'rb') as control:
+        while True:
+            chunk = control.read(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return json.loads(b''.join(chunks))
+
+def safe_path(path):
+    parts = [p for p in path.split('/') if p not in ('', '.')]
+    if not parts or path.startswith('/') or '..' in parts:
+        raise ValueError('bad path: ' + path)
+    return '/'.join(parts)
+
+def write_file(path, content):
+    path = safe_path(path)
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+        handle.write(content)
+    return path
+
+def set_limits(limits):
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    cpu = limits['cpu_seconds']
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits['processes'], limits['processes']))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits['file_size_bytes'], limits['file_size_bytes']))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits['open_files'], limits['open_files']))
+    if limits.get('address_space_bytes'):
+        size = limits['address_space_bytes']
+        resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+def exit_now(code):
+    # A normal interpreter shutdown in the forked child costs ~16 ms; do what
+    # matters by hand: join non-daemon threads, run atexit handlers, flush.
+    try:
+        if 'threading' in sys.modules:
+            sys.modules['threading']._shutdown()
+    except BaseException:
+        pass
+    try:
+        import atexit
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(code)
+
+def exit_code_of(error):
+    if error.code is None:
+        return 0
+    if isinstance(error.code, int):
+        return error.code & 0xFF
+    print(error.code, file=sys.stderr)
+    return 1
+
+def run_python(job, entry, mark_fd):
+    import types, traceback
+    sys.argv = [entry] + job['args']
+    sys.path[0] = os.getcwd()
+    module = types.ModuleType('__main__')
+    module.__file__ = os.path.join(os.getcwd(), entry)
+    module.__builtins__ = __builtins__
+    sys.modules['__main__'] = module
+    try:
+        code = compile(job['code'], entry, 'exec')
+        exec(code, module.__dict__)
+    except SystemExit as error:
+        exit_now(exit_code_of(error))
+    except BaseException as error:
+        if isinstance(error, MemoryError):
+            try:
+                os.write(mark_fd, bytes([MEMORY_MARK]))
+            except OSError:
+                pass
+        tb = error.__traceback__
+        if tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        try:
+            traceback.print_exception(type(error), error, tb)
+        except BaseException:
+            pass
+        exit_now(1)
+    exit_now(0)
+
+def main():
+    job = read_job()
+    os.chdir(job['workdir'])
+    for item in job['files']:
+        write_file(item['path'], item['content'])
+    entry = write_file(job['entry'], job['code'])
+    mark_read, mark_write = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(4)
+        os.close(mark_read)
+        set_limits(job['limits'])
+        if job['runtime'] == 'python':
+            run_python(job, entry, mark_write)
+        os.close(mark_write)
+        os.execv(job['interpreter'], [job['interpreter']] + job['interpreter_args'] + [entry] + job['args'])
+    os.close(mark_write)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.monotonic() - started
+    # Non-blocking: a forked grandchild may still hold the write end open.
+    os.set_blocking(mark_read, False)
+    memory_error = False
+    try:
+        memory_error = os.read(mark_read, 1) == bytes([MEMORY_MARK])
+    except OSError:
+        pass
+    report = {
+        'exit_code': os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        'signal': os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        'cpu_ms': int((usage.ru_utime + usage.ru_stime) * 1000),
+        'wall_ms': int(wall * 1000),
+        'max_rss_kb': usage.ru_maxrss,
+        'memory_error': memory_error,
+    }
+    os.write(4, json.dumps(report).encode())
+
+main()
+`;

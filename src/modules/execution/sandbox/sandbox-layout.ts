@@ -1,0 +1,81 @@
+import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * What a sandbox sees of the host: the system's /usr (read-only), the few
+ * top-level links into it, the dynamic linker's cache, and the directories of
+ * the interpreters in use. Never home directories, the service's own files or
+ * DATA_DIR (an environment's directory is added read-only, and only when a run
+ * selects it).
+ */
+export interface SandboxLayout {
+  /** Host paths bound read-only at the same place. */
+  readOnlyPaths: string[];
+  /** Top-level symlinks such as /bin -> usr/bin (merged-/usr systems). */
+  symlinks: Array<{ target: string; path: string }>;
+}
+
+const TOP_LEVEL = ['/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32'];
+const SYSTEM_FILES = ['/etc/ld.so.cache', '/etc/localtime'];
+
+/** Reads the host's layout once; `interpreters` are the binaries runs execute. */
+export function readSandboxLayout(interpreters: string[]): SandboxLayout {
+  const readOnlyPaths = ['/usr'];
+  const symlinks: SandboxLayout['symlinks'] = [];
+  for (const path of TOP_LEVEL) {
+    if (!existsSync(path)) continue;
+    if (lstatSync(path).isSymbolicLink()) symlinks.push({ target: readlinkSync(path), path });
+    else readOnlyPaths.push(path);
+  }
+  for (const file of SYSTEM_FILES) if (existsSync(file)) readOnlyPaths.push(file);
+  for (const interpreter of interpreters) {
+    const prefix = dirname(dirname(realpathSync(interpreter)));
+    if (!readOnlyPaths.some((path) => prefix === path || prefix.startsWith(`${path}/`))) readOnlyPaths.push(prefix);
+  }
+  return { readOnlyPaths, symlinks };
+}
+
+export interface SandboxArgs {
+  layout: SandboxLayout;
+  /** Extra read-only binds for this run (a selected environment). */
+  extraReadOnly?: string[];
+  tmpfsBytes: number;
+  /** The command run inside, as pid 2 of the new pid namespace. */
+  command: string[];
+}
+
+/** The bubblewrap command line. Pure, so it is unit-tested. */
+export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, command }: SandboxArgs): string[] {
+  const args = [
+    // New user, pid, net, ipc, uts and cgroup namespaces; no network device but lo.
+    '--unshare-all',
+    '--unshare-user',
+    '--disable-userns',
+    '--die-with-parent',
+    '--new-session',
+    '--hostname', 'sandbox',
+    '--uid', '65534',
+    '--gid', '65534',
+  ];
+  for (const path of [...layout.readOnlyPaths, ...extraReadOnly]) args.push('--ro-bind', path, path);
+  for (const { target, path } of layout.symlinks) args.push('--symlink', target, path);
+  args.push(
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--size', String(tmpfsBytes), '--tmpfs', '/tmp',
+    '--size', String(tmpfsBytes), '--tmpfs', '/work',
+    '--chdir', '/work',
+    '--clearenv',
+    '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin',
+    '--setenv', 'HOME', '/tmp',
+    '--setenv', 'TMPDIR', '/tmp',
+    '--setenv', 'LANG', 'C.UTF-8',
+    '--setenv', 'PYTHONIOENCODING', 'utf-8',
+    '--setenv', 'PYTHONDONTWRITEBYTECODE', '1',
+    // Output reaches the caller as it is printed (streaming), not at exit.
+    '--setenv', 'PYTHONUNBUFFERED', '1',
+    '--',
+    ...command,
+  );
+  return args;
+}

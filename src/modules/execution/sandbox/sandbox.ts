@@ -1,0 +1,257 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable, Writable } from 'node:stream';
+import { LAUNCHER_SOURCE } from './launcher.source';
+
+export type Language = 'python' | 'javascript';
+export type OutputStream = 'stdout' | 'stderr';
+
+export type RunStatus = 'success' | 'error' | 'timeout' | 'memory_limit' | 'output_limit' | 'killed' | 'internal_error';
+
+/** The limits one run gets (already resolved from the plan and the request). */
+export interface RunLimits {
+  wallMs: number;
+  memoryMb: number;
+  processes: number;
+  fileSizeBytes: number;
+  openFiles: number;
+  /** Each of stdout and stderr is kept up to this many bytes. */
+  captureBytes: number;
+  /** The run is stopped (`output_limit`) when stdout and stderr together exceed this. */
+  totalOutputBytes: number;
+}
+
+export interface SandboxJob {
+  language: Language;
+  code: string;
+  files: Array<{ path: string; content: string }>;
+  args: string[];
+  stdin: string;
+  limits: RunLimits;
+  /** For JavaScript: the node binary; Python runs in the launcher's own interpreter. */
+  nodeBinary: string;
+}
+
+export interface RunOutcome {
+  status: RunStatus;
+  exitCode: number | null;
+  signal: number | null;
+  stdout: string;
+  stderr: string;
+  truncated: { stdout: boolean; stderr: boolean };
+  wallMs: number;
+  cpuMs: number;
+  memoryKb: number;
+  /** What went wrong inside the platform (internal_error only); never shown to callers. */
+  internalError?: string;
+}
+
+export interface RunHooks {
+  onOutput?: (stream: OutputStream, text: string) => void;
+  /** Aborting kills the run; the outcome is `killed`. */
+  signal?: AbortSignal;
+}
+
+export interface SandboxStartOptions {
+  language: Language;
+  /** The interpreter that runs the launcher (and Python code). */
+  pythonBinary: string;
+  /** The full command line around the launcher: bwrap and its arguments, or nothing (SANDBOX=none). */
+  wrap: (launcher: string[]) => string[];
+  /** Host uid (and gid) to run as; only when the service runs as root. */
+  uid?: number;
+  /** Working directory on the host: only SANDBOX=none (in a sandbox, /work is its own tmpfs). */
+  workdir?: string;
+}
+
+interface LauncherReport {
+  exit_code: number | null;
+  signal: number | null;
+  cpu_ms: number;
+  wall_ms: number;
+  max_rss_kb: number;
+  memory_error: boolean;
+}
+
+const SIGXCPU = 24;
+const ENTRY: Record<Language, string> = { python: 'main.py', javascript: 'main.js' };
+const NODE_HEAP_EXHAUSTED = /JavaScript heap out of memory|Reached heap limit/;
+
+/** One output stream: the first `cap` bytes kept, everything counted. */
+class CappedOutput {
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  truncated = false;
+
+  constructor(private readonly cap: number) {}
+
+  add(chunk: Buffer): void {
+    const room = this.cap - this.kept;
+    if (chunk.length > room) this.truncated = true;
+    if (room <= 0) return;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.chunks.push(part);
+    this.kept += part.length;
+  }
+
+  /** UTF-8 text; a character cut by the cap is dropped; NUL (which PostgreSQL text refuses) becomes U+FFFD. */
+  text(): string {
+    const decoder = new StringDecoder('utf8');
+    return decoder.write(Buffer.concat(this.chunks)).replace(/\0/g, '\uFFFD');
+  }
+}
+
+/**
+ * One bubblewrap sandbox with the launcher inside, started ahead of its job
+ * (so a pool can keep some warm) and used for exactly one run, then gone.
+ */
+export class Sandbox {
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+  private used = false;
+  private spawnError?: Error;
+
+  private constructor(readonly language: Language, private readonly workdir: string, options: SandboxStartOptions) {
+    const launcher = [options.pythonBinary, '-I', '-c', LAUNCHER_SOURCE];
+    const [command, ...args] = options.wrap(launcher);
+    this.child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/bin:/bin' },
+      // Its own process group, so a kill reaches bwrap (or, unsandboxed, the launcher's group).
+      detached: true,
+      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+      ...(options.workdir === undefined ? {} : { cwd: options.workdir }),
+    });
+    this.child.on('error', (error) => (this.spawnError = error));
+    this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
+    // Writes to a sandbox that already died must not crash the service.
+    for (const stream of this.child.stdio) stream?.on('error', () => undefined);
+  }
+
+  static start(options: SandboxStartOptions): Sandbox {
+    return new Sandbox(options.language, options.workdir ?? '/work', options);
+  }
+
+  /** Whether it is still waiting for a job (false once it died or ran one). */
+  get ready(): boolean {
+    return !this.used && this.child.exitCode === null && this.child.signalCode === null && !this.spawnError;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Kills the whole sandbox; bubblewrap's --die-with-parent takes the namespace down with it. */
+  destroy(): Promise<void> {
+    this.kill();
+    return this.exited;
+  }
+
+  run(job: SandboxJob, hooks: RunHooks = {}): Promise<RunOutcome> {
+    if (this.used) throw new Error('a sandbox serves exactly one run');
+    this.used = true;
+    const { limits } = job;
+    const stdout = new CappedOutput(limits.captureBytes);
+    const stderr = new CappedOutput(limits.captureBytes);
+    const reportChunks: Buffer[] = [];
+    let total = 0;
+    let verdict: RunStatus | undefined;
+    const started = process.hrtime.bigint();
+
+    const stop = (status: RunStatus) => {
+      verdict ??= status;
+      this.kill();
+    };
+    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+    const collect = (name: OutputStream, into: CappedOutput) => (chunk: Buffer) => {
+      total += chunk.length;
+      into.add(chunk);
+      if (hooks.onOutput && !into.truncated) hooks.onOutput(name, decoders[name].write(chunk));
+      if (total > limits.totalOutputBytes) stop('output_limit');
+    };
+    const [stdin, out, err, control, report] = this.child.stdio as [Writable, Readable, Readable, Writable, Readable];
+    out.on('data', collect('stdout', stdout));
+    err.on('data', collect('stderr', stderr));
+    report.on('data', (chunk: Buffer) => reportChunks.push(chunk));
+
+    const timer = setTimeout(() => stop('timeout'), limits.wallMs);
+    const onAbort = () => stop('killed');
+    if (hooks.signal?.aborted) onAbort();
+    hooks.signal?.addEventListener('abort', onAbort, { once: true });
+
+    control.end(JSON.stringify(this.launcherJob(job)));
+    stdin.end(job.stdin);
+
+    return this.exited.then(() => {
+      clearTimeout(timer);
+      hooks.signal?.removeEventListener('abort', onAbort);
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const parsed = parseReport(Buffer.concat(reportChunks).toString());
+      const outcome: RunOutcome = {
+        status: 'success',
+        exitCode: parsed?.exit_code ?? null,
+        signal: parsed?.signal ?? null,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        truncated: { stdout: stdout.truncated, stderr: stderr.truncated },
+        wallMs: Math.round(parsed?.wall_ms ?? wallMs),
+        cpuMs: parsed?.cpu_ms ?? 0,
+        memoryKb: parsed?.max_rss_kb ?? 0,
+      };
+      outcome.status = verdict ?? this.judge(job, parsed, outcome);
+      if (outcome.status === 'internal_error') {
+        outcome.internalError = this.spawnError?.message ?? `the launcher gave no report (${outcome.stderr.slice(-500)})`;
+      }
+      return outcome;
+    });
+  }
+
+  private judge(job: SandboxJob, report: LauncherReport | undefined, outcome: RunOutcome): RunStatus {
+    if (!report) return 'internal_error';
+    if (report.memory_error) return 'memory_limit';
+    if (job.language === 'javascript' && report.exit_code !== 0 && NODE_HEAP_EXHAUSTED.test(outcome.stderr)) return 'memory_limit';
+    if (report.signal === SIGXCPU) return 'timeout';
+    return report.exit_code === 0 ? 'success' : 'error';
+  }
+
+  private launcherJob(job: SandboxJob) {
+    const { limits } = job;
+    return {
+      runtime: job.language,
+      workdir: this.workdir,
+      code: job.code,
+      files: job.files,
+      args: job.args,
+      entry: ENTRY[job.language],
+      interpreter: job.nodeBinary,
+      interpreter_args: job.language === 'javascript' ? [`--max-old-space-size=${limits.memoryMb}`] : [],
+      limits: {
+        cpu_seconds: Math.max(1, Math.ceil(limits.wallMs / 1000)),
+        processes: limits.processes,
+        file_size_bytes: limits.fileSizeBytes,
+        open_files: limits.openFiles,
+        // V8 reserves far more address space than it uses, so only Python gets RLIMIT_AS.
+        address_space_bytes: job.language === 'python' ? limits.memoryMb * 1024 * 1024 : null,
+      },
+    };
+  }
+
+  private kill(): void {
+    const pid = this.child.pid;
+    if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      this.child.kill('SIGKILL');
+    }
+  }
+}
+
+function parseReport(text: string): LauncherReport | undefined {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as LauncherReport;
+  } catch {
+    return undefined;
+  }
+}
