@@ -16,6 +16,7 @@ export class Identity1763800000000 implements MigrationInterface {
         api_executions_per_day integer,
         max_api_keys integer,
         max_environments integer,
+        max_concurrent_executions integer,
         deployments_per_day integer,
         max_running_deployments integer,
         storage_bytes bigint,
@@ -28,14 +29,14 @@ export class Identity1763800000000 implements MigrationInterface {
     // NULL means unlimited.
     await db.query(`
       INSERT INTO plans (id, name, sort_order, execution_timeout_seconds, execution_memory_mb,
-        executions_per_day, api_executions_per_day, max_api_keys, max_environments,
+        executions_per_day, api_executions_per_day, max_api_keys, max_environments, max_concurrent_executions,
         deployments_per_day, max_running_deployments, storage_bytes, max_upload_bytes,
         requests_per_minute, requests_per_hour)
       VALUES
-        ('free', 'Free', 1, 5, 128, 100, 50, 1, 1, 10, 1, 104857600, 10485760, 60, 1000),
-        ('basic', 'Basic', 2, 10, 256, 500, 500, 3, 1, 30, 3, 1073741824, 26214400, 120, 3000),
-        ('premium', 'Premium', 3, 30, 512, 2000, 5000, 10, 3, 100, 10, 10737418240, 104857600, 300, 10000),
-        ('enterprise', 'Enterprise', 4, 60, 1024, NULL, NULL, NULL, 10, NULL, 50, 107374182400, 524288000, NULL, NULL)`);
+        ('free', 'Free', 1, 5, 128, 100, 50, 1, 1, 1, 10, 1, 104857600, 10485760, 60, 1000),
+        ('basic', 'Basic', 2, 10, 256, 500, 500, 3, 1, 2, 30, 3, 1073741824, 26214400, 120, 3000),
+        ('premium', 'Premium', 3, 30, 512, 2000, 5000, 10, 3, 4, 100, 10, 10737418240, 104857600, 300, 10000),
+        ('enterprise', 'Enterprise', 4, 60, 1024, NULL, NULL, NULL, 10, NULL, NULL, 50, 107374182400, 524288000, NULL, NULL)`);
 
     await db.query(`
       CREATE TABLE users (

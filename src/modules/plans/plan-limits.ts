@@ -8,6 +8,8 @@ export interface PlanLimits {
   api_executions_per_day: number | null;
   max_api_keys: number | null;
   max_environments: number | null;
+  /** Runs of one user at once; more wait in the queue (null: as many as the worker pool has). */
+  max_concurrent_executions: number | null;
   deployments_per_day: number | null;
   max_running_deployments: number | null;
   storage_bytes: number | null;
@@ -23,6 +25,7 @@ export const PLAN_LIMIT_FIELDS = [
   'api_executions_per_day',
   'max_api_keys',
   'max_environments',
+  'max_concurrent_executions',
   'deployments_per_day',
   'max_running_deployments',
   'storage_bytes',

@@ -11,6 +11,7 @@ export function toPlanLimits(plan: PlanEntity): PlanLimits {
     api_executions_per_day: plan.apiExecutionsPerDay,
     max_api_keys: plan.maxApiKeys,
     max_environments: plan.maxEnvironments,
+    max_concurrent_executions: plan.maxConcurrentExecutions,
     deployments_per_day: plan.deploymentsPerDay,
     max_running_deployments: plan.maxRunningDeployments,
     storage_bytes: plan.storageBytes,

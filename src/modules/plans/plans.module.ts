@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { UpdatePlanHandler } from './commands/update-plan.command';
 import { PlanEntity } from './entities/plan.entity';
+import { PlanCache } from './plan-cache';
 import { PlansController } from './http/plans.controller';
 import { GetPlanHandler } from './queries/get-plan.query';
 import { ListPlansHandler } from './queries/list-plans.query';
@@ -13,6 +14,6 @@ const queryHandlers = [ListPlansHandler, GetPlanHandler];
 @Module({
   imports: [TypeOrmModule.forFeature([PlanEntity])],
   controllers,
-  providers: [...commandHandlers, ...queryHandlers],
+  providers: [PlanCache, ...commandHandlers, ...queryHandlers],
 })
 export class PlansModule {}

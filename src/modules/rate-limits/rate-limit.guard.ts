@@ -1,4 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -7,8 +8,8 @@ import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { SKIP_RATE_LIMIT } from '../../common/http/skip-rate-limit';
 import { AppLogger } from '../../common/logging/app-logger';
+import { GetPlanQuery } from '../plans/queries/get-plan.query';
 import { CounterStore, MemoryCounterStore, RedisCounterStore } from './counter-store';
-import { PlanLimitsCache } from './plan-limits.cache';
 
 interface Window {
   name: 'minute' | 'hour';
@@ -30,7 +31,7 @@ export class RateLimitGuard implements CanActivate, OnApplicationShutdown {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly plans: PlanLimitsCache,
+    private readonly queries: QueryBus,
     private readonly logger: AppLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -95,7 +96,7 @@ export class RateLimitGuard implements CanActivate, OnApplicationShutdown {
       ];
     }
     if (principal.role === 'admin') return [];
-    const plan = await this.plans.get(principal.level);
+    const plan = await this.queries.execute(new GetPlanQuery(principal.level));
     const windows: Window[] = [];
     if (plan?.requests_per_minute != null) windows.push({ name: 'minute', ms: 60_000, limit: plan.requests_per_minute });
     if (plan?.requests_per_hour != null) windows.push({ name: 'hour', ms: 3_600_000, limit: plan.requests_per_hour });

@@ -45,6 +45,7 @@ export class UpdatePlanHandler implements ICommandHandler<UpdatePlanCommand> {
       set('apiExecutionsPerDay', changes.api_executions_per_day);
       set('maxApiKeys', changes.max_api_keys);
       set('maxEnvironments', changes.max_environments);
+      set('maxConcurrentExecutions', changes.max_concurrent_executions);
       set('deploymentsPerDay', changes.deployments_per_day);
       set('maxRunningDeployments', changes.max_running_deployments);
       set('storageBytes', changes.storage_bytes);

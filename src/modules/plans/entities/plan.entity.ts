@@ -36,6 +36,9 @@ export class PlanEntity {
   maxEnvironments!: number | null;
 
   @Column({ type: 'integer', nullable: true })
+  maxConcurrentExecutions!: number | null;
+
+  @Column({ type: 'integer', nullable: true })
   deploymentsPerDay!: number | null;
 
   @Column({ type: 'integer', nullable: true })

@@ -14,6 +14,7 @@ export class PlanResponse implements PlanLimits {
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) api_executions_per_day!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_api_keys!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_environments!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_concurrent_executions!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) deployments_per_day!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_running_deployments!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) storage_bytes!: number | null;
@@ -46,6 +47,7 @@ export class UpdatePlanRequest {
   @Limit() api_executions_per_day?: number | null;
   @Limit() max_api_keys?: number | null;
   @Limit() max_environments?: number | null;
+  @Limit() max_concurrent_executions?: number | null;
   @Limit() deployments_per_day?: number | null;
   @Limit() max_running_deployments?: number | null;
   @Limit(Number.MAX_SAFE_INTEGER) storage_bytes?: number | null;
