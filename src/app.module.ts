@@ -3,12 +3,14 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthGuard } from './common/auth/auth.guard';
+import { ClusterBus } from './common/events/cluster-bus';
 import { APP_CONFIG, AppConfig, SECRETS } from './config/app-config';
 import type { Secrets } from './config/secrets';
 import { AppLogger } from './common/logging/app-logger';
 import { MaintenanceJobs } from './common/scheduling/maintenance-jobs';
 import { dataSourceOptions } from './database/data-source';
 import { AuditModule } from './modules/audit/audit.module';
+import { ExecutionModule } from './modules/execution/execution.module';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module';
 import { HealthModule } from './modules/health/health.module';
 import { IdentityModule } from './modules/identity/identity.module';
@@ -36,8 +38,9 @@ class CoreModule {
         { provide: SECRETS, useValue: runtime.secrets },
         { provide: AppLogger, useValue: runtime.logger },
         MaintenanceJobs,
+        ClusterBus,
       ],
-      exports: [APP_CONFIG, SECRETS, AppLogger, MaintenanceJobs],
+      exports: [APP_CONFIG, SECRETS, AppLogger, MaintenanceJobs, ClusterBus],
     };
   }
 }
@@ -60,6 +63,7 @@ export class AppModule {
         AuditModule,
         RateLimitsModule,
         MaintenanceModule,
+        ExecutionModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may
       // (not at all with RATE_LIMIT_ENABLED=false).

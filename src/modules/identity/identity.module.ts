@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthGuard } from '../../common/auth/auth.guard';
 import { CREDENTIAL_VERIFIER } from '../../common/auth/principal';
-import { ClusterBus } from '../../common/events/cluster-bus';
 import { ApiKeyUsageRecorder } from './api-key-usage.recorder';
 import { AuthStateCache } from './auth-state.cache';
 import { ChangePasswordHandler } from './commands/change-password.command';
@@ -42,7 +41,7 @@ const commandHandlers = [
   CreateUserHandler, UpdateUserHandler, EnsureFirstAdminHandler,
 ];
 const queryHandlers = [GetUserHandler, GetUserDetailsHandler, ListUsersHandler, ListSessionsHandler, ListApiKeysHandler];
-const services = [PasswordHasher, TokenService, SessionIssuer, LoginLockout, AuthStateCache, ApiKeyUsageRecorder, ClusterBus, SessionCleanupJob];
+const services = [PasswordHasher, TokenService, SessionIssuer, LoginLockout, AuthStateCache, ApiKeyUsageRecorder, SessionCleanupJob];
 
 @Module({
   imports: [TypeOrmModule.forFeature([UserEntity, UserSessionEntity, ApiKeyEntity])],

@@ -26,7 +26,7 @@ export class AdminLogsController {
   }
 
   @Get('stats')
-  @ApiOperation({ summary: 'Counts by action, by day and by user, and the error rate, over a period' })
+  @ApiOperation({ summary: 'Counts by action, by day and by user, and the error rate, over a period (default: the last 30 days)' })
   @ApiOkResponse({ type: AuditLogStatsResponse })
   stats(@Query() query: PeriodRequest): Promise<AuditLogStatsResponse> {
     return this.queries.execute(new AuditLogStatsQuery(query.from, query.to));

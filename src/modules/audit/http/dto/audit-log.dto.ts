@@ -1,18 +1,10 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDate, IsIP, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsIP, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { PageQuery, Pagination } from '../../../../common/http/pagination';
+import { PeriodRequest } from '../../../../common/http/period';
 import { AuditLogView } from '../../audit-log.view';
 
-export class PeriodRequest {
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Default: 30 days before `to`' })
-  @IsOptional() @Type(() => Date) @IsDate()
-  from?: Date;
-
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Default: now' })
-  @IsOptional() @Type(() => Date) @IsDate()
-  to?: Date;
-}
+export { PeriodRequest };
 
 export class ProfileLogsRequest extends IntersectionType(PageQuery, PeriodRequest) {
   @ApiPropertyOptional({ example: 'user.login' }) @IsOptional() @IsString() @Length(1, 64) action?: string;

@@ -1,0 +1,49 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import { AppError } from '../../../common/errors/app-error';
+import { ExecutionEntity } from '../entities/execution.entity';
+import { FINISHED } from '../execution.mapper';
+import { ExecutionRunner } from '../execution-runner';
+import { GetExecutionQuery } from '../queries/get-execution.query';
+
+const WAIT_FOR_OTHER_REPLICA_MS = 3000;
+
+/**
+ * Stops a queued or running run (status `killed`) wherever it runs. A run that
+ * no live replica holds (its replica crashed) is marked killed directly.
+ */
+export class CancelExecutionCommand extends Command<ExecutionEntity> {
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    readonly admin: boolean,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(CancelExecutionCommand)
+export class CancelExecutionHandler implements ICommandHandler<CancelExecutionCommand> {
+  constructor(
+    @InjectRepository(ExecutionEntity) private readonly executions: Repository<ExecutionEntity>,
+    private readonly runner: ExecutionRunner,
+    private readonly queries: QueryBus,
+  ) {}
+
+  async execute({ id, userId, admin }: CancelExecutionCommand): Promise<ExecutionEntity> {
+    const row = await this.queries.execute(new GetExecutionQuery(id, userId, admin));
+    if (FINISHED(row.status)) throw AppError.conflict(`The run already finished (${row.status})`, { status: row.status });
+    await this.runner.cancel(id);
+    const local = this.runner.find(id);
+    if (local) return local.done;
+    for (let waited = 0; waited < WAIT_FOR_OTHER_REPLICA_MS; waited += 100) {
+      await sleep(100);
+      const current = await this.executions.findOneByOrFail({ id });
+      if (FINISHED(current.status)) return current;
+    }
+    await this.executions.update({ id, status: In(['queued', 'running']) }, { status: 'killed', finishedAt: new Date() });
+    return this.executions.findOneByOrFail({ id });
+  }
+}

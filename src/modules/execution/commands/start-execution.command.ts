@@ -1,0 +1,175 @@
+import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Inject } from '@nestjs/common';
+import { Repository } from 'typeorm';
+import type { Principal } from '../../../common/auth/principal';
+import { AppError } from '../../../common/errors/app-error';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { uuidv7 } from '../../../common/ids';
+import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { GetPlanQuery } from '../../plans/queries/get-plan.query';
+import { ExecutionEntity } from '../entities/execution.entity';
+import { nextUtcMidnight, resolveLimits } from '../execution-limits';
+import { ActiveRun, ExecutionRunner } from '../execution-runner';
+import type { ExecuteRequest } from '../http/dto/execution.dto';
+import { SandboxPool } from '../sandbox/sandbox-pool';
+
+const UNLIMITED = 2 ** 31 - 1;
+const UNIQUE_VIOLATION = '23505';
+
+export interface StartedExecution {
+  row: ExecutionEntity;
+  /** The run, when it runs on this replica (its live output); absent for most replays. */
+  run?: ActiveRun;
+  /** The finished row. */
+  done: Promise<ExecutionEntity>;
+}
+
+/**
+ * Accepts a run: resolves the limits from the caller's plan, counts it against
+ * the daily quota and inserts its row in one statement (exact under
+ * concurrency), then hands it to the runner. A repeated Idempotency-Key returns
+ * the first run instead.
+ */
+export class StartExecutionCommand extends Command<StartedExecution> {
+  constructor(
+    readonly principal: Principal,
+    readonly request: ExecuteRequest,
+    readonly idempotencyKey: string | undefined,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(StartExecutionCommand)
+export class StartExecutionHandler implements ICommandHandler<StartExecutionCommand> {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectRepository(ExecutionEntity) private readonly executions: Repository<ExecutionEntity>,
+    private readonly runner: ExecutionRunner,
+    private readonly sandboxes: SandboxPool,
+    private readonly queries: QueryBus,
+  ) {}
+
+  async execute({ principal, request, idempotencyKey }: StartExecutionCommand): Promise<StartedExecution> {
+    if (idempotencyKey) {
+      const earlier = await this.replay(principal.user_id, idempotencyKey);
+      if (earlier) return earlier;
+    }
+    if (request.environment_id) throw AppError.notFound('Environment');
+    const { status } = this.sandboxes;
+    if (status.mechanism === 'unavailable') {
+      throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, `Code execution is unavailable: ${status.message}`);
+    }
+    if (!this.runner.queue.accepting) {
+      throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'Too many runs are waiting; try again shortly', { retry_after: 1 }, { 'Retry-After': '1' });
+    }
+
+    const admin = principal.role === 'admin';
+    const plan = admin ? undefined : await this.queries.execute(new GetPlanQuery(principal.level));
+    if (!admin && !plan) throw new AppError(ErrorCode.INTERNAL_ERROR, `unknown plan ${principal.level}`);
+    const { limits, problems } = resolveLimits(plan ?? 'admin', request, this.config.execution);
+    if (Object.keys(problems).length > 0) throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields: problems });
+
+    const source = principal.via === 'api_key' ? 'api' : 'web';
+    const quotaName = source === 'api' ? 'api_executions_per_day' : 'executions_per_day';
+    const quota = admin ? null : plan![quotaName];
+    const row = this.executions.create({
+      id: uuidv7(),
+      userId: principal.user_id,
+      apiKeyId: principal.api_key_id ?? null,
+      source,
+      language: request.language ?? 'python',
+      environment: 'system',
+      environmentId: null,
+      code: request.code,
+      stdin: request.stdin ?? '',
+      args: request.args ?? [],
+      files: (request.files ?? []).map(({ path, content }) => ({ path, content })),
+      tests: request.tests?.map((test) => ({ stdin: test.stdin ?? '', expected_output: test.expected_output })) ?? null,
+      status: 'queued',
+      exitCode: null,
+      stdout: '',
+      stderr: '',
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      executionTimeMs: null,
+      cpuTimeMs: null,
+      memoryUsedKb: null,
+      timeoutMs: limits.wallMs,
+      memoryMb: limits.memoryMb,
+      idempotencyKey: idempotencyKey ?? null,
+      startedAt: null,
+      finishedAt: null,
+    });
+
+    let inserted: boolean;
+    try {
+      inserted = await this.insertCounted(row, quota ?? UNLIMITED);
+    } catch (error) {
+      if (idempotencyKey && (error as { code?: string }).code === UNIQUE_VIOLATION) {
+        const earlier = await this.replay(principal.user_id, idempotencyKey);
+        if (earlier) return earlier;
+      }
+      throw error;
+    }
+    if (!inserted) {
+      const kind = source === 'api' ? 'API-key runs' : 'runs';
+      throw new AppError(ErrorCode.QUOTA_EXCEEDED, `Daily quota of ${quota} ${kind} reached; it resets at midnight UTC`, {
+        quota: quotaName,
+        limit: quota,
+        resets_at: nextUtcMidnight().toISOString(),
+      });
+    }
+    const run = this.runner.start(row, limits, admin ? null : plan!.max_concurrent_executions);
+    return { row, run, done: run.done };
+  }
+
+  /**
+   * One statement: the quota row for (user, UTC day, source) is incremented only
+   * while under the limit, and the run is inserted only if that happened.
+   */
+  private async insertCounted(row: ExecutionEntity, limit: number): Promise<boolean> {
+    const inserted: unknown[] = await this.executions.query(
+      `WITH quota AS (
+         INSERT INTO execution_quota_usage AS q (user_id, day, source, used)
+         SELECT $2, (now() AT TIME ZONE 'UTC')::date, $4, 1 WHERE $18::int > 0
+         ON CONFLICT (user_id, day, source) DO UPDATE SET used = q.used + 1 WHERE q.used < $18::int
+         RETURNING used
+       )
+       INSERT INTO executions (id, user_id, api_key_id, source, language, environment, code, stdin, args, files, tests,
+         status, timeout_ms, memory_mb, idempotency_key, environment_id, created_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+       WHERE EXISTS (SELECT 1 FROM quota)
+       RETURNING id`,
+      [
+        row.id,
+        row.userId,
+        row.apiKeyId,
+        row.source,
+        row.language,
+        row.environment,
+        row.code,
+        row.stdin,
+        JSON.stringify(row.args),
+        JSON.stringify(row.files),
+        row.tests ? JSON.stringify(row.tests) : null,
+        row.status,
+        row.timeoutMs,
+        row.memoryMb,
+        row.idempotencyKey,
+        row.environmentId,
+        (row.createdAt = new Date()),
+        limit,
+      ],
+    );
+    return inserted.length === 1;
+  }
+
+  private async replay(userId: string, idempotencyKey: string): Promise<StartedExecution | undefined> {
+    const row = await this.executions.findOneBy({ userId, idempotencyKey });
+    if (!row) return undefined;
+    const run = this.runner.find(row.id);
+    return { row, run, done: run?.done ?? this.runner.settled(row) };
+  }
+}

@@ -1,0 +1,195 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ClusterBus } from '../../common/events/cluster-bus';
+import { AppLogger } from '../../common/logging/app-logger';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { ExecutionEntity, TestCaseResult } from './entities/execution.entity';
+import { FINISHED } from './execution.mapper';
+import { OutputStream, RunLimits, RunOutcome } from './sandbox/sandbox';
+import { SandboxPool } from './sandbox/sandbox-pool';
+import { LeftQueueError, WorkQueue } from './work-queue';
+
+const CANCEL_TOPIC = 'execution.cancel';
+
+/** A run accepted on this replica: its output as it comes, and its end. */
+export interface ActiveRun {
+  id: string;
+  /** `output` (stream, text) while it runs. */
+  events: EventEmitter;
+  /** The finished row; never rejects. */
+  done: Promise<ExecutionEntity>;
+}
+
+interface Internal extends ActiveRun {
+  abort: AbortController;
+}
+
+/** Same output, ignoring trailing whitespace on each line and trailing blank lines. */
+export function outputMatches(actual: string, expected: string): boolean {
+  const normalise = (text: string) => text.replace(/\r\n/g, '\n').split('\n').map((line) => line.trimEnd()).join('\n').trimEnd();
+  return normalise(actual) === normalise(expected);
+}
+
+/**
+ * Runs accepted executions: waits for a worker slot (WorkQueue), runs the code
+ * in a fresh sandbox (once per test case), and writes the result to the row
+ * that was inserted when the request was accepted.
+ */
+@Injectable()
+export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly queue: WorkQueue;
+  private readonly active = new Map<string, Internal>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectRepository(ExecutionEntity) private readonly executions: Repository<ExecutionEntity>,
+    private readonly sandboxes: SandboxPool,
+    private readonly bus: ClusterBus,
+    private readonly logger: AppLogger,
+  ) {
+    this.queue = new WorkQueue(config.execution.concurrency, config.execution.queueSize);
+  }
+
+  onApplicationBootstrap(): void {
+    this.bus.subscribe(CANCEL_TOPIC, (id) => this.active.get(id)?.abort.abort());
+  }
+
+  /** Stops every run still here; each records itself as killed. */
+  async onApplicationShutdown(): Promise<void> {
+    const runs = [...this.active.values()];
+    for (const run of runs) run.abort.abort();
+    await Promise.all(runs.map((run) => run.done));
+  }
+
+  find(id: string): ActiveRun | undefined {
+    return this.active.get(id);
+  }
+
+  /** A run's end when another replica (or nobody, any more) runs it: polls its row. */
+  async settled(row: ExecutionEntity): Promise<ExecutionEntity> {
+    const deadline = Date.now() + row.timeoutMs * Math.max(1, row.tests?.length ?? 1) + 60_000;
+    let current = row;
+    while (!FINISHED(current.status) && Date.now() < deadline) {
+      await sleep(200);
+      current = (await this.executions.findOneBy({ id: row.id })) ?? current;
+    }
+    return current;
+  }
+
+  /** Asks whichever replica holds the run to stop it. */
+  cancel(id: string): Promise<void> {
+    return this.bus.publish(CANCEL_TOPIC, id);
+  }
+
+  start(row: ExecutionEntity, limits: RunLimits, concurrencyCap: number | null): ActiveRun {
+    const run: Internal = { id: row.id, events: new EventEmitter(), abort: new AbortController(), done: Promise.resolve(row) };
+    run.events.on('error', () => undefined);
+    this.active.set(row.id, run);
+    run.done = this.execute(row, limits, concurrencyCap, run).finally(() => this.active.delete(row.id));
+    return run;
+  }
+
+  private async execute(row: ExecutionEntity, limits: RunLimits, cap: number | null, run: Internal): Promise<ExecutionEntity> {
+    let release: (() => void) | undefined;
+    try {
+      release = await this.queue.enter(row.userId, cap, run.abort.signal);
+    } catch (error) {
+      const status = error instanceof LeftQueueError ? 'killed' : 'internal_error';
+      return this.finish(row, { status, finishedAt: new Date() });
+    }
+    try {
+      const startedAt = new Date();
+      // Not awaited: the run need not wait for the bookkeeping; the final update follows it.
+      const marked = this.executions.update({ id: row.id, status: 'queued' }, { status: 'running', startedAt }).catch(() => undefined);
+      const result = row.tests ? await this.runTests(row, limits, run) : await this.runOnce(row, row.stdin, limits, run);
+      await marked;
+      return await this.finish(row, { ...result, startedAt, finishedAt: new Date() });
+    } catch (error) {
+      this.logger.error(`execution ${row.id} failed: ${(error as Error).stack ?? error}`);
+      return this.finish(row, { status: 'internal_error', finishedAt: new Date() });
+    } finally {
+      release();
+    }
+  }
+
+  private async runOnce(row: ExecutionEntity, stdin: string, limits: RunLimits, run: Internal): Promise<Partial<ExecutionEntity>> {
+    const outcome = await this.sandboxed(row, stdin, limits, run, (stream, text) => run.events.emit('output', stream, text));
+    return fieldsOf(outcome);
+  }
+
+  private async runTests(row: ExecutionEntity, limits: RunLimits, run: Internal): Promise<Partial<ExecutionEntity>> {
+    const cases: TestCaseResult[] = [];
+    let summary: RunOutcome | undefined;
+    for (const test of row.tests!) {
+      if (run.abort.signal.aborted) break;
+      const outcome = await this.sandboxed(row, test.stdin, limits, run);
+      const passed = outcome.status === 'success' && outputMatches(outcome.stdout, test.expected_output);
+      const result: TestCaseResult = {
+        stdin: test.stdin,
+        expected_output: test.expected_output,
+        status: outcome.status,
+        passed,
+        exit_code: outcome.exitCode,
+        stdout: outcome.stdout,
+        stderr: outcome.stderr,
+        truncated: outcome.truncated,
+        execution_time_ms: outcome.wallMs,
+        memory_used_kb: outcome.memoryKb,
+      };
+      cases.push(result);
+      run.events.emit('test', result);
+      // The run's own fields show the first case that did not pass (or the last one).
+      if (!summary || (!passed && cases.filter((c) => !c.passed).length === 1)) summary = outcome;
+    }
+    const fields = summary ? fieldsOf(summary) : { status: 'killed' as const };
+    if (run.abort.signal.aborted) fields.status = 'killed';
+    return { ...fields, tests: cases };
+  }
+
+  private async sandboxed(
+    row: ExecutionEntity,
+    stdin: string,
+    limits: RunLimits,
+    run: Internal,
+    onOutput?: (stream: OutputStream, text: string) => void,
+  ): Promise<RunOutcome> {
+    const { sandbox, release } = await this.sandboxes.acquire(row.language);
+    try {
+      const outcome = await sandbox.run(
+        { language: row.language, code: row.code, files: row.files, args: row.args, stdin, limits, nodeBinary: this.config.execution.nodeBinary },
+        { onOutput, signal: run.abort.signal },
+      );
+      if (outcome.internalError) this.logger.error(`execution ${row.id}: ${outcome.internalError}`);
+      return outcome;
+    } finally {
+      void release();
+    }
+  }
+
+  private async finish(row: ExecutionEntity, fields: Partial<ExecutionEntity>): Promise<ExecutionEntity> {
+    Object.assign(row, fields);
+    try {
+      await this.executions.update({ id: row.id }, fields);
+    } catch (error) {
+      this.logger.error(`execution ${row.id}: could not store the result: ${(error as Error).message}`);
+    }
+    return row;
+  }
+}
+
+function fieldsOf(outcome: RunOutcome): Partial<ExecutionEntity> {
+  return {
+    status: outcome.status,
+    exitCode: outcome.exitCode,
+    stdout: outcome.stdout,
+    stderr: outcome.stderr,
+    stdoutTruncated: outcome.truncated.stdout,
+    stderrTruncated: outcome.truncated.stderr,
+    executionTimeMs: outcome.wallMs,
+    cpuTimeMs: outcome.cpuMs,
+    memoryUsedKb: outcome.memoryKb,
+  };
+}

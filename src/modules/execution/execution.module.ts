@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CancelExecutionHandler } from './commands/cancel-execution.command';
+import { StartExecutionHandler } from './commands/start-execution.command';
+import { ExecutionEntity } from './entities/execution.entity';
+import { ExecutionRunner } from './execution-runner';
+import { AdminExecutionsController } from './http/admin-executions.controller';
+import { ExecuteController } from './http/execute.controller';
+import { ExecutionsController } from './http/executions.controller';
+import { RuntimesController } from './http/runtimes.controller';
+import { GetExecutionHandler } from './queries/get-execution.query';
+import { ListExecutionsHandler } from './queries/list-executions.query';
+import { ListRuntimesHandler } from './queries/list-runtimes.query';
+import { SandboxPool } from './sandbox/sandbox-pool';
+
+const controllers = [ExecuteController, ExecutionsController, AdminExecutionsController, RuntimesController];
+const commandHandlers = [StartExecutionHandler, CancelExecutionHandler];
+const queryHandlers = [GetExecutionHandler, ListExecutionsHandler, ListRuntimesHandler];
+const services = [SandboxPool, ExecutionRunner];
+
+/** SPEC §2: code runs in bubblewrap sandboxes, their queue, quotas and history. */
+@Module({
+  imports: [TypeOrmModule.forFeature([ExecutionEntity])],
+  controllers,
+  providers: [...services, ...commandHandlers, ...queryHandlers],
+  exports: [SandboxPool],
+})
+export class ExecutionModule {}

@@ -1,0 +1,27 @@
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AppError } from '../../../common/errors/app-error';
+import { ExecutionEntity } from '../entities/execution.entity';
+
+/** One run of the caller's (any run for an admin); someone else's answers 404. */
+export class GetExecutionQuery extends Query<ExecutionEntity> {
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    readonly admin: boolean,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(GetExecutionQuery)
+export class GetExecutionHandler implements IQueryHandler<GetExecutionQuery> {
+  constructor(@InjectRepository(ExecutionEntity) private readonly executions: Repository<ExecutionEntity>) {}
+
+  async execute({ id, userId, admin }: GetExecutionQuery): Promise<ExecutionEntity> {
+    const row = await this.executions.findOneBy(admin ? { id } : { id, userId });
+    if (!row) throw AppError.notFound('Execution');
+    return row;
+  }
+}
