@@ -9,13 +9,14 @@ import { ExecuteController } from './http/execute.controller';
 import { ExecutionsController } from './http/executions.controller';
 import { RuntimesController } from './http/runtimes.controller';
 import { GetExecutionHandler } from './queries/get-execution.query';
+import { GetSandboxStatusHandler } from './queries/get-sandbox-status.query';
 import { ListExecutionsHandler } from './queries/list-executions.query';
 import { ListRuntimesHandler } from './queries/list-runtimes.query';
 import { SandboxPool } from './sandbox/sandbox-pool';
 
 const controllers = [ExecuteController, ExecutionsController, AdminExecutionsController, RuntimesController];
 const commandHandlers = [StartExecutionHandler, CancelExecutionHandler];
-const queryHandlers = [GetExecutionHandler, ListExecutionsHandler, ListRuntimesHandler];
+const queryHandlers = [GetExecutionHandler, ListExecutionsHandler, ListRuntimesHandler, GetSandboxStatusHandler];
 const services = [SandboxPool, ExecutionRunner];
 
 /** SPEC §2: code runs in bubblewrap sandboxes, their queue, quotas and history. */
@@ -23,6 +24,5 @@ const services = [SandboxPool, ExecutionRunner];
   imports: [TypeOrmModule.forFeature([ExecutionEntity])],
   controllers,
   providers: [...services, ...commandHandlers, ...queryHandlers],
-  exports: [SandboxPool],
 })
 export class ExecutionModule {}

@@ -11,7 +11,8 @@
  * interpreter start); JavaScript runs exec node.
  */
 export const LAUNCHER_SOURCE = String.raw`
-import os, sys, json, resource, signal, time
+# Imported before the job arrives, so a warm sandbox's run does not pay for them.
+import os, sys, json, resource, signal, time, types, traceback
 
 MEMORY_MARK = 0x4D
 
@@ -81,7 +82,6 @@ def exit_code_of(error):
     return 1
 
 def run_python(job, entry, mark_fd):
-    import types, traceback
     sys.argv = [entry] + job['args']
     sys.path[0] = os.getcwd()
     module = types.ModuleType('__main__')

@@ -96,8 +96,14 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
       else this.retire(candidate);
     }
     sandbox ??= this.start(language);
-    this.refill();
-    return { sandbox, release: () => this.retire(sandbox) };
+    // Refilled after the run, so starting the next sandbox does not compete with this run for the CPU.
+    return {
+      sandbox,
+      release: async () => {
+        await this.retire(sandbox);
+        this.refill();
+      },
+    };
   }
 
   private start(language: Language): Sandbox {

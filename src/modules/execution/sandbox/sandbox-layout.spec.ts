@@ -1,0 +1,43 @@
+import { bwrapArgs, SandboxLayout } from './sandbox-layout';
+
+const layout: SandboxLayout = { readOnlyPaths: ['/usr', '/etc/ld.so.cache'], symlinks: [{ target: 'usr/bin', path: '/bin' }] };
+
+function pairs(args: string[], flag: string): string[][] {
+  const found: string[][] = [];
+  args.forEach((arg, i) => {
+    if (arg === flag) found.push(args.slice(i + 1, i + 3));
+  });
+  return found;
+}
+
+describe('bwrapArgs', () => {
+  const args = bwrapArgs({ layout, extraReadOnly: ['/data/environments/e1'], tmpfsBytes: 1024, command: ['/usr/bin/python3', '-c', 'x'] });
+
+  it('unshares every namespace, forbids nested user namespaces and dies with its parent', () => {
+    for (const flag of ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session', '--clearenv']) {
+      expect(args).toContain(flag);
+    }
+    expect(args).not.toContain('--share-net');
+  });
+
+  it('runs as the unprivileged uid and gid 65534', () => {
+    expect(args.slice(args.indexOf('--uid'), args.indexOf('--uid') + 2)).toEqual(['--uid', '65534']);
+    expect(args.slice(args.indexOf('--gid'), args.indexOf('--gid') + 2)).toEqual(['--gid', '65534']);
+  });
+
+  it('binds only the layout and the extra paths, read-only; nothing writable from the host', () => {
+    expect(pairs(args, '--ro-bind')).toEqual([
+      ['/usr', '/usr'],
+      ['/etc/ld.so.cache', '/etc/ld.so.cache'],
+      ['/data/environments/e1', '/data/environments/e1'],
+    ]);
+    expect(args).not.toContain('--bind');
+    expect(args).not.toContain('--dev-bind');
+  });
+
+  it('gives /tmp and /work their own size-limited tmpfs and ends with the command', () => {
+    expect(pairs(args, '--tmpfs').map(([path]) => path)).toEqual(['/tmp', '/work']);
+    expect(pairs(args, '--size').map(([size]) => size)).toEqual(['1024', '1024']);
+    expect(args.slice(-4)).toEqual(['--', '/usr/bin/python3', '-c', 'x']);
+  });
+});
