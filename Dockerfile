@@ -10,6 +10,10 @@ COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
+# bubblewrap and python3 for code execution. The container needs user namespaces
+# (e.g. `--security-opt seccomp=unconfined` or a seccomp profile allowing unshare).
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap python3 \
+    && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/app/.data
