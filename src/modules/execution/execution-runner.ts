@@ -88,7 +88,10 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
     const run: Internal = { id: row.id, events: new EventEmitter(), abort: new AbortController(), done: Promise.resolve(row) };
     run.events.on('error', () => undefined);
     this.active.set(row.id, run);
-    run.done = this.execute(row, limits, concurrencyCap, run).finally(() => this.active.delete(row.id));
+    run.done = this.execute(row, limits, concurrencyCap, run).finally(() => {
+      this.active.delete(row.id);
+      this.sandboxes.refillSoon();
+    });
     return run;
   }
 

@@ -17,13 +17,17 @@ import os, sys, json, resource, signal, time, types, traceback
 MEMORY_MARK = 0x4D
 
 def read_job():
+    # One line of JSON: read up to the newline, not to EOF, so the run starts
+    # without waiting for the host to close the pipe.
     chunks = []
-    with os.fdopen(3, 'rb') as control:
-        while True:
-            chunk = control.read(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
+    while True:
+        chunk = os.read(3, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        if chunk.endswith(b'\n'):
+            break
+    os.close(3)
     return json.loads(b''.join(chunks))
 
 def safe_path(path):
@@ -109,7 +113,18 @@ def run_python(job, entry, mark_fd):
         exit_now(1)
     exit_now(0)
 
+PR_SET_DUMPABLE = 4
+
+def set_dumpable(value):
+    import ctypes
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), 'prctl(PR_SET_DUMPABLE) failed')
+
 def main():
+    # The program runs as the same uid: without this it could open the
+    # launcher's pipes through /proc/<ppid>/fd (forging or flooding the report)
+    # or ptrace it. A non-dumpable process is out of reach of both.
+    set_dumpable(0)
     job = read_job()
     os.chdir(job['workdir'])
     for item in job['files']:
@@ -121,6 +136,8 @@ def main():
     if pid == 0:
         os.close(4)
         os.close(mark_read)
+        # The program itself is dumpable again (its own /proc files stay its own).
+        set_dumpable(1)
         set_limits(job['limits'])
         if job['runtime'] == 'python':
             run_python(job, entry, mark_write)
@@ -145,6 +162,8 @@ def main():
         'memory_error': memory_error,
     }
     os.write(4, json.dumps(report).encode())
+    # Skip interpreter finalization: the sandbox is torn down right after.
+    os._exit(0)
 
 main()
 `;

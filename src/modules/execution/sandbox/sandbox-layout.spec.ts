@@ -35,9 +35,15 @@ describe('bwrapArgs', () => {
     expect(args).not.toContain('--dev-bind');
   });
 
-  it('gives /tmp and /work their own size-limited tmpfs and ends with the command', () => {
-    expect(pairs(args, '--tmpfs').map(([path]) => path)).toEqual(['/tmp', '/work']);
-    expect(pairs(args, '--size').map(([size]) => size)).toEqual(['1024', '1024']);
+  it('gives /tmp, /work and /dev/shm their own size-limited tmpfs and ends with the command', () => {
+    expect(pairs(args, '--tmpfs').map(([path]) => path)).toEqual(['/tmp', '/work', '/dev/shm']);
+    expect(pairs(args, '--size').map(([size]) => size)).toEqual(['1024', '1024', '1024']);
     expect(args.slice(-4)).toEqual(['--', '/usr/bin/python3', '-c', 'x']);
+  });
+
+  it('leaves / and /dev read-only (their tmpfs mounts have no size limit), after every mount point is made', () => {
+    expect(pairs(args, '--remount-ro').map(([path]) => path)).toEqual(['/dev', '/']);
+    const lastMount = Math.max(...['--tmpfs', '--ro-bind', '--symlink', '--proc', '--dev'].map((flag) => args.lastIndexOf(flag)));
+    expect(args.indexOf('--remount-ro')).toBeGreaterThan(lastMount);
   });
 });

@@ -64,6 +64,14 @@ export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, command }: S
     '--dev', '/dev',
     '--size', String(tmpfsBytes), '--tmpfs', '/tmp',
     '--size', String(tmpfsBytes), '--tmpfs', '/work',
+    // POSIX shared memory (multiprocessing) gets its own bounded tmpfs ...
+    '--size', String(tmpfsBytes), '--tmpfs', '/dev/shm',
+    // ... and nothing else is writable: bwrap builds / (and the directories it
+    // creates, such as /etc) and /dev on tmpfs mounts without a size limit, where
+    // a program could otherwise fill the host's memory. Last: the mount points
+    // above must exist first.
+    '--remount-ro', '/dev',
+    '--remount-ro', '/',
     '--chdir', '/work',
     '--clearenv',
     '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin',

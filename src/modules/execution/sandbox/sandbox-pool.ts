@@ -96,14 +96,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
       else this.retire(candidate);
     }
     sandbox ??= this.start(language);
-    // Refilled after the run, so starting the next sandbox does not compete with this run for the CPU.
-    return {
-      sandbox,
-      release: async () => {
-        await this.retire(sandbox);
-        this.refill();
-      },
-    };
+    return { sandbox, release: () => this.retire(sandbox) };
   }
 
   private start(language: Language): Sandbox {
@@ -125,6 +118,15 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
     const uid = this.uidOf.get(sandbox);
     this.uidOf.delete(sandbox);
     if (uid !== undefined) this.freeUids.push(uid);
+  }
+
+  /**
+   * Tops the warm pool up once the current work is answered. Spawning blocks the
+   * event loop for the fork of this (large) process, a few ms, so the runner
+   * calls this after a run's response is on its way rather than during the run.
+   */
+  refillSoon(): void {
+    setImmediate(() => this.refill());
   }
 
   private refill(): void {

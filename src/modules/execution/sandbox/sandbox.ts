@@ -74,6 +74,7 @@ interface LauncherReport {
 }
 
 const SIGXCPU = 24;
+const MAX_REPORT_BYTES = 64 * 1024;
 const ENTRY: Record<Language, string> = { python: 'main.py', javascript: 'main.js' };
 const NODE_HEAP_EXHAUSTED = /JavaScript heap out of memory|Reached heap limit/;
 
@@ -172,21 +173,27 @@ export class Sandbox {
     const [stdin, out, err, control, report] = this.child.stdio as [Writable, Readable, Readable, Writable, Readable];
     out.on('data', collect('stdout', stdout));
     err.on('data', collect('stderr', stderr));
-    report.on('data', (chunk: Buffer) => reportChunks.push(chunk));
+    // The launcher's report is a few hundred bytes: never keep more, whoever writes it.
+    let reportBytes = 0;
+    report.on('data', (chunk: Buffer) => {
+      reportBytes += chunk.length;
+      if (reportBytes <= MAX_REPORT_BYTES) reportChunks.push(chunk);
+    });
 
     const timer = setTimeout(() => stop('timeout'), limits.wallMs);
     const onAbort = () => stop('killed');
     if (hooks.signal?.aborted) onAbort();
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
 
-    control.end(JSON.stringify(this.launcherJob(job)));
+    // JSON.stringify never emits a raw newline, so the newline ends the job.
+    control.end(`${JSON.stringify(this.launcherJob(job))}\n`);
     stdin.end(job.stdin);
 
     return this.exited.then(() => {
       clearTimeout(timer);
       hooks.signal?.removeEventListener('abort', onAbort);
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const parsed = parseReport(Buffer.concat(reportChunks).toString());
+      const parsed = reportBytes <= MAX_REPORT_BYTES ? parseReport(Buffer.concat(reportChunks).toString()) : undefined;
       const outcome: RunOutcome = {
         status: 'success',
         exitCode: parsed?.exit_code ?? null,
