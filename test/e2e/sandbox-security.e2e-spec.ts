@@ -804,6 +804,26 @@ console.log('allocated', chunks.length * 16, 'MB');
       expect(result.status).toBe('memory_limit');
     });
 
+    it('python: the memory limit holds for all processes together, not only each one', async () => {
+      // Each child stays under the per-process limit (128 MB of address space); eight of them hold ~480 MB.
+      const code = `
+import os, time
+children = []
+for _ in range(8):
+    pid = os.fork()
+    if pid == 0:
+        block = b'x' * (60 * 1024 * 1024)
+        time.sleep(3)
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+print('all done')
+`;
+      const result = await run('python', code, { memory_mb: 128, timeout_ms: 20_000 });
+      expect([result.status, result.stdout]).toEqual(['memory_limit', '']);
+    });
+
     it.each([
       ['python', 'while True:\n    pass'],
       ['javascript', 'for (;;) {}'],

@@ -88,10 +88,7 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
     const run: Internal = { id: row.id, events: new EventEmitter(), abort: new AbortController(), done: Promise.resolve(row) };
     run.events.on('error', () => undefined);
     this.active.set(row.id, run);
-    run.done = this.execute(row, limits, concurrencyCap, run).finally(() => {
-      this.active.delete(row.id);
-      this.sandboxes.refillSoon();
-    });
+    run.done = this.execute(row, limits, concurrencyCap, run).finally(() => this.active.delete(row.id));
     return run;
   }
 
@@ -159,17 +156,12 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
     run: Internal,
     onOutput?: (stream: OutputStream, text: string) => void,
   ): Promise<RunOutcome> {
-    const { sandbox, release } = await this.sandboxes.acquire(row.language);
-    try {
-      const outcome = await sandbox.run(
-        { language: row.language, code: row.code, files: row.files, args: row.args, stdin, limits, nodeBinary: this.config.execution.nodeBinary },
-        { onOutput, signal: run.abort.signal },
-      );
-      if (outcome.internalError) this.logger.error(`execution ${row.id}: ${outcome.internalError}`);
-      return outcome;
-    } finally {
-      void release();
-    }
+    const outcome = await this.sandboxes.run(
+      { language: row.language, code: row.code, files: row.files, args: row.args, stdin, limits, nodeBinary: this.config.execution.nodeBinary },
+      { onOutput, signal: run.abort.signal },
+    );
+    if (outcome.internalError) this.logger.error(`execution ${row.id}: ${outcome.internalError}`);
+    return outcome;
   }
 
   private async finish(row: ExecutionEntity, fields: Partial<ExecutionEntity>): Promise<ExecutionEntity> {

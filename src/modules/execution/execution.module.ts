@@ -4,6 +4,7 @@ import { CancelExecutionHandler } from './commands/cancel-execution.command';
 import { StartExecutionHandler } from './commands/start-execution.command';
 import { ExecutionEntity } from './entities/execution.entity';
 import { ExecutionRunner } from './execution-runner';
+import { ExecutionsReaperJob } from './executions-reaper.job';
 import { AdminExecutionsController } from './http/admin-executions.controller';
 import { ExecuteController } from './http/execute.controller';
 import { ExecutionsController } from './http/executions.controller';
@@ -17,7 +18,7 @@ import { SandboxPool } from './sandbox/sandbox-pool';
 const controllers = [ExecuteController, ExecutionsController, AdminExecutionsController, RuntimesController];
 const commandHandlers = [StartExecutionHandler, CancelExecutionHandler];
 const queryHandlers = [GetExecutionHandler, ListExecutionsHandler, ListRuntimesHandler, GetSandboxStatusHandler];
-const services = [SandboxPool, ExecutionRunner];
+const services = [SandboxPool, ExecutionRunner, ExecutionsReaperJob];
 
 /** SPEC §2: code runs in bubblewrap sandboxes, their queue, quotas and history. */
 @Module({

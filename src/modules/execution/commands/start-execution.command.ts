@@ -23,6 +23,8 @@ export interface StartedExecution {
   run?: ActiveRun;
   /** The finished row. */
   done: Promise<ExecutionEntity>;
+  /** True when a repeated Idempotency-Key answered an earlier run: this request does not own it. */
+  replayed: boolean;
 }
 
 /**
@@ -70,6 +72,10 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
     if (!admin && !plan) throw new AppError(ErrorCode.INTERNAL_ERROR, `unknown plan ${principal.level}`);
     const { limits, problems } = resolveLimits(plan ?? 'admin', request, this.config.execution);
     if (Object.keys(problems).length > 0) throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields: problems });
+    // A cap of 0 would leave the run waiting in the queue forever (and hold the request open).
+    if (plan && plan.max_concurrent_executions === 0) {
+      throw new AppError(ErrorCode.FORBIDDEN, `The ${principal.level} plan allows no concurrent runs`, { limit: 0, level: principal.level });
+    }
 
     const source = principal.via === 'api_key' ? 'api' : 'web';
     const quotaName = source === 'api' ? 'api_executions_per_day' : 'executions_per_day';
@@ -114,6 +120,11 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       throw error;
     }
     if (!inserted) {
+      // A concurrent request with the same key may have taken the last unit of quota for this very run.
+      if (idempotencyKey) {
+        const earlier = await this.replay(principal.user_id, idempotencyKey);
+        if (earlier) return earlier;
+      }
       const kind = source === 'api' ? 'API-key runs' : 'runs';
       throw new AppError(ErrorCode.QUOTA_EXCEEDED, `Daily quota of ${quota} ${kind} reached; it resets at midnight UTC`, {
         quota: quotaName,
@@ -122,7 +133,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       });
     }
     const run = this.runner.start(row, limits, admin ? null : plan!.max_concurrent_executions);
-    return { row, run, done: run.done };
+    return { row, run, done: run.done, replayed: false };
   }
 
   /**
@@ -170,6 +181,6 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
     const row = await this.executions.findOneBy({ userId, idempotencyKey });
     if (!row) return undefined;
     const run = this.runner.find(row.id);
-    return { row, run, done: run?.done ?? this.runner.settled(row) };
+    return { row, run, done: run?.done ?? this.runner.settled(row), replayed: true };
   }
 }

@@ -83,7 +83,9 @@ export class ExecuteController {
     if (run) {
       run.events.on('output', (type: string, data: string) => send({ type, data }));
       run.events.on('test', (result: object) => send({ type: 'test', ...result }));
-      // A client that goes away stops its run.
+    }
+    // A client that goes away stops its run; not a run it merely replays (another request started it).
+    if (run && !started.replayed) {
       reply.raw.on('close', () => {
         if (!reply.raw.writableFinished) this.commands.execute(new CancelExecutionCommand(started.row.id, user.user_id, false)).catch(() => undefined);
       });

@@ -11,24 +11,31 @@
  * interpreter start); JavaScript runs exec node.
  */
 export const LAUNCHER_SOURCE = String.raw`
-# Imported before the job arrives, so a warm sandbox's run does not pay for them.
-import os, sys, json, resource, signal, time, types, traceback
+# Only cheap modules: json (re, enum) would cost a cold sandbox ~10 ms, so the
+# job comes in marshal format and the report is formatted by hand; traceback is
+# imported only when a program fails.
+import os, sys, marshal, resource, time, types
+
+SIGKILL = 9  # not signal.SIGKILL: the signal module imports enum (~4 ms)
 
 MEMORY_MARK = 0x4D
 
-def read_job():
-    # One line of JSON: read up to the newline, not to EOF, so the run starts
-    # without waiting for the host to close the pipe.
+def read_exactly(fd, size):
     chunks = []
-    while True:
-        chunk = os.read(3, 65536)
+    while size > 0:
+        chunk = os.read(fd, min(size, 1 << 20))
         if not chunk:
-            break
+            raise EOFError('the job ended early')
         chunks.append(chunk)
-        if chunk.endswith(b'\n'):
-            break
+        size -= len(chunk)
+    return b''.join(chunks)
+
+def read_job():
+    # A 4-byte length, then the job: the run starts without waiting for EOF.
+    size = int.from_bytes(read_exactly(3, 4), 'little')
+    job = marshal.loads(read_exactly(3, size))
     os.close(3)
-    return json.loads(b''.join(chunks))
+    return job
 
 def safe_path(path):
     parts = [p for p in path.split('/') if p not in ('', '.')]
@@ -51,10 +58,11 @@ def set_limits(limits):
     cpu = limits['cpu_seconds']
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_NPROC, (limits['processes'], limits['processes']))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits['file_size_bytes'], limits['file_size_bytes']))
+    file_size = limits['file_size_kb'] * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits['open_files'], limits['open_files']))
-    if limits.get('address_space_bytes'):
-        size = limits['address_space_bytes']
+    if limits['address_space_mb']:
+        size = limits['address_space_mb'] * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
 
 def exit_now(code):
@@ -107,6 +115,7 @@ def run_python(job, entry, mark_fd):
         if tb is not None and tb.tb_next is not None:
             tb = tb.tb_next
         try:
+            import traceback
             traceback.print_exception(type(error), error, tb)
         except BaseException:
             pass
@@ -114,6 +123,55 @@ def run_python(job, entry, mark_fd):
     exit_now(0)
 
 PR_SET_DUMPABLE = 4
+WATCH_INTERVAL = 0.02
+
+def sandbox_rss(exclude):
+    # Resident memory of every process in the sandbox's pid namespace but ours.
+    page = os.sysconf('SC_PAGE_SIZE')
+    total = 0
+    for name in os.listdir('/proc'):
+        if name.isdigit() and int(name) not in exclude:
+            try:
+                with open('/proc/%s/statm' % name, 'rb') as f:
+                    total += int(f.read().split()[1]) * page
+            except (OSError, ValueError, IndexError):
+                pass
+    return total
+
+def kill_all(exclude):
+    for name in os.listdir('/proc'):
+        if name.isdigit() and int(name) not in exclude:
+            try:
+                os.kill(int(name), SIGKILL)
+            except OSError:
+                pass
+
+def wait_watching(pid, limit):
+    # Waits for the program while keeping the whole process tree under 'limit'
+    # bytes resident: RLIMIT_AS is per process, and JavaScript has none at all
+    # (memory outside the V8 heap, such as Buffers, is limited only here).
+    # Only inside a sandbox's own pid namespace (where this launcher is pid 2):
+    # unsandboxed (SANDBOX=none), /proc is the host's and must never be swept.
+    if not limit or os.getpid() != 2:
+        return os.wait4(pid, 0), False
+    import select
+    exclude = {1, os.getpid()}
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    exceeded = False
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            return (done, status, usage), exceeded
+        if exceeded or sandbox_rss(exclude) > limit:
+            exceeded = True
+            kill_all(exclude)
+        if pidfd is not None:
+            select.select([pidfd], [], [], WATCH_INTERVAL)
+        else:
+            time.sleep(WATCH_INTERVAL)
 
 def set_dumpable(value):
     import ctypes
@@ -144,7 +202,8 @@ def main():
         os.close(mark_write)
         os.execv(job['interpreter'], [job['interpreter']] + job['interpreter_args'] + [entry] + job['args'])
     os.close(mark_write)
-    _, status, usage = os.wait4(pid, 0)
+    tree_limit = job['limits']['tree_memory_mb']
+    (_, status, usage), tree_too_big = wait_watching(pid, tree_limit and tree_limit * 1024 * 1024)
     wall = time.monotonic() - started
     # Non-blocking: a forked grandchild may still hold the write end open.
     os.set_blocking(mark_read, False)
@@ -153,15 +212,17 @@ def main():
         memory_error = os.read(mark_read, 1) == bytes([MEMORY_MARK])
     except OSError:
         pass
-    report = {
-        'exit_code': os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        'signal': os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        'cpu_ms': int((usage.ru_utime + usage.ru_stime) * 1000),
-        'wall_ms': int(wall * 1000),
-        'max_rss_kb': usage.ru_maxrss,
-        'memory_error': memory_error,
-    }
-    os.write(4, json.dumps(report).encode())
+    def number(value):
+        return 'null' if value is None else str(int(value))
+    report = '{"exit_code":%s,"signal":%s,"cpu_ms":%s,"wall_ms":%s,"max_rss_kb":%s,"memory_error":%s}' % (
+        number(os.WEXITSTATUS(status) if os.WIFEXITED(status) else None),
+        number(os.WTERMSIG(status) if os.WIFSIGNALED(status) else None),
+        number((usage.ru_utime + usage.ru_stime) * 1000),
+        number(wall * 1000),
+        number(usage.ru_maxrss),
+        'true' if memory_error or tree_too_big else 'false',
+    )
+    os.write(4, report.encode())
     # Skip interpreter finalization: the sandbox is torn down right after.
     os._exit(0)
 

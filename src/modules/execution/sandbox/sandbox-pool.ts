@@ -1,57 +1,37 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { ChildProcess, fork } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppLogger } from '../../../common/logging/app-logger';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
-import { Language, Sandbox } from './sandbox';
-import { bwrapArgs, readSandboxLayout, SandboxLayout } from './sandbox-layout';
+import type { FromHost, ToHost } from './host-protocol';
+import { internalErrorOutcome, RunHooks, RunOutcome, SandboxJob } from './sandbox';
+import type { RuntimeVersion, SandboxStatus } from './sandbox-fleet';
 
-const run = promisify(execFile);
+export type { RuntimeVersion, SandboxStatus };
 
-export interface RuntimeVersion {
-  language: Language;
-  version: string;
-}
-
-/** How code is isolated on this machine; shown by /runtimes and /health. */
-export interface SandboxStatus {
-  mechanism: 'bwrap' | 'none' | 'unavailable';
-  /** Why it is unavailable, or the warning for `none`. */
-  message?: string;
+interface Pending {
+  resolve: (outcome: RunOutcome) => void;
+  hooks: RunHooks;
 }
 
 /**
- * Hands out sandboxes: one per run, each with its own host uid (so per-uid
- * limits such as RLIMIT_NPROC count that run alone), taken from a small pool of
- * pre-started ones when there is one. A used sandbox is destroyed, never reused.
+ * Where the API runs code: a client of the sandbox host process
+ * (sandbox-host.ts), which keeps the warm pool and spawns the sandboxes. If the
+ * host dies, its runs end as internal_error and a new host is started.
  */
 @Injectable()
 export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
-  private layout?: SandboxLayout;
-  private statusValue: SandboxStatus = { mechanism: 'unavailable', message: 'not checked yet' };
+  private host?: ChildProcess;
+  private statusValue: SandboxStatus = { mechanism: 'unavailable', message: 'starting' };
   private versions: RuntimeVersion[] = [];
-  private readonly warm = new Map<Language, Sandbox[]>([
-    ['python', []],
-    ['javascript', []],
-  ]);
-  private readonly freeUids: number[] = [];
-  private readonly uidOf = new Map<Sandbox, number>();
-  private stopped = false;
-  /** Sandboxes switch to their own uid only when the service may (it runs as root). */
-  private readonly switchesUid = process.getuid?.() === 0;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stopping = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly logger: AppLogger,
-  ) {
-    if (this.switchesUid) {
-      const count = Math.max(64, (config.execution.concurrency + config.execution.warmPoolSize) * 4);
-      for (let i = 0; i < count; i++) this.freeUids.push(config.execution.uidBase + i);
-    }
-  }
+  ) {}
 
   get status(): SandboxStatus {
     return this.statusValue;
@@ -62,142 +42,79 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    const { execution } = this.config;
-    this.versions = await readVersions(execution.pythonBinary, execution.nodeBinary);
-    if (execution.sandbox === 'none') {
-      this.statusValue = { mechanism: 'none', message: 'SANDBOX=none: code runs UNSANDBOXED on this host. Development only.' };
-      this.logger.warn(`!!! ${this.statusValue.message} !!!`);
-      return;
-    }
-    this.layout = readSandboxLayout([execution.pythonBinary, execution.nodeBinary]);
-    this.statusValue = await this.probe();
-    if (this.statusValue.mechanism === 'unavailable') {
-      this.logger.warn(`Code execution is unavailable: ${this.statusValue.message}`);
-      return;
-    }
-    this.refill();
+    await this.startHost();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    const idle = [...this.warm.values()].flat();
-    this.warm.forEach((list) => list.splice(0));
-    await Promise.all(idle.map((sandbox) => sandbox.destroy()));
+    this.stopping = true;
+    const host = this.host;
+    if (!host?.connected) return;
+    const exited = new Promise((done) => host.once('exit', done));
+    this.post({ type: 'stop' });
+    await Promise.race([exited, new Promise((done) => setTimeout(done, 5000).unref())]);
+    host.kill('SIGKILL');
   }
 
-  /** A sandbox for one run; `release` must be called once it finished. */
-  async acquire(language: Language): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
-    if (this.statusValue.mechanism === 'none') return this.unsandboxed(language);
-    const list = this.warm.get(language)!;
-    let sandbox: Sandbox | undefined;
-    while (list.length > 0 && !sandbox) {
-      const candidate = list.shift()!;
-      if (candidate.ready) sandbox = candidate;
-      else this.retire(candidate);
-    }
-    sandbox ??= this.start(language);
-    return { sandbox, release: () => this.retire(sandbox) };
-  }
-
-  private start(language: Language): Sandbox {
-    const { execution } = this.config;
-    const uid = this.freeUids.shift();
-    if (this.switchesUid && uid === undefined) throw new Error('no free sandbox uid');
-    const sandbox = Sandbox.start({
-      wrap: (command) => [execution.bwrapBinary, ...bwrapArgs({ layout: this.layout!, tmpfsBytes: execution.tmpfsBytes, command })],
-      pythonBinary: execution.pythonBinary,
-      language,
-      uid,
+  run(job: SandboxJob, hooks: RunHooks = {}): Promise<RunOutcome> {
+    const id = this.nextId++;
+    return new Promise((resolveRun) => {
+      this.pending.set(id, { resolve: resolveRun, hooks });
+      const cancel = () => this.post({ type: 'cancel', id });
+      if (hooks.signal?.aborted) cancel();
+      hooks.signal?.addEventListener('abort', cancel, { once: true });
+      if (!this.post({ type: 'run', id, job })) this.settle(id, internalErrorOutcome('the sandbox host is not running'));
     });
-    if (uid !== undefined) this.uidOf.set(sandbox, uid);
-    return sandbox;
   }
 
-  private async retire(sandbox: Sandbox): Promise<void> {
-    await sandbox.destroy();
-    const uid = this.uidOf.get(sandbox);
-    this.uidOf.delete(sandbox);
-    if (uid !== undefined) this.freeUids.push(uid);
-  }
-
-  /**
-   * Tops the warm pool up once the current work is answered. Spawning blocks the
-   * event loop for the fork of this (large) process, a few ms, so the runner
-   * calls this after a run's response is on its way rather than during the run.
-   */
-  refillSoon(): void {
-    setImmediate(() => this.refill());
-  }
-
-  private refill(): void {
-    if (this.stopped || this.statusValue.mechanism !== 'bwrap') return;
-    for (const [language, list] of this.warm) {
-      while (list.length < this.config.execution.warmPoolSize) {
-        if (this.switchesUid && this.freeUids.length === 0) break;
-        list.push(this.start(language));
-      }
-    }
-  }
-
-  /** SANDBOX=none: the launcher runs directly in a temporary directory on the host. */
-  private async unsandboxed(language: Language): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
-    const workdir = await mkdtemp(join(tmpdir(), 'coderunner-run-'));
-    const sandbox = Sandbox.start({
-      wrap: (command) => command,
-      pythonBinary: this.config.execution.pythonBinary,
-      language,
-      workdir,
-    });
-    return {
-      sandbox,
-      release: async () => {
-        await sandbox.destroy();
-        await rm(workdir, { recursive: true, force: true });
-      },
-    };
-  }
-
-  /** Runs one trivial program in a real sandbox: bwrap installed, user namespaces allowed. */
-  private async probe(): Promise<SandboxStatus> {
-    const sandbox = this.start('python');
-    try {
-      const outcome = await sandbox.run({
-        language: 'python',
-        code: 'print("ok")',
-        files: [],
-        args: [],
-        stdin: '',
-        nodeBinary: this.config.execution.nodeBinary,
-        limits: {
-          wallMs: 10_000,
-          memoryMb: 256,
-          processes: this.config.execution.processes,
-          fileSizeBytes: 1024 * 1024,
-          openFiles: 64,
-          captureBytes: 4096,
-          totalOutputBytes: 65_536,
-        },
+  private startHost(): Promise<void> {
+    const { script, execArgv } = hostEntry();
+    const host = fork(script, [], { execArgv, env: { PATH: '/usr/local/bin:/usr/bin:/bin' }, serialization: 'advanced' });
+    this.host = host;
+    return new Promise((ready) => {
+      host.on('message', (message: FromHost) => {
+        if (message.type === 'started') {
+          this.statusValue = message.status;
+          this.versions = message.runtimes;
+          ready();
+        } else this.onMessage(message);
       });
-      if (outcome.status === 'success' && outcome.stdout.trim() === 'ok') return { mechanism: 'bwrap' };
-      const detail = outcome.internalError ?? outcome.stderr.trim().slice(0, 300);
-      return { mechanism: 'unavailable', message: `bubblewrap (bwrap) could not start a sandbox: ${detail}. Install bubblewrap (apt-get install bubblewrap) and allow unprivileged user namespaces.` };
-    } finally {
-      await this.retire(sandbox);
-    }
+      host.on('exit', (code, signal) => {
+        for (const id of [...this.pending.keys()]) this.settle(id, internalErrorOutcome(`the sandbox host exited (${signal ?? code})`));
+        if (this.stopping) return;
+        this.logger.error(`sandbox host exited (${signal ?? code}); starting a new one`);
+        this.statusValue = { mechanism: 'unavailable', message: 'the sandbox host is restarting' };
+        setTimeout(() => void this.startHost(), 500).unref();
+        ready();
+      });
+      this.post({ type: 'start', options: this.config.execution });
+    });
+  }
+
+  private onMessage(message: FromHost): void {
+    if (message.type === 'output') this.pending.get(message.id)?.hooks.onOutput?.(message.stream, message.text);
+    else if (message.type === 'outcome') this.settle(message.id, message.outcome);
+    else if (message.type === 'warning') this.logger.warn(message.message);
+  }
+
+  private settle(id: number, outcome: RunOutcome): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    pending.resolve(outcome);
+  }
+
+  private post(message: ToHost): boolean {
+    if (!this.host?.connected) return false;
+    this.host.send(message);
+    return true;
   }
 }
 
-async function readVersions(python: string, node: string): Promise<RuntimeVersion[]> {
-  const version = async (binary: string, args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(binary, args, { timeout: 10_000 });
-      return (stdout || stderr).trim().replace(/^Python\s+/, '').replace(/^v/, '');
-    } catch {
-      return 'unavailable';
-    }
-  };
-  return [
-    { language: 'python', version: await version(python, ['--version']) },
-    { language: 'javascript', version: await version(node, ['--version']) },
-  ];
+/** The host script: compiled JavaScript, or (tests run the sources) TypeScript through a require hook. */
+function hostEntry(): { script: string; execArgv: string[] } {
+  if (__filename.endsWith('.ts')) {
+    const root = resolve(__dirname, '..', '..', '..', '..');
+    return { script: join(__dirname, 'sandbox-host.ts'), execArgv: ['-r', join(root, 'scripts', 'register-ts.cjs')] };
+  }
+  return { script: join(__dirname, 'sandbox-host.js'), execArgv: [] };
 }

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
 import { LAUNCHER_SOURCE } from './launcher.source';
+import { marshal, Marshallable } from './marshal';
 
 export type Language = 'python' | 'javascript';
 export type OutputStream = 'stdout' | 'stderr';
@@ -75,6 +76,8 @@ interface LauncherReport {
 
 const SIGXCPU = 24;
 const MAX_REPORT_BYTES = 64 * 1024;
+/** What an interpreter needs resident besides the program's own memory (node alone is ~40 MB). */
+const TREE_MEMORY_SLACK_MB = 64;
 const ENTRY: Record<Language, string> = { python: 'main.py', javascript: 'main.js' };
 const NODE_HEAP_EXHAUSTED = /JavaScript heap out of memory|Reached heap limit/;
 
@@ -185,8 +188,10 @@ export class Sandbox {
     if (hooks.signal?.aborted) onAbort();
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
 
-    // JSON.stringify never emits a raw newline, so the newline ends the job.
-    control.end(`${JSON.stringify(this.launcherJob(job))}\n`);
+    const encoded = marshal(this.launcherJob(job));
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(encoded.length);
+    control.end(Buffer.concat([length, encoded]));
     stdin.end(job.stdin);
 
     return this.exited.then(() => {
@@ -221,7 +226,7 @@ export class Sandbox {
     return report.exit_code === 0 ? 'success' : 'error';
   }
 
-  private launcherJob(job: SandboxJob) {
+  private launcherJob(job: SandboxJob): Marshallable {
     const { limits } = job;
     return {
       runtime: job.language,
@@ -235,10 +240,12 @@ export class Sandbox {
       limits: {
         cpu_seconds: Math.max(1, Math.ceil(limits.wallMs / 1000)),
         processes: limits.processes,
-        file_size_bytes: limits.fileSizeBytes,
+        file_size_kb: Math.ceil(limits.fileSizeBytes / 1024),
         open_files: limits.openFiles,
         // V8 reserves far more address space than it uses, so only Python gets RLIMIT_AS.
-        address_space_bytes: job.language === 'python' ? limits.memoryMb * 1024 * 1024 : null,
+        address_space_mb: job.language === 'python' ? limits.memoryMb : null,
+        // All processes of the run together, resident (watched by the launcher): the limit plus the runtime's own share.
+        tree_memory_mb: limits.memoryMb + TREE_MEMORY_SLACK_MB,
       },
     };
   }
@@ -252,6 +259,22 @@ export class Sandbox {
       this.child.kill('SIGKILL');
     }
   }
+}
+
+/** The outcome of a run the platform could not carry out; `message` is logged, never shown. */
+export function internalErrorOutcome(message: string): RunOutcome {
+  return {
+    status: 'internal_error',
+    exitCode: null,
+    signal: null,
+    stdout: '',
+    stderr: '',
+    truncated: { stdout: false, stderr: false },
+    wallMs: 0,
+    cpuMs: 0,
+    memoryKb: 0,
+    internalError: message,
+  };
 }
 
 function parseReport(text: string): LauncherReport | undefined {

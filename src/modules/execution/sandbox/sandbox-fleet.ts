@@ -1,0 +1,205 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { AppConfig } from '../../../config/app-config';
+import { Language, RunHooks, RunOutcome, Sandbox, SandboxJob } from './sandbox';
+import { bwrapArgs, readSandboxLayout, SandboxLayout } from './sandbox-layout';
+
+const run = promisify(execFile);
+
+export interface RuntimeVersion {
+  language: Language;
+  version: string;
+}
+
+/** How code is isolated on this machine; shown by /runtimes and /health. */
+export interface SandboxStatus {
+  mechanism: 'bwrap' | 'none' | 'unavailable';
+  /** Why it is unavailable, or the warning for `none`. */
+  message?: string;
+}
+
+export type ExecutionOptions = AppConfig['execution'];
+
+/**
+ * Runs jobs in sandboxes: one per run, each with its own host uid (so per-uid
+ * limits such as RLIMIT_NPROC count that run alone), taken from a small pool of
+ * pre-started ones when there is one. A used sandbox is destroyed, never reused.
+ * It lives in the sandbox host process (sandbox-host.ts), so the many process
+ * spawns never block the API's event loop.
+ */
+export class SandboxFleet {
+  private layout?: SandboxLayout;
+  private statusValue: SandboxStatus = { mechanism: 'unavailable', message: 'not checked yet' };
+  private versions: RuntimeVersion[] = [];
+  private readonly warm = new Map<Language, Sandbox[]>([
+    ['python', []],
+    ['javascript', []],
+  ]);
+  private readonly freeUids: number[] = [];
+  private readonly uidOf = new Map<Sandbox, number>();
+  private stopped = false;
+  /** Sandboxes switch to their own uid only when the service may (it runs as root). */
+  private readonly switchesUid = process.getuid?.() === 0;
+
+  constructor(
+    private readonly options: ExecutionOptions,
+    private readonly warn: (message: string) => void,
+  ) {
+    if (this.switchesUid) {
+      const count = Math.max(64, (options.concurrency + options.warmPoolSize) * 4);
+      for (let i = 0; i < count; i++) this.freeUids.push(options.uidBase + i);
+    }
+  }
+
+  get status(): SandboxStatus {
+    return this.statusValue;
+  }
+
+  get runtimes(): RuntimeVersion[] {
+    return this.versions;
+  }
+
+  async start(): Promise<void> {
+    const execution = this.options;
+    this.versions = await readVersions(execution.pythonBinary, execution.nodeBinary);
+    if (execution.sandbox === 'none') {
+      this.statusValue = { mechanism: 'none', message: 'SANDBOX=none: code runs UNSANDBOXED on this host. Development only.' };
+      this.warn(`!!! ${this.statusValue.message} !!!`);
+      return;
+    }
+    this.layout = readSandboxLayout([execution.pythonBinary, execution.nodeBinary]);
+    this.statusValue = await this.probe();
+    if (this.statusValue.mechanism === 'unavailable') {
+      this.warn(`Code execution is unavailable: ${this.statusValue.message}`);
+      return;
+    }
+    this.refill();
+  }
+
+  /** Runs one job in a fresh sandbox, then destroys it and tops the warm pool up. */
+  async run(job: SandboxJob, hooks: RunHooks): Promise<RunOutcome> {
+    const { sandbox, release } = await this.acquire(job.language);
+    try {
+      return await sandbox.run(job, hooks);
+    } finally {
+      // After the outcome is on its way: a spawn blocks this process for a few ms.
+      void release().then(() => setImmediate(() => this.refill()));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const idle = [...this.warm.values()].flat();
+    this.warm.forEach((list) => list.splice(0));
+    await Promise.all(idle.map((sandbox) => sandbox.destroy()));
+  }
+
+  private async acquire(language: Language): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
+    if (this.statusValue.mechanism === 'none') return this.unsandboxed(language);
+    const list = this.warm.get(language)!;
+    let sandbox: Sandbox | undefined;
+    while (list.length > 0 && !sandbox) {
+      const candidate = list.shift()!;
+      if (candidate.ready) sandbox = candidate;
+      else this.retire(candidate);
+    }
+    sandbox ??= this.spawn(language);
+    return { sandbox, release: () => this.retire(sandbox) };
+  }
+
+  private spawn(language: Language): Sandbox {
+    const execution = this.options;
+    const uid = this.freeUids.shift();
+    if (this.switchesUid && uid === undefined) throw new Error('no free sandbox uid');
+    const sandbox = Sandbox.start({
+      wrap: (command) => [execution.bwrapBinary, ...bwrapArgs({ layout: this.layout!, tmpfsBytes: execution.tmpfsBytes, command })],
+      pythonBinary: execution.pythonBinary,
+      language,
+      uid,
+    });
+    if (uid !== undefined) this.uidOf.set(sandbox, uid);
+    return sandbox;
+  }
+
+  private async retire(sandbox: Sandbox): Promise<void> {
+    await sandbox.destroy();
+    const uid = this.uidOf.get(sandbox);
+    this.uidOf.delete(sandbox);
+    if (uid !== undefined) this.freeUids.push(uid);
+  }
+
+  private refill(): void {
+    if (this.stopped || this.statusValue.mechanism !== 'bwrap') return;
+    for (const [language, list] of this.warm) {
+      while (list.length < this.options.warmPoolSize) {
+        if (this.switchesUid && this.freeUids.length === 0) break;
+        list.push(this.spawn(language));
+      }
+    }
+  }
+
+  /** SANDBOX=none: the launcher runs directly in a temporary directory on the host. */
+  private async unsandboxed(language: Language): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
+    const workdir = await mkdtemp(join(tmpdir(), 'coderunner-run-'));
+    const sandbox = Sandbox.start({
+      wrap: (command) => command,
+      pythonBinary: this.options.pythonBinary,
+      language,
+      workdir,
+    });
+    return {
+      sandbox,
+      release: async () => {
+        await sandbox.destroy();
+        await rm(workdir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  /** Runs one trivial program in a real sandbox: bwrap installed, user namespaces allowed. */
+  private async probe(): Promise<SandboxStatus> {
+    const sandbox = this.spawn('python');
+    try {
+      const outcome = await sandbox.run({
+        language: 'python',
+        code: 'print("ok")',
+        files: [],
+        args: [],
+        stdin: '',
+        nodeBinary: this.options.nodeBinary,
+        limits: {
+          wallMs: 10_000,
+          memoryMb: 256,
+          processes: this.options.processes,
+          fileSizeBytes: 1024 * 1024,
+          openFiles: 64,
+          captureBytes: 4096,
+          totalOutputBytes: 65_536,
+        },
+      });
+      if (outcome.status === 'success' && outcome.stdout.trim() === 'ok') return { mechanism: 'bwrap' };
+      const detail = outcome.internalError ?? outcome.stderr.trim().slice(0, 300);
+      return { mechanism: 'unavailable', message: `bubblewrap (bwrap) could not start a sandbox: ${detail}. Install bubblewrap (apt-get install bubblewrap) and allow unprivileged user namespaces.` };
+    } finally {
+      await this.retire(sandbox);
+    }
+  }
+}
+
+async function readVersions(python: string, node: string): Promise<RuntimeVersion[]> {
+  const version = async (binary: string, args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(binary, args, { timeout: 10_000 });
+      return (stdout || stderr).trim().replace(/^Python\s+/, '').replace(/^v/, '');
+    } catch {
+      return 'unavailable';
+    }
+  };
+  return [
+    { language: 'python', version: await version(python, ['--version']) },
+    { language: 'javascript', version: await version(node, ['--version']) },
+  ];
+}
