@@ -293,6 +293,12 @@ describe('Code execution (/api/v1/execute, /executions, /admin/executions, /runt
       expect(elapsed).toBeLessThan(8000);
     });
 
+    it('stops a program that needs more than memory_mb with status memory_limit', async () => {
+      const user = await app.registerUser();
+      const body = await run({ code: 'x = bytearray(200 * 1024 * 1024)\nprint(len(x))', memory_mb: 64 }, { token: user.token });
+      expectRunShape(body, { status: 'memory_limit', stdout: '', limits: { timeout_ms: 5000, memory_mb: 64 } });
+    });
+
     it('accepts limits below the plan and reports them', async () => {
       const user = await app.registerUser();
       const body = await run({ code: 'print(1)', timeout_ms: 3000, memory_mb: 64 }, { token: user.token });
@@ -494,6 +500,52 @@ describe('Code execution (/api/v1/execute, /executions, /admin/executions, /runt
       const result = events[events.length - 1];
       expect(result.type).toBe('result');
       expect(result.tests.map((t: any) => t.passed)).toEqual([true, false]);
+    });
+
+    it('stops the run when the client goes away', async () => {
+      const user = await app.registerUser();
+      await setLevel(user, 'premium'); // 30 s wall time: the kill cannot be a timeout
+      const abort = new AbortController();
+      const response = await fetch(`${app.url}/api/v1/execute/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+        body: JSON.stringify({ code: 'import time\nprint("up", flush=True)\ntime.sleep(30)' }),
+        signal: abort.signal,
+      });
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      while (!text.includes('"type":"stdout"')) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+      const id = parseSse(text.slice(0, text.indexOf('\n\n') + 2))[0].id;
+      expect((await getRun(id, { token: user.token })).status).toBe('running');
+      abort.abort();
+      const done = await waitFor(id, { token: user.token }, FINISHED, 15_000);
+      expect(done.status).toBe('killed');
+    });
+
+    it('does not stop a run that a disconnecting repeat (same Idempotency-Key) merely replays', async () => {
+      const user = await app.registerUser();
+      const headers = { 'idempotency-key': 'stream-replay' };
+      const id = await startAsync({ code: 'import time\ntime.sleep(1.5)\nprint("kept")' }, { token: user.token, headers });
+      await waitFor(id, { token: user.token }, ['running', ...FINISHED]);
+      const abort = new AbortController();
+      const response = await fetch(`${app.url}/api/v1/execute/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}`, ...headers },
+        body: JSON.stringify({ code: 'import time\ntime.sleep(1.5)\nprint("kept")' }),
+        signal: abort.signal,
+      });
+      expect(response.status).toBe(200);
+      const first = new TextDecoder().decode((await response.body!.getReader().read()).value);
+      expect(parseSse(first)[0]).toEqual({ type: 'queued', id });
+      abort.abort();
+      const done = await waitFor(id, { token: user.token });
+      expect(done).toMatchObject({ status: 'success', stdout: 'kept\n' });
     });
 
     it("records source 'api' for an API key with scope execute", async () => {
@@ -700,8 +752,11 @@ describe('Code execution (/api/v1/execute, /executions, /admin/executions, /runt
       expectValidation(await app.get(`/executions${query}`, { token: user.token }), field);
     });
 
-    it('answers 401 without credentials', async () => {
+    it('answers 401 without credentials and 403 to an API key (a user login is needed)', async () => {
       expectError(await app.get('/executions'), 401, 'UNAUTHORIZED');
+      const user = await app.registerUser();
+      const key = await createKey(user.token, ['*']);
+      expectError(await app.get('/executions', { apiKey: key }), 403, 'FORBIDDEN');
     });
   });
 
@@ -820,6 +875,17 @@ describe('Code execution (/api/v1/execute, /executions, /admin/executions, /runt
       expect(new Set(responses.map((r) => r.body.stdout)).size).toBe(1);
       expect(responses[0].body.status).toBe('success');
       expect((await history(user.token)).pagination.total).toBe(1);
+    });
+
+    it('answers the run to every concurrent repeat even when it took the last unit of quota', async () => {
+      const user = await app.registerUser();
+      await editPlan('free', { executions_per_day: 1 });
+      const headers = { 'idempotency-key': 'edge' };
+      const responses = await Promise.all([1, 2, 3, 4, 5].map(() => execute({ code: 'print("edge")' }, { token: user.token, headers })));
+      expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
+      expect((await history(user.token)).pagination.total).toBe(1);
+      expectError(await execute({ code: 'print(1)' }, { token: user.token }), 429, 'QUOTA_EXCEEDED');
     });
 
     it('returns the pending run to a repeat of an async request, then its result', async () => {
@@ -954,6 +1020,14 @@ describe('Code execution (/api/v1/execute, /executions, /admin/executions, /runt
       // Bob did not wait for Alice's queue: his run started before her second did.
       expect(Date.parse(bobs.started_at)).toBeLessThan(Date.parse(second.started_at));
       expect(Date.parse(bobs.finished_at)).toBeLessThan(Date.parse(second.finished_at));
+    });
+
+    it('refuses runs at once (403, not a request that never ends) when the plan allows no concurrent runs', async () => {
+      const user = await app.registerUser();
+      await editPlan('free', { max_concurrent_executions: 0 });
+      expectError(await execute({ code: 'print(1)' }, { token: user.token }), 403, 'FORBIDDEN');
+      expectError(await execute({ code: 'print(1)' }, { token: user.token }, '?wait=false'), 403, 'FORBIDDEN');
+      expect((await history(user.token)).pagination.total).toBe(0);
     });
 
     it('overlaps runs of one user when the plan allows two at once', async () => {
