@@ -85,4 +85,19 @@ describe('Execution operations', () => {
       expect(rows.map((r) => r.status)).toEqual(['internal_error', 'internal_error', 'running']);
     });
   });
+
+  describe('graceful shutdown', () => {
+    it('stops runs in progress at once: a sync request is answered killed and the app stops without waiting for its limit', async () => {
+      const app = await TestApp.start();
+      const admin = await app.adminToken();
+      const pending = app.post('/execute', { code: 'import time\ntime.sleep(30)', timeout_ms: 30_000 }, { token: admin });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const started = Date.now();
+      await app.stop();
+      const response = await pending;
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(response.status).toBe(200);
+      expect(response.body.status).toBe('killed');
+    });
+  });
 });

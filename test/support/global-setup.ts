@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
@@ -16,8 +16,9 @@ export default async function globalSetup(): Promise<void> {
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl && (await canConnect(LOCAL_SERVER))) serverUrl = LOCAL_SERVER;
   if (!serverUrl) {
-    const dir = join(tmpdir(), 'coderunner-test-postgres');
-    mkdirSync(dir, { recursive: true });
+    // Its own directory per run: two test runs at once must not share (and stop) one server.
+    const dir = mkdtempSync(join(tmpdir(), 'coderunner-test-postgres-'));
+    process.env.TEST_EMBEDDED_DIR = dir;
     const embedded = new EmbeddedPostgres(dir, { log: () => undefined, warn: (m) => process.stderr.write(`${m}\n`) });
     serverUrl = await embedded.start();
     (globalThis as { __embeddedPostgres?: EmbeddedPostgres }).__embeddedPostgres = embedded;

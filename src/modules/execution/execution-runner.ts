@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ClusterBus } from '../../common/events/cluster-bus';
@@ -39,7 +41,7 @@ export function outputMatches(actual: string, expected: string): boolean {
  * that was inserted when the request was accepted.
  */
 @Injectable()
-export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   readonly queue: WorkQueue;
   private readonly active = new Map<string, Internal>();
 
@@ -49,8 +51,19 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
     private readonly sandboxes: SandboxPool,
     private readonly bus: ClusterBus,
     private readonly logger: AppLogger,
+    private readonly adapterHost: HttpAdapterHost,
   ) {
     this.queue = new WorkQueue(config.execution.concurrency, config.execution.queueSize);
+  }
+
+  onModuleInit(): void {
+    // Shutting down closes the HTTP server first, which waits for open requests;
+    // a sync /execute would hold it for up to its time limit. So runs are
+    // stopped (status killed, answered as such) as soon as closing begins.
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    fastify?.addHook('preClose', async () => {
+      await this.onApplicationShutdown();
+    });
   }
 
   onApplicationBootstrap(): void {
