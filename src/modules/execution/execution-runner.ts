@@ -97,26 +97,37 @@ export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, On
     return this.bus.publish(CANCEL_TOPIC, id);
   }
 
-  start(row: ExecutionEntity, limits: RunLimits, concurrencyCap: number | null): ActiveRun {
+  /** `admitted`: a slot the caller already holds (WorkQueue.tryEnter); the row is then stored as running. */
+  start(row: ExecutionEntity, limits: RunLimits, concurrencyCap: number | null, admitted?: () => void): ActiveRun {
     const run: Internal = { id: row.id, events: new EventEmitter(), abort: new AbortController(), done: Promise.resolve(row) };
     run.events.on('error', () => undefined);
     this.active.set(row.id, run);
-    run.done = this.execute(row, limits, concurrencyCap, run).finally(() => this.active.delete(row.id));
+    run.done = this.execute(row, limits, concurrencyCap, run, admitted).finally(() => this.active.delete(row.id));
     return run;
   }
 
-  private async execute(row: ExecutionEntity, limits: RunLimits, cap: number | null, run: Internal): Promise<ExecutionEntity> {
-    let release: (() => void) | undefined;
-    try {
-      release = await this.queue.enter(row.userId, cap, run.abort.signal);
-    } catch (error) {
-      const status = error instanceof LeftQueueError ? 'killed' : 'internal_error';
-      return this.finish(row, { status, finishedAt: new Date() });
+  private async execute(
+    row: ExecutionEntity,
+    limits: RunLimits,
+    cap: number | null,
+    run: Internal,
+    admitted?: () => void,
+  ): Promise<ExecutionEntity> {
+    let release = admitted;
+    if (!release) {
+      try {
+        release = await this.queue.enter(row.userId, cap, run.abort.signal);
+      } catch (error) {
+        const status = error instanceof LeftQueueError ? 'killed' : 'internal_error';
+        return this.finish(row, { status, finishedAt: new Date() });
+      }
     }
     try {
-      const startedAt = new Date();
+      const startedAt = row.startedAt ?? new Date();
       // Not awaited: the run need not wait for the bookkeeping; the final update follows it.
-      const marked = this.executions.update({ id: row.id, status: 'queued' }, { status: 'running', startedAt }).catch(() => undefined);
+      const marked = admitted
+        ? Promise.resolve()
+        : this.executions.update({ id: row.id, status: 'queued' }, { status: 'running', startedAt }).catch(() => undefined);
       const result = row.tests ? await this.runTests(row, limits, run) : await this.runOnce(row, row.stdin, limits, run);
       await marked;
       return await this.finish(row, { ...result, startedAt, finishedAt: new Date() });

@@ -40,6 +40,20 @@ export class WorkQueue {
   }
 
   /**
+   * Admits at once when a slot is free, nobody waits ahead and the user is
+   * under their cap (the run can be stored as running straight away);
+   * otherwise undefined and the caller uses enter().
+   */
+  tryEnter(userId: string, cap: number | null): (() => void) | undefined {
+    if (this.waiting.length > 0 || this.running >= this.slots) return undefined;
+    if ((this.perUser.get(userId) ?? 0) >= (cap ?? this.slots)) return undefined;
+    let release: (() => void) | undefined;
+    this.waiting.push({ userId, cap: cap ?? this.slots, admit: (r) => (release = r), leave: () => undefined });
+    this.dispatch();
+    return release;
+  }
+
+  /**
    * Resolves with `release` once the run may start; `release` must be called
    * when it ends. Aborting while waiting rejects with LeftQueueError.
    */

@@ -38,6 +38,8 @@ export class StartExecutionCommand extends Command<StartedExecution> {
     readonly principal: Principal,
     readonly request: ExecuteRequest,
     readonly idempotencyKey: string | undefined,
+    /** `?wait=false`: answered at once as queued; the run takes its turn in the queue. */
+    readonly background = false,
   ) {
     super();
   }
@@ -53,7 +55,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
     private readonly queries: QueryBus,
   ) {}
 
-  async execute({ principal, request, idempotencyKey }: StartExecutionCommand): Promise<StartedExecution> {
+  async execute({ principal, request, idempotencyKey, background }: StartExecutionCommand): Promise<StartedExecution> {
     if (idempotencyKey) {
       const earlier = await this.replay(principal.user_id, idempotencyKey);
       if (earlier) return earlier;
@@ -109,10 +111,20 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       finishedAt: null,
     });
 
-    let inserted: boolean;
+    // A caller waiting for the result takes a free worker slot before the
+    // insert, so the row is stored as running and no second write is needed.
+    const cap = admin ? null : plan!.max_concurrent_executions;
+    const admitted = background ? undefined : this.runner.queue.tryEnter(principal.user_id, cap);
+    row.createdAt = new Date();
+    if (admitted) {
+      row.status = 'running';
+      row.startedAt = row.createdAt;
+    }
+    let inserted = false;
     try {
       inserted = await this.insertCounted(row, quota ?? UNLIMITED);
     } catch (error) {
+      admitted?.();
       if (idempotencyKey && (error as { code?: string }).code === UNIQUE_VIOLATION) {
         const earlier = await this.replay(principal.user_id, idempotencyKey);
         if (earlier) return earlier;
@@ -120,6 +132,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       throw error;
     }
     if (!inserted) {
+      admitted?.();
       // A concurrent request with the same key may have taken the last unit of quota for this very run.
       if (idempotencyKey) {
         const earlier = await this.replay(principal.user_id, idempotencyKey);
@@ -132,7 +145,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
         resets_at: nextUtcMidnight().toISOString(),
       });
     }
-    const run = this.runner.start(row, limits, admin ? null : plan!.max_concurrent_executions);
+    const run = this.runner.start(row, limits, cap, admitted);
     return { row, run, done: run.done, replayed: false };
   }
 
@@ -149,8 +162,8 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
          RETURNING used
        )
        INSERT INTO executions (id, user_id, api_key_id, source, language, environment, code, stdin, args, files, tests,
-         status, timeout_ms, memory_mb, idempotency_key, environment_id, created_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+         status, timeout_ms, memory_mb, idempotency_key, environment_id, created_at, started_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $19
        WHERE EXISTS (SELECT 1 FROM quota)
        RETURNING id`,
       [
@@ -170,8 +183,9 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
         row.memoryMb,
         row.idempotencyKey,
         row.environmentId,
-        (row.createdAt = new Date()),
+        row.createdAt,
         limit,
+        row.startedAt,
       ],
     );
     return inserted.length === 1;
