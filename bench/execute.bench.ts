@@ -26,7 +26,7 @@ import {
  *  (a) bare `python3 -c 'print(1)'` spawns, no sandbox (the baseline);
  *  (b) the same inside a bubblewrap sandbox built like the app's;
  *  (c) POST /api/v1/execute `print(1)` end to end, one at a time, with the
- *      warm pool on (EXECUTION_WARM_POOL_SIZE=2) and off (0);
+ *      warm pool on (the default size, or BENCH_WARM_POOL) and off (0);
  *  (d) throughput: 8 concurrent clients for BENCH_DURATION s (default 20), warm pool on.
  * Goals: (c) p50 ≤ 1.0× (a) with the warm pool, ≤ 2.0× without; (d) ≥ 40 runs/s.
  *
@@ -37,6 +37,7 @@ import {
 const RUNS = Number(process.env.BENCH_RUNS ?? 60);
 const DURATION = Number(process.env.BENCH_DURATION ?? 20);
 const CLIENTS = 8;
+const WARM_POOL = process.env.BENCH_WARM_POOL ?? String(readAppConfig({}).execution.warmPoolSize);
 const CODE = { code: 'print(1)', language: 'python' };
 
 function spawnOnce(command: string, args: string[]): Promise<void> {
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
   console.log('(c) POST /execute, warm pool off ...');
   const cold = await measureApp(database.url, 0);
   console.log('(c) POST /execute, warm pool on ...');
-  const warm = await measureApp(database.url, 2);
+  const warm = await measureApp(database.url, Number(WARM_POOL));
 
   const row = (name: string, samples: number[]) => [name, ms(percentile(samples, 50)), ms(percentile(samples, 95)), num(percentile(samples, 50) / percentile(bare, 50), 2)];
   printTable('Latency (sequential)', ['what', 'p50', 'p95', 'p50 / bare'], [

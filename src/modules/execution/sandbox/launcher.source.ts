@@ -173,9 +173,14 @@ def wait_watching(pid, limit):
         else:
             time.sleep(WATCH_INTERVAL)
 
+_libc = None
+
 def set_dumpable(value):
+    global _libc
     import ctypes
-    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, value, 0, 0, 0) != 0:
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    if _libc.prctl(PR_SET_DUMPABLE, value, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), 'prctl(PR_SET_DUMPABLE) failed')
 
 def main():
@@ -183,6 +188,9 @@ def main():
     # launcher's pipes through /proc/<ppid>/fd (forging or flooding the report)
     # or ptrace it. A non-dumpable process is out of reach of both.
     set_dumpable(0)
+    # The first compile() of a process pays for the parser's setup; pay it
+    # before the job arrives (a warm sandbox then runs ~1 ms sooner).
+    compile('x = 1', '<warm>', 'exec')
     job = read_job()
     os.chdir(job['workdir'])
     for item in job['files']:
