@@ -821,7 +821,10 @@ for pid in children:
 print('all done')
 `;
       const result = await run('python', code, { memory_mb: 128, timeout_ms: 20_000 });
-      expect([result.status, result.stdout]).toEqual(['memory_limit', '']);
+      // With a memory cgroup the kernel kills children until the tree fits (the
+      // parent may still print); with the fallback watch the whole tree dies.
+      // Either way the run is a memory_limit, never a success.
+      expect(result.status).toBe('memory_limit');
     });
 
     it.each([

@@ -31,6 +31,7 @@ export class ListRuntimesHandler implements IQueryHandler<ListRuntimesQuery> {
       })),
       sandbox: status.mechanism,
       ...(status.message ? { sandbox_message: status.message } : {}),
+      ...(status.memory ? { memory_limit_mechanism: status.memory } : {}),
     };
   }
 }

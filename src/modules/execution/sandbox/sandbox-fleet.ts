@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AppConfig } from '../../../config/app-config';
-import { Language, RunHooks, RunOutcome, Sandbox, SandboxJob } from './sandbox';
+import { MemoryCgroup, MemoryCgroups } from './memory-cgroup';
+import { Language, RunHooks, RunOutcome, Sandbox, SANDBOX_MEMORY_SLACK_MB, SandboxJob } from './sandbox';
 import { bwrapArgs, readSandboxLayout, SandboxLayout } from './sandbox-layout';
 
 const run = promisify(execFile);
@@ -17,6 +18,12 @@ export interface RuntimeVersion {
 /** How code is isolated on this machine; shown by /runtimes and /health. */
 export interface SandboxStatus {
   mechanism: 'bwrap' | 'none' | 'unavailable';
+  /**
+   * How a run's memory is limited: a memory cgroup per sandbox (exact, whole
+   * tree), or rlimits (Python's address space, V8's heap) plus the launcher's
+   * polling of the tree's resident memory.
+   */
+  memory?: 'cgroup-v1' | 'cgroup-v2' | 'rlimit+watch';
   /** Why it is unavailable, or the warning for `none`. */
   message?: string;
 }
@@ -40,6 +47,10 @@ export class SandboxFleet {
   ]);
   private readonly freeUids: number[] = [];
   private readonly uidOf = new Map<Sandbox, number>();
+  private readonly cgroupOf = new Map<Sandbox, MemoryCgroup>();
+  private cgroups?: MemoryCgroups;
+  /** Sandboxes being torn down (stop() waits for them). */
+  private readonly retiring = new Set<Promise<void>>();
   private stopped = false;
   /** Sandboxes switch to their own uid only when the service may (it runs as root). */
   private readonly switchesUid = process.getuid?.() === 0;
@@ -71,7 +82,10 @@ export class SandboxFleet {
       return;
     }
     this.layout = readSandboxLayout([execution.pythonBinary, execution.nodeBinary]);
+    // Memory cgroups need root (or a delegated subtree); without them the fallback applies.
+    this.cgroups = this.switchesUid ? await MemoryCgroups.detect() : undefined;
     this.statusValue = await this.probe();
+    if (this.statusValue.mechanism === 'bwrap') this.statusValue.memory = this.cgroups?.kind ?? 'rlimit+watch';
     if (this.statusValue.mechanism === 'unavailable') {
       this.warn(`Code execution is unavailable: ${this.statusValue.message}`);
       return;
@@ -82,8 +96,13 @@ export class SandboxFleet {
   /** Runs one job in a fresh sandbox, then destroys it and tops the warm pool up. */
   async run(job: SandboxJob, hooks: RunHooks): Promise<RunOutcome> {
     const { sandbox, release } = await this.acquire(job.language);
+    const cgroup = this.cgroupOf.get(sandbox);
     try {
-      return await sandbox.run(job, hooks);
+      cgroup?.setLimit((job.limits.memoryMb + SANDBOX_MEMORY_SLACK_MB) * 1024 * 1024);
+      const outcome = await sandbox.run({ ...job, watchTreeMemory: !cgroup }, hooks);
+      // The kernel killed part of the tree for want of memory: that is the verdict, whatever the exit looked like.
+      if (cgroup?.oomKilled() && ['success', 'error'].includes(outcome.status)) outcome.status = 'memory_limit';
+      return outcome;
     } finally {
       // After the outcome is on its way: a spawn blocks this process for a few ms.
       void release().then(() => setImmediate(() => this.refill()));
@@ -94,7 +113,8 @@ export class SandboxFleet {
     this.stopped = true;
     const idle = [...this.warm.values()].flat();
     this.warm.forEach((list) => list.splice(0));
-    await Promise.all(idle.map((sandbox) => sandbox.destroy()));
+    await Promise.all(idle.map((sandbox) => this.retire(sandbox)));
+    await Promise.all(this.retiring);
   }
 
   private async acquire(language: Language): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
@@ -120,18 +140,30 @@ export class SandboxFleet {
     const nice = background ? ['nice', '-n', '10'] : [];
     const uid = this.freeUids.shift();
     if (this.switchesUid && uid === undefined) throw new Error('no free sandbox uid');
+    const cgroup = this.cgroups?.create(uid);
     const sandbox = Sandbox.start({
       wrap: (command) => [...nice, execution.bwrapBinary, ...bwrapArgs({ layout: this.layout!, tmpfsBytes: execution.tmpfsBytes, command })],
       pythonBinary: execution.pythonBinary,
       language,
       uid,
+      cgroupProcs: cgroup?.procsFile,
     });
     if (uid !== undefined) this.uidOf.set(sandbox, uid);
+    if (cgroup) this.cgroupOf.set(sandbox, cgroup);
     return sandbox;
   }
 
-  private async retire(sandbox: Sandbox): Promise<void> {
+  private retire(sandbox: Sandbox): Promise<void> {
+    const retired = this.destroy(sandbox).finally(() => this.retiring.delete(retired));
+    this.retiring.add(retired);
+    return retired;
+  }
+
+  private async destroy(sandbox: Sandbox): Promise<void> {
     await sandbox.destroy();
+    const cgroup = this.cgroupOf.get(sandbox);
+    this.cgroupOf.delete(sandbox);
+    await cgroup?.remove().catch((error: Error) => this.warn(`could not remove a sandbox cgroup: ${error.message}`));
     const uid = this.uidOf.get(sandbox);
     this.uidOf.delete(sandbox);
     if (uid !== undefined) this.freeUids.push(uid);

@@ -31,6 +31,11 @@ export interface SandboxJob {
   limits: RunLimits;
   /** For JavaScript: the node binary; Python runs in the launcher's own interpreter. */
   nodeBinary: string;
+  /**
+   * Whether the launcher polls the whole tree's memory (the fallback when no
+   * memory cgroup holds the sandbox).
+   */
+  watchTreeMemory?: boolean;
 }
 
 export interface RunOutcome {
@@ -63,6 +68,8 @@ export interface SandboxStartOptions {
   uid?: number;
   /** Working directory on the host: only SANDBOX=none (in a sandbox, /work is its own tmpfs). */
   workdir?: string;
+  /** A memory cgroup's cgroup.procs: the sandbox joins it before bwrap starts. */
+  cgroupProcs?: string;
 }
 
 interface LauncherReport {
@@ -76,8 +83,8 @@ interface LauncherReport {
 
 const SIGXCPU = 24;
 const MAX_REPORT_BYTES = 64 * 1024;
-/** What an interpreter needs resident besides the program's own memory (node alone is ~40 MB). */
-const TREE_MEMORY_SLACK_MB = 64;
+/** What a sandbox may hold beyond the program's limit: the launcher, an interpreter's baseline. */
+export const SANDBOX_MEMORY_SLACK_MB = 64;
 const ENTRY: Record<Language, string> = { python: 'main.py', javascript: 'main.js' };
 const NODE_HEAP_EXHAUSTED = /JavaScript heap out of memory|Reached heap limit/;
 
@@ -117,7 +124,12 @@ export class Sandbox {
 
   private constructor(readonly language: Language, private readonly workdir: string, options: SandboxStartOptions) {
     const launcher = [options.pythonBinary, '-I', '-c', LAUNCHER_SOURCE];
-    const [command, ...args] = options.wrap(launcher);
+    const wrapped = options.wrap(launcher);
+    // A shell that moves itself into the cgroup, then becomes the command: so
+    // every process of the sandbox is created inside it.
+    const [command, ...args] = options.cgroupProcs
+      ? ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', options.cgroupProcs, ...wrapped]
+      : wrapped;
     this.child = spawn(command, args, {
       stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
       env: { PATH: '/usr/bin:/bin' },
@@ -245,7 +257,7 @@ export class Sandbox {
         // V8 reserves far more address space than it uses, so only Python gets RLIMIT_AS.
         address_space_mb: job.language === 'python' ? limits.memoryMb : null,
         // All processes of the run together, resident (watched by the launcher): the limit plus the runtime's own share.
-        tree_memory_mb: limits.memoryMb + TREE_MEMORY_SLACK_MB,
+        tree_memory_mb: job.watchTreeMemory === false ? null : limits.memoryMb + SANDBOX_MEMORY_SLACK_MB,
       },
     };
   }

@@ -172,4 +172,9 @@ export class RuntimeListResponse {
   @ApiProperty({ type: [RuntimeResponse] }) runtimes!: RuntimeResponse[];
   @ApiProperty({ enum: ['bwrap', 'none', 'unavailable'] }) sandbox!: string;
   @ApiPropertyOptional() sandbox_message?: string;
+  @ApiPropertyOptional({
+    enum: ['cgroup-v1', 'cgroup-v2', 'rlimit+watch'],
+    description: "How a run's memory is limited: a memory cgroup per sandbox, or rlimits plus the launcher's watch of the process tree",
+  })
+  memory_limit_mechanism?: string;
 }

@@ -1,0 +1,144 @@
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Memory limits with the kernel's memory controller: one cgroup per sandbox,
+ * so the limit covers the whole process tree (forks, threads, memory outside
+ * V8's heap) exactly, and an OOM kill is counted. Works with cgroup v1 (a
+ * writable `memory` hierarchy) and v2 (a writable subtree with the memory
+ * controller); without either, the launcher's own tree watch is the fallback.
+ */
+export type CgroupKind = 'cgroup-v1' | 'cgroup-v2';
+
+export interface MemoryCgroup {
+  /** The file a process writes its pid into to join. */
+  readonly procsFile: string;
+  setLimit(bytes: number): void;
+  /** Whether the kernel killed something in it for want of memory. */
+  oomKilled(): boolean;
+  remove(): Promise<void>;
+}
+
+const BASE_NAME = 'coderunner-sandboxes';
+
+export class MemoryCgroups {
+  private next = 0;
+
+  private constructor(
+    readonly kind: CgroupKind,
+    private readonly base: string,
+  ) {}
+
+  /** The controller this machine lets us use, or undefined (the fallback applies). */
+  static async detect(): Promise<MemoryCgroups | undefined> {
+    for (const find of [v2Base, v1Base]) {
+      try {
+        const candidate = find();
+        if (!candidate) continue;
+        mkdirSync(candidate.base, { recursive: true });
+        if (candidate.kind === 'cgroup-v2') writeFileSync(join(candidate.base, 'cgroup.subtree_control'), '+memory');
+        const groups = new MemoryCgroups(candidate.kind, candidate.base);
+        await groups.removeLeftovers();
+        await groups.create(undefined).remove();
+        return groups;
+      } catch {
+        // Not writable or no memory controller here: try the next, else none.
+      }
+    }
+    return undefined;
+  }
+
+  /** A new, empty cgroup; `uid` may then move itself in. */
+  create(uid: number | undefined): MemoryCgroup {
+    const path = join(this.base, `s${process.pid}-${this.next++}`);
+    mkdirSync(path);
+    const procsFile = join(path, 'cgroup.procs');
+    if (uid !== undefined) chownSync(procsFile, uid, uid);
+    const v1 = this.kind === 'cgroup-v1';
+    if (!v1) {
+      writeIfExists(join(path, 'memory.swap.max'), '0');
+      // On OOM, kill the whole sandbox rather than its largest process.
+      writeIfExists(join(path, 'memory.oom.group'), '1');
+    }
+    return {
+      procsFile,
+      setLimit: (bytes) => {
+        if (v1) {
+          writeFileSync(join(path, 'memory.limit_in_bytes'), String(bytes));
+          writeIfExists(join(path, 'memory.memsw.limit_in_bytes'), String(bytes));
+        } else {
+          writeFileSync(join(path, 'memory.max'), String(bytes));
+        }
+      },
+      oomKilled: () => {
+        const text = readFileSync(join(path, v1 ? 'memory.oom_control' : 'memory.events'), 'utf8');
+        return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0) > 0;
+      },
+      remove: () => removeCgroup(path),
+    };
+  }
+
+  /** Sandboxes of an earlier, crashed process. */
+  private async removeLeftovers(): Promise<void> {
+    for (const name of readdirSync(this.base)) {
+      const owner = /^s(\d+)-\d+$/.exec(name)?.[1];
+      if (owner && !alive(Number(owner))) await removeCgroup(join(this.base, name)).catch(() => undefined);
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function writeIfExists(file: string, value: string): void {
+  if (existsSync(file)) writeFileSync(file, value);
+}
+
+/** An emptied cgroup can be removed once its last process is gone, which can take a moment. */
+async function removeCgroup(path: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmdirSync(path);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (attempt >= 100) throw error;
+      await sleep(5);
+    }
+  }
+}
+
+function ownCgroup(controller: string): string | undefined {
+  const lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
+  for (const line of lines) {
+    const [, controllers, path] = line.split(':');
+    if (controllers === controller || controllers?.split(',').includes(controller)) return path;
+  }
+  return undefined;
+}
+
+function v1Base(): { kind: CgroupKind; base: string } | undefined {
+  const mount = '/sys/fs/cgroup/memory';
+  if (!existsSync(join(mount, 'memory.limit_in_bytes'))) return undefined;
+  return { kind: 'cgroup-v1', base: join(mount, BASE_NAME) };
+}
+
+function v2Base(): { kind: CgroupKind; base: string } | undefined {
+  const mount = '/sys/fs/cgroup';
+  if (!existsSync(join(mount, 'cgroup.controllers'))) return undefined;
+  // Beside our own cgroup (v2 allows processes only in leaves), and only where the
+  // parent hands the memory controller down.
+  const own = ownCgroup('');
+  if (own === undefined) return undefined;
+  const parent = join(mount, own, '..');
+  const controllers = readFileSync(join(parent, 'cgroup.subtree_control'), 'utf8');
+  if (!controllers.split(/\s+/).includes('memory')) return undefined;
+  return { kind: 'cgroup-v2', base: join(parent, BASE_NAME) };
+}
