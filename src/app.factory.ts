@@ -2,10 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { CommandBus } from '@nestjs/cqrs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, AppRuntime } from './app.module';
 import { AppConfig, readAppConfig } from './config/app-config';
 import type { Env } from './config/env';
 import { resolveSecrets } from './config/secrets';
+import { sendError } from './common/errors/error.filter';
 import { configureHttp } from './common/http/http-setup';
 import { requestIdFor } from './common/http/request-id';
 import { AppLogger } from './common/logging/app-logger';
@@ -21,6 +23,8 @@ export async function buildApp(runtime: AppRuntime, options: { preview?: boolean
     genReqId: requestIdFor,
     requestIdHeader: false,
     logger: false,
+    // Errors Fastify raises before routing (a malformed URL) get the same envelope as the rest.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendError(error, request, reply, runtime.logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(runtime), adapter, {
     logger: runtime.logger,

@@ -86,6 +86,29 @@ describe('Execution operations', () => {
     });
   });
 
+  describe('when every worker is busy and the queue is full', () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await TestApp.start({ EXECUTION_CONCURRENCY: '1', EXECUTION_QUEUE_SIZE: '1' });
+    });
+    afterAll(() => app.stop());
+
+    it('answers 503 SERVICE_UNAVAILABLE with Retry-After, and takes runs again once there is room', async () => {
+      const admin = await app.adminToken();
+      const sleeper = { code: 'import time\ntime.sleep(2)', timeout_ms: 10_000 };
+      const running = await app.post('/execute?wait=false', sleeper, { token: admin });
+      const waiting = await app.post('/execute?wait=false', sleeper, { token: admin });
+      expect([running.status, waiting.status]).toEqual([202, 202]);
+      const refused = await app.post('/execute', { code: 'print(1)' }, { token: admin });
+      expectError(refused, 503, 'SERVICE_UNAVAILABLE');
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.body.error.details).toEqual({ retry_after: 1 });
+      await app.post(`/executions/${waiting.body.id}/cancel`, undefined, { token: admin });
+      const accepted = await app.post('/execute?wait=false', { code: 'print(1)' }, { token: admin });
+      expect(accepted.status).toBe(202);
+    });
+  });
+
   describe('graceful shutdown', () => {
     it('stops runs in progress at once: a sync request is answered killed and the app stops without waiting for its limit', async () => {
       const app = await TestApp.start();

@@ -30,6 +30,12 @@ describe('HTTP conventions', () => {
     expect(response.body.error.request_id).toBe('nf-1');
   });
 
+  it('answers a malformed URL (bad percent-encoding) with the envelope, not Fastify\'s own body', async () => {
+    const response = await app.get('/api/v1/admin/plans/%FF', { headers: { 'x-request-id': 'bad-url-1' } });
+    expectError(response, 400, 'BAD_REQUEST');
+    expect(response.body.error.request_id).toBe('bad-url-1');
+  });
+
   it('rejects malformed JSON, wrong content types and oversize bodies', async () => {
     expectError(await app.post('/auth/register', '{bad json'), 400, 'BAD_REQUEST');
     expectError(await app.post('/auth/register', '<a/>', { headers: { 'content-type': 'text/xml' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');

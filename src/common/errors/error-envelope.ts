@@ -21,6 +21,7 @@ const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [ErrorCode.BAD_REQUEST, 'Content-Length does not match the body'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [ErrorCode.BAD_REQUEST, 'Body is empty but Content-Type is application/json'],
   FST_ERR_CTP_INVALID_JSON_BODY: [ErrorCode.BAD_REQUEST, 'Malformed JSON body'],
+  FST_ERR_BAD_URL: [ErrorCode.BAD_REQUEST, 'Malformed URL (bad percent-encoding)'],
 };
 
 /** Nest's HttpExceptions (unknown route, etc.) by status. */
