@@ -1,18 +1,19 @@
 /**
  * The layout's rules (ARCHITECTURE.md): contexts import one another only
- * through events/, exported queries/ and the module file; common/, config/ and
- * database/ never import a context.
+ * through events/, exported queries/, commands/ (to ask another context to
+ * act) and the module file; common/, config/ and database/ never import a
+ * context.
  */
 module.exports = {
   forbidden: [
     {
       name: 'contexts-only-through-events-and-queries',
       severity: 'error',
-      comment: 'Another context may be used through its events/, queries/ or *.module.ts only.',
+      comment: 'Another context may be used through its events/, queries/, commands/ (asking it to act) or *.module.ts only.',
       from: { path: '^src/modules/([^/]+)/' },
       to: {
         path: '^src/modules/([^/]+)/',
-        pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/(events|queries)/', '^src/modules/[^/]+/[^/]+\\.module\\.ts$'],
+        pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/(events|queries|commands)/', '^src/modules/[^/]+/[^/]+\\.module\\.ts$'],
       },
     },
     {

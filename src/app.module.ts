@@ -14,6 +14,7 @@ import { ExecutionModule } from './modules/execution/execution.module';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module';
 import { HealthModule } from './modules/health/health.module';
 import { IdentityModule } from './modules/identity/identity.module';
+import { LibraryModule } from './modules/library/library.module';
 import { PlansModule } from './modules/plans/plans.module';
 import { RateLimitGuard } from './modules/rate-limits/rate-limit.guard';
 import { RateLimitsModule } from './modules/rate-limits/rate-limits.module';
@@ -64,6 +65,7 @@ export class AppModule {
         RateLimitsModule,
         MaintenanceModule,
         ExecutionModule,
+        LibraryModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may
       // (not at all with RATE_LIMIT_ENABLED=false).

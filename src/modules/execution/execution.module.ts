@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CancelExecutionHandler } from './commands/cancel-execution.command';
+import { RunCodeHandler } from './commands/run-code.command';
 import { StartExecutionHandler } from './commands/start-execution.command';
 import { ExecutionEntity } from './entities/execution.entity';
 import { ExecutionRunner } from './execution-runner';
@@ -16,7 +17,7 @@ import { ListRuntimesHandler } from './queries/list-runtimes.query';
 import { SandboxPool } from './sandbox/sandbox-pool';
 
 const controllers = [ExecuteController, ExecutionsController, AdminExecutionsController, RuntimesController];
-const commandHandlers = [StartExecutionHandler, CancelExecutionHandler];
+const commandHandlers = [StartExecutionHandler, CancelExecutionHandler, RunCodeHandler];
 const queryHandlers = [GetExecutionHandler, ListExecutionsHandler, ListRuntimesHandler, GetSandboxStatusHandler];
 const services = [SandboxPool, ExecutionRunner, ExecutionsReaperJob];
 

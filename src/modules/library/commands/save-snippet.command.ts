@@ -1,0 +1,60 @@
+import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AppError } from '../../../common/errors/app-error';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { uuidv7 } from '../../../common/ids';
+import { SnippetEntity } from '../entities/snippet.entity';
+import { GetSnippetQuery } from '../queries/get-snippet.query';
+
+/** What is copied: a snippet, or the code embedded in a community post. */
+export interface SaveSource {
+  code_id?: string;
+  post_id?: string;
+}
+
+type CopiedFields = Pick<SnippetEntity, 'title' | 'description' | 'code' | 'language' | 'tags' | 'environmentId' | 'savedFromId'>;
+
+/** Copies a public (or own) snippet, or a post's code, into the caller's library as a private snippet. */
+export class SaveSnippetCommand extends Command<{ id: string }> {
+  constructor(
+    readonly userId: string,
+    readonly source: SaveSource,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(SaveSnippetCommand)
+export class SaveSnippetHandler implements ICommandHandler<SaveSnippetCommand> {
+  constructor(
+    @InjectRepository(SnippetEntity) private readonly snippets: Repository<SnippetEntity>,
+    private readonly queries: QueryBus,
+  ) {}
+
+  async execute({ userId, source }: SaveSnippetCommand): Promise<{ id: string }> {
+    if ((source.code_id === undefined) === (source.post_id === undefined)) {
+      const message = 'exactly one of code_id and post_id is required';
+      throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields: { code_id: [message], post_id: [message] } });
+    }
+    const fields = source.code_id !== undefined ? await this.fromSnippet(source.code_id, userId) : this.fromPost();
+    const now = new Date();
+    const row = this.snippets.create({ ...fields, id: uuidv7(), userId, isPublic: false, createdAt: now, updatedAt: now });
+    await this.snippets.insert(row);
+    return { id: row.id };
+  }
+
+  private async fromSnippet(id: string, userId: string): Promise<CopiedFields> {
+    const original = await this.queries.execute(new GetSnippetQuery(id, userId));
+    const { title, description, code, language, tags, environmentId } = original;
+    return { title, description, code, language, tags, environmentId, savedFromId: original.id };
+  }
+
+  /**
+   * The community context (SPEC §6) does not exist yet; once it does, this asks
+   * its post query for the embedded code (savedFromId stays null: a post is no snippet).
+   */
+  private fromPost(): never {
+    throw AppError.notFound('Post');
+  }
+}

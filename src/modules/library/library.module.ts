@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CreateSnippetHandler } from './commands/create-snippet.command';
+import { DeleteSnippetHandler } from './commands/delete-snippet.command';
+import { RunSnippetHandler } from './commands/run-snippet.command';
+import { SaveSnippetHandler } from './commands/save-snippet.command';
+import { UpdateSnippetHandler } from './commands/update-snippet.command';
+import { SnippetEntity } from './entities/snippet.entity';
+import { CodeLibraryController } from './http/code-library.controller';
+import { CodesController } from './http/codes.controller';
+import { GetSnippetHandler } from './queries/get-snippet.query';
+import { ListSnippetsHandler } from './queries/list-snippets.query';
+
+const controllers = [CodeLibraryController, CodesController];
+const commandHandlers = [CreateSnippetHandler, UpdateSnippetHandler, DeleteSnippetHandler, SaveSnippetHandler, RunSnippetHandler];
+const queryHandlers = [GetSnippetHandler, ListSnippetsHandler];
+
+/** SPEC §3: the snippet library; runs go through the execution context's RunCodeCommand. */
+@Module({
+  imports: [TypeOrmModule.forFeature([SnippetEntity])],
+  controllers,
+  providers: [...commandHandlers, ...queryHandlers],
+})
+export class LibraryModule {}

@@ -1,0 +1,30 @@
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AppError } from '../../../common/errors/app-error';
+import { SnippetEntity } from '../entities/snippet.entity';
+
+/**
+ * A snippet the caller may read: their own, a public one, or any for an admin.
+ * Someone else's private snippet answers 404, as if it did not exist.
+ */
+export class GetSnippetQuery extends Query<SnippetEntity> {
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    readonly admin = false,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(GetSnippetQuery)
+export class GetSnippetHandler implements IQueryHandler<GetSnippetQuery> {
+  constructor(@InjectRepository(SnippetEntity) private readonly snippets: Repository<SnippetEntity>) {}
+
+  async execute({ id, userId, admin }: GetSnippetQuery): Promise<SnippetEntity> {
+    const row = await this.snippets.findOneBy({ id });
+    if (!row || (row.userId !== userId && !row.isPublic && !admin)) throw AppError.notFound('Snippet');
+    return row;
+  }
+}
