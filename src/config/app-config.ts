@@ -77,6 +77,18 @@ export interface AppConfig {
     openFiles: number;
     tmpfsBytes: number;
   };
+  environments: {
+    /** Passed to pip as PIP_INDEX_URL; unset: pip's default index (none when only find-links is set). */
+    pipIndexUrl: string | undefined;
+    /** Passed to pip as PIP_FIND_LINKS (space-separated directories or URLs). */
+    pipFindLinks: string | undefined;
+    /** One pip run (install, upgrade, uninstall) or environment creation at most. */
+    installTimeoutMs: number;
+    /** conda, mamba or micromamba; unset: the first of them found on `searchPath`. */
+    condaBinary: string | undefined;
+    /** Where conda/mamba/micromamba are looked for, and the PATH pip and conda run with. */
+    searchPath: string;
+  };
   scheduler: {
     enabled: boolean;
     /** Revoked or expired sessions are deleted this many days after they ended. */
@@ -157,6 +169,13 @@ export function readAppConfig(env: Env): AppConfig {
       fileSizeBytes: r.int('EXECUTION_MAX_FILE_BYTES', 16 * 1024 * 1024, 1024),
       openFiles: r.int('EXECUTION_MAX_OPEN_FILES', 256, 16, 65_536),
       tmpfsBytes: r.int('EXECUTION_TMPFS_BYTES', 64 * 1024 * 1024, 1024 * 1024),
+    },
+    environments: {
+      pipIndexUrl: r.optional('PIP_INDEX_URL'),
+      pipFindLinks: r.optional('PIP_FIND_LINKS'),
+      installTimeoutMs: r.int('ENVIRONMENT_INSTALL_TIMEOUT_MS', 300_000, 1000, 3_600_000),
+      condaBinary: r.optional('CONDA_BIN'),
+      searchPath: r.string('PATH', '/usr/local/bin:/usr/bin:/bin'),
     },
     scheduler: {
       enabled: r.bool('SCHEDULER_ENABLED', true),

@@ -10,7 +10,7 @@ import { AppLogger } from '../../common/logging/app-logger';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { ExecutionEntity, TestCaseResult } from './entities/execution.entity';
 import { FINISHED } from './execution.mapper';
-import { OutputStream, RunLimits, RunOutcome } from './sandbox/sandbox';
+import { OutputStream, RunLimits, RunOutcome, SandboxEnvironment } from './sandbox/sandbox';
 import { SandboxPool } from './sandbox/sandbox-pool';
 import { LeftQueueError, WorkQueue } from './work-queue';
 
@@ -27,6 +27,18 @@ export interface ActiveRun {
 
 interface Internal extends ActiveRun {
   abort: AbortController;
+  environment?: SandboxEnvironment;
+}
+
+/** How an accepted run is to be run. */
+export interface RunPlan {
+  limits: RunLimits;
+  /** The owner's plan's cap on runs at once (null: none). */
+  concurrencyCap: number | null;
+  /** A worker slot the caller already holds (WorkQueue.tryEnter); the row is then stored as running. */
+  admitted?: () => void;
+  /** The Python environment selected with environment_id. */
+  environment?: SandboxEnvironment;
 }
 
 /** Same output, ignoring trailing whitespace on each line and trailing blank lines. */
@@ -97,12 +109,17 @@ export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, On
     return this.bus.publish(CANCEL_TOPIC, id);
   }
 
-  /** `admitted`: a slot the caller already holds (WorkQueue.tryEnter); the row is then stored as running. */
-  start(row: ExecutionEntity, limits: RunLimits, concurrencyCap: number | null, admitted?: () => void): ActiveRun {
-    const run: Internal = { id: row.id, events: new EventEmitter(), abort: new AbortController(), done: Promise.resolve(row) };
+  start(row: ExecutionEntity, plan: RunPlan): ActiveRun {
+    const run: Internal = {
+      id: row.id,
+      events: new EventEmitter(),
+      abort: new AbortController(),
+      done: Promise.resolve(row),
+      environment: plan.environment,
+    };
     run.events.on('error', () => undefined);
     this.active.set(row.id, run);
-    run.done = this.execute(row, limits, concurrencyCap, run, admitted).finally(() => this.active.delete(row.id));
+    run.done = this.execute(row, plan.limits, plan.concurrencyCap, run, plan.admitted).finally(() => this.active.delete(row.id));
     return run;
   }
 
@@ -181,7 +198,16 @@ export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, On
     onOutput?: (stream: OutputStream, text: string) => void,
   ): Promise<RunOutcome> {
     const outcome = await this.sandboxes.run(
-      { language: row.language, code: row.code, files: row.files, args: row.args, stdin, limits, nodeBinary: this.config.execution.nodeBinary },
+      {
+        language: row.language,
+        code: row.code,
+        files: row.files,
+        args: row.args,
+        stdin,
+        limits,
+        nodeBinary: this.config.execution.nodeBinary,
+        environment: run.environment,
+      },
       { onOutput, signal: run.abort.signal },
     );
     if (outcome.internalError) this.logger.error(`execution ${row.id}: ${outcome.internalError}`);

@@ -145,7 +145,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
         resets_at: nextUtcMidnight().toISOString(),
       });
     }
-    const run = this.runner.start(row, limits, cap, admitted);
+    const run = this.runner.start(row, { limits, concurrencyCap: cap, admitted });
     return { row, run, done: run.done, replayed: false };
   }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AppConfig } from '../../../config/app-config';
 import { MemoryCgroup, MemoryCgroups } from './memory-cgroup';
-import { Language, RunHooks, RunOutcome, Sandbox, SANDBOX_MEMORY_SLACK_MB, SandboxJob } from './sandbox';
+import { Language, RunHooks, RunOutcome, Sandbox, SANDBOX_MEMORY_SLACK_MB, SandboxEnvironment, SandboxJob } from './sandbox';
 import { bwrapArgs, readSandboxLayout, SandboxLayout } from './sandbox-layout';
 
 const run = promisify(execFile);
@@ -95,7 +95,7 @@ export class SandboxFleet {
 
   /** Runs one job in a fresh sandbox, then destroys it and tops the warm pool up. */
   async run(job: SandboxJob, hooks: RunHooks): Promise<RunOutcome> {
-    const { sandbox, release } = await this.acquire(job.language);
+    const { sandbox, release } = await this.acquire(job.language, job.environment);
     const cgroup = this.cgroupOf.get(sandbox);
     try {
       cgroup?.setLimit((job.limits.memoryMb + SANDBOX_MEMORY_SLACK_MB) * 1024 * 1024);
@@ -117,8 +117,13 @@ export class SandboxFleet {
     await Promise.all(this.retiring);
   }
 
-  private async acquire(language: Language): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
-    if (this.statusValue.mechanism === 'none') return this.unsandboxed(language);
+  /** A warm sandbox when there is one; runs in an environment always start their own. */
+  private async acquire(language: Language, environment?: SandboxEnvironment): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
+    if (this.statusValue.mechanism === 'none') return this.unsandboxed(language, environment);
+    if (environment) {
+      const sandbox = this.spawn(language, { environment });
+      return { sandbox, release: () => this.retire(sandbox) };
+    }
     const list = this.warm.get(language)!;
     let sandbox: Sandbox | undefined;
     while (list.length > 0 && !sandbox) {
@@ -135,15 +140,16 @@ export class SandboxFleet {
    * CPU priority, so its interpreter start yields to the API, the database and
    * the runs in progress; the program it later runs inherits that priority.
    */
-  private spawn(language: Language, background = false): Sandbox {
+  private spawn(language: Language, { background = false, environment }: { background?: boolean; environment?: SandboxEnvironment } = {}): Sandbox {
     const execution = this.options;
     const nice = background ? ['nice', '-n', '10'] : [];
+    const extraReadOnly = environment ? [environment.directory] : [];
     const uid = this.freeUids.shift();
     if (this.switchesUid && uid === undefined) throw new Error('no free sandbox uid');
     const cgroup = this.cgroups?.create(uid);
     const sandbox = Sandbox.start({
-      wrap: (command) => [...nice, execution.bwrapBinary, ...bwrapArgs({ layout: this.layout!, tmpfsBytes: execution.tmpfsBytes, command })],
-      pythonBinary: execution.pythonBinary,
+      wrap: (command) => [...nice, execution.bwrapBinary, ...bwrapArgs({ layout: this.layout!, extraReadOnly, tmpfsBytes: execution.tmpfsBytes, command })],
+      pythonBinary: environment?.pythonBinary ?? execution.pythonBinary,
       language,
       uid,
       cgroupProcs: cgroup?.procsFile,
@@ -174,17 +180,17 @@ export class SandboxFleet {
     for (const [language, list] of this.warm) {
       while (list.length < this.options.warmPoolSize) {
         if (this.switchesUid && this.freeUids.length === 0) break;
-        list.push(this.spawn(language, true));
+        list.push(this.spawn(language, { background: true }));
       }
     }
   }
 
   /** SANDBOX=none: the launcher runs directly in a temporary directory on the host. */
-  private async unsandboxed(language: Language): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
+  private async unsandboxed(language: Language, environment?: SandboxEnvironment): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
     const workdir = await mkdtemp(join(tmpdir(), 'coderunner-run-'));
     const sandbox = Sandbox.start({
       wrap: (command) => command,
-      pythonBinary: this.options.pythonBinary,
+      pythonBinary: environment?.pythonBinary ?? this.options.pythonBinary,
       language,
       workdir,
     });

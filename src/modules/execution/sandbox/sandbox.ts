@@ -36,6 +36,15 @@ export interface SandboxJob {
    * memory cgroup holds the sandbox).
    */
   watchTreeMemory?: boolean;
+  /** A Python environment to run in: its directory is mounted read-only and its interpreter runs the code. */
+  environment?: SandboxEnvironment;
+}
+
+export interface SandboxEnvironment {
+  /** Host path of the environment (a venv or conda env), mounted at the same path. */
+  directory: string;
+  /** Its interpreter (inside `directory`, or a link to the system's). */
+  pythonBinary: string;
 }
 
 export interface RunOutcome {
