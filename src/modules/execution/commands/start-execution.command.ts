@@ -7,6 +7,7 @@ import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { uuidv7 } from '../../../common/ids';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { ResolvedEnvironment, ResolveEnvironmentQuery } from '../../environments/queries/resolve-environment.query';
 import { GetPlanQuery } from '../../plans/queries/get-plan.query';
 import { ExecutionEntity } from '../entities/execution.entity';
 import { nextUtcMidnight, resolveLimits } from '../execution-limits';
@@ -60,7 +61,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       const earlier = await this.replay(principal.user_id, idempotencyKey);
       if (earlier) return earlier;
     }
-    if (request.environment_id) throw AppError.notFound('Environment');
+    const environment = request.environment_id ? await this.environmentFor(principal, request.environment_id, request.language) : undefined;
     const { status } = this.sandboxes;
     if (status.mechanism === 'unavailable') {
       throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, `Code execution is unavailable: ${status.message}`);
@@ -88,8 +89,8 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       apiKeyId: principal.api_key_id ?? null,
       source,
       language: request.language ?? 'python',
-      environment: 'system',
-      environmentId: null,
+      environment: environment?.name ?? 'system',
+      environmentId: environment?.id ?? null,
       code: request.code,
       stdin: request.stdin ?? '',
       args: request.args ?? [],
@@ -145,7 +146,12 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
         resets_at: nextUtcMidnight().toISOString(),
       });
     }
-    const run = this.runner.start(row, { limits, concurrencyCap: cap, admitted });
+    const run = this.runner.start(row, {
+      limits,
+      concurrencyCap: cap,
+      admitted,
+      environment: environment && { directory: environment.directory, pythonBinary: environment.python_binary },
+    });
     return { row, run, done: run.done, replayed: false };
   }
 
@@ -189,6 +195,16 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       ],
     );
     return inserted.length === 1;
+  }
+
+  /** The caller's own, a public, or (for admins) any environment; Python only. */
+  private async environmentFor(principal: Principal, environmentId: string, language: string | undefined): Promise<ResolvedEnvironment> {
+    if ((language ?? 'python') !== 'python') {
+      throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields: { environment_id: ['environments are for python runs'] } });
+    }
+    const environment = await this.queries.execute(new ResolveEnvironmentQuery(environmentId, principal.user_id, principal.role === 'admin'));
+    if (!environment) throw AppError.notFound('Environment');
+    return environment;
   }
 
   private async replay(userId: string, idempotencyKey: string): Promise<StartedExecution | undefined> {

@@ -57,7 +57,7 @@ export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, command }: S
     '--uid', '65534',
     '--gid', '65534',
   ];
-  for (const path of [...layout.readOnlyPaths, ...extraReadOnly]) args.push('--ro-bind', path, path);
+  for (const path of layout.readOnlyPaths) args.push('--ro-bind', path, path);
   for (const { target, path } of layout.symlinks) args.push('--symlink', target, path);
   args.push(
     '--proc', '/proc',
@@ -66,6 +66,10 @@ export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, command }: S
     '--size', String(tmpfsBytes), '--tmpfs', '/work',
     // POSIX shared memory (multiprocessing) gets its own bounded tmpfs ...
     '--size', String(tmpfsBytes), '--tmpfs', '/dev/shm',
+  );
+  // After the tmpfs mounts, so an environment under a temporary directory is not hidden by /tmp.
+  for (const path of extraReadOnly) args.push('--ro-bind', path, path);
+  args.push(
     // ... and nothing else is writable: bwrap builds / (and the directories it
     // creates, such as /etc) and /dev on tmpfs mounts without a size limit, where
     // a program could otherwise fill the host's memory. Last: the mount points
