@@ -2,6 +2,7 @@ import { Identity1763800000000 } from './1763800000000-Identity';
 import { AuditAndJobRuns1763900000000 } from './1763900000000-AuditAndJobRuns';
 import { Executions1764000000000 } from './1764000000000-Executions';
 import { Snippets1764100000000 } from './1764100000000-Snippets';
+import { Environments1764200000000 } from './1764200000000-Environments';
 
 /** Every migration, in order. A new migration is added here as well. */
-export const MIGRATIONS = [Identity1763800000000, AuditAndJobRuns1763900000000, Executions1764000000000, Snippets1764100000000];
+export const MIGRATIONS = [Identity1763800000000, AuditAndJobRuns1763900000000, Executions1764000000000, Snippets1764100000000, Environments1764200000000];

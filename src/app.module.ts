@@ -10,6 +10,7 @@ import { AppLogger } from './common/logging/app-logger';
 import { MaintenanceJobs } from './common/scheduling/maintenance-jobs';
 import { dataSourceOptions } from './database/data-source';
 import { AuditModule } from './modules/audit/audit.module';
+import { EnvironmentsModule } from './modules/environments/environments.module';
 import { ExecutionModule } from './modules/execution/execution.module';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module';
 import { HealthModule } from './modules/health/health.module';
@@ -66,6 +67,7 @@ export class AppModule {
         MaintenanceModule,
         ExecutionModule,
         LibraryModule,
+        EnvironmentsModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may
       // (not at all with RATE_LIMIT_ENABLED=false).

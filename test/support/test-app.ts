@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunningApp, startApp } from '../../src/app.factory';
@@ -38,7 +38,7 @@ export class TestApp {
     const server = process.env.TEST_DATABASE_SERVER!;
     const databaseName = options.databaseName ?? (await createDatabaseFromTemplate(server, process.env.TEST_DATABASE_TEMPLATE!));
     const databaseUrl = urlFor(server, databaseName);
-    const dataDir = mkdtempSync(join(tmpdir(), 'coderunner-test-'));
+    const dataDir = mkdtempSync(join(dataDirParent(), 'coderunner-test-'));
     const running = await startApp(
       {
         NODE_ENV: 'test',
@@ -134,3 +134,17 @@ export class TestApp {
 }
 
 export { urlFor };
+
+/**
+ * Where test DATA_DIRs go: sandboxes run as their own uids and mount Python
+ * environments from DATA_DIR, so every directory above it must let others
+ * pass. /var/tmp is world-writable on Debian; some machines' /tmp is 0700.
+ */
+function dataDirParent(): string {
+  try {
+    if ((statSync('/var/tmp').mode & 0o001) !== 0) return '/var/tmp';
+  } catch {
+    // No /var/tmp: fall back.
+  }
+  return tmpdir();
+}

@@ -1,6 +1,8 @@
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
+import { AppError } from '../../common/errors/app-error';
+import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -9,8 +11,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 @Injectable()
 export class EnvironmentDirectories {
   readonly root: string;
+  private readonly dataDir: string;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.dataDir = config.dataDir;
     this.root = join(config.dataDir, 'environments');
   }
 
@@ -20,8 +24,29 @@ export class EnvironmentDirectories {
     return join(this.root, id);
   }
 
+  /**
+   * World-traversable, not listable by others: bubblewrap runs as the
+   * sandbox's own uid and must reach `<DATA_DIR>/environments/<id>` to mount
+   * it. DATA_DIR gets the same x-only bit (its files keep their own modes;
+   * the generated secrets are 0600).
+   */
   async prepareRoot(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+    await chmod(this.root, 0o711);
+    const { mode } = await stat(this.dataDir);
+    await chmod(this.dataDir, (mode & 0o777) | 0o111);
+    // Sandboxes get their own uids only when the service runs as root; then every
+    // directory above DATA_DIR must let them pass, or no run could use an environment.
+    if (process.getuid?.() !== 0) return;
+    for (let dir = dirname(this.dataDir); ; dir = dirname(dir)) {
+      if (((await stat(dir)).mode & 0o001) === 0) {
+        throw new AppError(
+          ErrorCode.SERVICE_UNAVAILABLE,
+          `Environments are unavailable: sandboxes run as their own users and cannot pass ${dir} (mode ${((await stat(dir)).mode & 0o777).toString(8)}) on the way to DATA_DIR. Give it o+x, or move DATA_DIR.`,
+        );
+      }
+      if (dir === dirname(dir)) return;
+    }
   }
 
   async remove(id: string): Promise<void> {

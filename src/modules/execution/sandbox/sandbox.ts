@@ -233,7 +233,10 @@ export class Sandbox {
       };
       outcome.status = verdict ?? this.judge(job, parsed, outcome);
       if (outcome.status === 'internal_error') {
+        // What bwrap or the launcher printed is about the platform, not the program: logged, never shown.
         outcome.internalError = this.spawnError?.message ?? `the launcher gave no report (${outcome.stderr.slice(-500)})`;
+        outcome.stdout = '';
+        outcome.stderr = '';
       }
       return outcome;
     });

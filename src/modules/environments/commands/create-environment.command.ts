@@ -1,0 +1,131 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AppError } from '../../../common/errors/app-error';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { uuidv7 } from '../../../common/ids';
+import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { GetPlanQuery } from '../../plans/queries/get-plan.query';
+import { Conda } from '../conda';
+import { UserEnvironmentEntity } from '../entities/user-environment.entity';
+import { EnvironmentDirectories, pythonIn } from '../environment-directories';
+import { EnvironmentLocks } from '../environment-locks';
+import { PythonTools } from '../python-tools';
+
+export interface CreateEnvironmentInput {
+  name: string;
+  description?: string;
+  python_version?: string;
+  is_public?: boolean;
+  packages?: string[];
+}
+
+export interface EnvironmentOwnerPrincipal {
+  userId: string;
+  admin: boolean;
+  /** The plan id (user level) whose max_environments applies to non-admins. */
+  level: string;
+}
+
+/**
+ * Creates an environment: a conda one when a Python version is asked for and
+ * conda is available, else a venv of PYTHON_BIN; then installs `packages`.
+ * If any step fails, nothing is left behind (row and directory are removed).
+ */
+export class CreateEnvironmentCommand extends Command<UserEnvironmentEntity> {
+  constructor(
+    readonly owner: EnvironmentOwnerPrincipal,
+    readonly input: CreateEnvironmentInput,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(CreateEnvironmentCommand)
+export class CreateEnvironmentHandler implements ICommandHandler<CreateEnvironmentCommand> {
+  private systemVersion?: Promise<string>;
+
+  constructor(
+    @InjectRepository(UserEnvironmentEntity) private readonly environments: Repository<UserEnvironmentEntity>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly queries: QueryBus,
+    private readonly directories: EnvironmentDirectories,
+    private readonly tools: PythonTools,
+    private readonly conda: Conda,
+    private readonly locks: EnvironmentLocks,
+  ) {}
+
+  async execute({ owner, input }: CreateEnvironmentCommand): Promise<UserEnvironmentEntity> {
+    const backend = await this.backendFor(input.python_version);
+    const limit = await this.environmentLimit(owner);
+    const id = uuidv7();
+    const path = this.directories.directoryFor(id);
+    const now = new Date();
+    const row = this.environments.create({
+      id, userId: owner.userId, name: input.name, description: input.description ?? '', pythonVersion: input.python_version ?? '',
+      backend, isPublic: input.is_public ?? false, path, status: 'creating', createdAt: now, updatedAt: now,
+    });
+    await this.insertWithinLimit(row, limit);
+    try {
+      await this.locks.run(id, async () => {
+        await this.directories.prepareRoot();
+        if (backend === 'conda') await this.conda.create(path, input.python_version!);
+        else await this.tools.run(this.config.execution.pythonBinary, ['-m', 'venv', path], 'venv');
+        const python = pythonIn(path);
+        row.pythonVersion = await this.tools.pythonVersion(python);
+        if (input.packages?.length) await this.tools.install(python, input.packages);
+      });
+    } catch (error) {
+      await this.environments.delete({ id });
+      await this.directories.remove(id);
+      throw error;
+    }
+    row.status = 'ready';
+    row.updatedAt = new Date();
+    await this.environments.update({ id }, { status: row.status, pythonVersion: row.pythonVersion, updatedAt: row.updatedAt });
+    return row;
+  }
+
+  private async backendFor(pythonVersion: string | undefined): Promise<'venv' | 'conda'> {
+    if (pythonVersion === undefined) return 'venv';
+    if (this.conda.available) return 'conda';
+    this.systemVersion ??= this.tools.pythonVersion(this.config.execution.pythonBinary);
+    const system = await this.systemVersion;
+    if (system === pythonVersion || system.startsWith(`${pythonVersion}.`)) return 'venv';
+    throw new AppError(ErrorCode.UNPROCESSABLE, `Python ${pythonVersion} is not available: without conda, environments use the server's Python ${system}`, {
+      python_version: pythonVersion, available: [system],
+    });
+  }
+
+  private async environmentLimit(owner: EnvironmentOwnerPrincipal): Promise<number | null> {
+    if (owner.admin) return null;
+    const plan = await this.queries.execute(new GetPlanQuery(owner.level));
+    if (!plan) throw new AppError(ErrorCode.INTERNAL_ERROR, `unknown plan ${owner.level}`);
+    return plan.max_environments;
+  }
+
+  /** Count and insert under a per-user advisory lock, so two concurrent creates cannot both take the last slot. */
+  private async insertWithinLimit(row: UserEnvironmentEntity, limit: number | null): Promise<void> {
+    try {
+      await this.environments.manager.transaction(async (tx) => {
+        if (limit !== null) {
+          await tx.query(`SELECT pg_advisory_xact_lock(hashtext('user_environments:' || $1))`, [row.userId]);
+          const count = await tx.count(UserEnvironmentEntity, { where: { userId: row.userId } });
+          if (count >= limit) {
+            throw new AppError(ErrorCode.FORBIDDEN, `Your plan allows ${limit} environment${limit === 1 ? '' : 's'}`, { limit, current: count });
+          }
+        }
+        await tx.insert(UserEnvironmentEntity, row);
+      });
+    } catch (error) {
+      if (isDuplicateName(error)) throw AppError.conflict(`You already have an environment named ${row.name}`, { field: 'name' });
+      throw error;
+    }
+  }
+}
+
+export function isDuplicateName(error: unknown): boolean {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  return code === '23505' && constraint === 'user_environments_user_id_name_key';
+}

@@ -1,0 +1,47 @@
+import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AppError } from '../../../common/errors/app-error';
+import { UserEnvironmentEntity } from '../entities/user-environment.entity';
+import { Actor, EnvironmentAccess } from '../environment-access';
+import { isDuplicateName } from './create-environment.command';
+
+export interface UpdateEnvironmentInput {
+  name?: string;
+  description?: string;
+  is_public?: boolean;
+}
+
+/** Renames, redescribes or shares an environment (owner or admin). */
+export class UpdateEnvironmentCommand extends Command<UserEnvironmentEntity> {
+  constructor(
+    readonly actor: Actor,
+    readonly id: string,
+    readonly input: UpdateEnvironmentInput,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(UpdateEnvironmentCommand)
+export class UpdateEnvironmentHandler implements ICommandHandler<UpdateEnvironmentCommand> {
+  constructor(
+    @InjectRepository(UserEnvironmentEntity) private readonly environments: Repository<UserEnvironmentEntity>,
+    private readonly access: EnvironmentAccess,
+  ) {}
+
+  async execute({ actor, id, input }: UpdateEnvironmentCommand): Promise<UserEnvironmentEntity> {
+    const row = await this.access.changeable(actor, id);
+    if (input.name !== undefined) row.name = input.name;
+    if (input.description !== undefined) row.description = input.description;
+    if (input.is_public !== undefined) row.isPublic = input.is_public;
+    row.updatedAt = new Date();
+    try {
+      await this.environments.update({ id }, { name: row.name, description: row.description, isPublic: row.isPublic, updatedAt: row.updatedAt });
+    } catch (error) {
+      if (isDuplicateName(error)) throw AppError.conflict(`An environment named ${row.name} already exists for its owner`, { field: 'name' });
+      throw error;
+    }
+    return row;
+  }
+}

@@ -1,0 +1,44 @@
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { UserEnvironmentEntity } from '../entities/user-environment.entity';
+import { pythonIn } from '../environment-directories';
+
+export interface ResolvedEnvironment {
+  id: string;
+  name: string;
+  /** The environment's directory, to mount read-only into a sandbox. */
+  directory: string;
+  /** `<directory>/bin/python`. */
+  python_binary: string;
+}
+
+/**
+ * For the execution engine: the environment a run may use, or null when it
+ * does not exist, is not built yet, or is someone else's private one (and the
+ * caller is not an admin).
+ */
+export class ResolveEnvironmentQuery extends Query<ResolvedEnvironment | null> {
+  constructor(
+    readonly environmentId: string,
+    readonly userId: string,
+    readonly admin: boolean,
+  ) {
+    super();
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@QueryHandler(ResolveEnvironmentQuery)
+export class ResolveEnvironmentHandler implements IQueryHandler<ResolveEnvironmentQuery> {
+  constructor(@InjectRepository(UserEnvironmentEntity) private readonly environments: Repository<UserEnvironmentEntity>) {}
+
+  async execute({ environmentId, userId, admin }: ResolveEnvironmentQuery): Promise<ResolvedEnvironment | null> {
+    if (!UUID.test(environmentId)) return null;
+    const row = await this.environments.findOneBy({ id: environmentId.toLowerCase() });
+    if (!row || row.status !== 'ready') return null;
+    if (row.userId !== userId && !row.isPublic && !admin) return null;
+    return { id: row.id, name: row.name, directory: row.path, python_binary: pythonIn(row.path) };
+  }
+}
