@@ -44,7 +44,8 @@ export class PythonTools {
 
   /** `requirements` are validated PEP 508 strings (see requirement.ts). */
   async install(python: string, requirements: string[], upgrade = false): Promise<void> {
-    await this.pip(python, ['install', ...this.indexOptions(), ...(upgrade ? ['--upgrade'] : []), ...requirements]);
+    // Wheels only: building an sdist runs its setup.py, i.e. a stranger's code, on this host outside any sandbox.
+    await this.pip(python, ['install', '--only-binary=:all:', ...this.indexOptions(), ...(upgrade ? ['--upgrade'] : []), ...requirements]);
   }
 
   async uninstall(python: string, name: string): Promise<void> {
