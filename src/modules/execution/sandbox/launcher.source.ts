@@ -95,7 +95,7 @@ def exit_code_of(error):
 
 def run_python(job, entry, mark_fd):
     sys.argv = [entry] + job['args']
-    sys.path[0] = os.getcwd()
+    sys.path.insert(0, os.getcwd())
     module = types.ModuleType('__main__')
     module.__file__ = os.path.join(os.getcwd(), entry)
     module.__builtins__ = __builtins__
