@@ -1,5 +1,6 @@
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -12,11 +13,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export type CgroupKind = 'cgroup-v1' | 'cgroup-v2';
 
 export interface MemoryCgroup {
-  /** The file a process writes its pid into to join. */
-  readonly procsFile: string;
+  /**
+   * Moves these processes in (their later children are born inside). Async:
+   * the kernel's first move into a cgroup can wait ~15 ms for an RCU grace period.
+   */
+  adopt(pids: number[]): Promise<void>;
   setLimit(bytes: number): void;
-  /** Whether the kernel killed something in it for want of memory. */
-  oomKilled(): boolean;
+  /** How many processes in it the kernel has killed for want of memory, ever (compare before and after a run). */
+  oomKills(): number;
   remove(): Promise<void>;
 }
 
@@ -40,7 +44,7 @@ export class MemoryCgroups {
         if (candidate.kind === 'cgroup-v2') writeFileSync(join(candidate.base, 'cgroup.subtree_control'), '+memory');
         const groups = new MemoryCgroups(candidate.kind, candidate.base);
         await groups.removeLeftovers();
-        await groups.create(undefined).remove();
+        await groups.create().remove();
         return groups;
       } catch {
         // Not writable or no memory controller here: try the next, else none.
@@ -49,21 +53,30 @@ export class MemoryCgroups {
     return undefined;
   }
 
-  /** A new, empty cgroup; `uid` may then move itself in. */
-  create(uid: number | undefined): MemoryCgroup {
+  /** A new, empty cgroup. */
+  create(): MemoryCgroup {
     const path = join(this.base, `s${process.pid}-${this.next++}`);
     mkdirSync(path);
     const procsFile = join(path, 'cgroup.procs');
-    if (uid !== undefined) chownSync(procsFile, uid, uid);
     const v1 = this.kind === 'cgroup-v1';
     if (!v1) {
       writeIfExists(join(path, 'memory.swap.max'), '0');
       // On OOM, kill the whole sandbox rather than its largest process.
       writeIfExists(join(path, 'memory.oom.group'), '1');
     }
+    let limit: number | undefined;
     return {
-      procsFile,
+      adopt: async (pids) => {
+        for (const pid of pids) {
+          // A process that is already gone needs no limit.
+          await writeFile(procsFile, String(pid)).catch((error: NodeJS.ErrnoException) => {
+            if (error.code !== 'ESRCH') throw error;
+          });
+        }
+      },
       setLimit: (bytes) => {
+        if (bytes === limit) return;
+        limit = bytes;
         if (v1) {
           writeFileSync(join(path, 'memory.limit_in_bytes'), String(bytes));
           writeIfExists(join(path, 'memory.memsw.limit_in_bytes'), String(bytes));
@@ -71,9 +84,9 @@ export class MemoryCgroups {
           writeFileSync(join(path, 'memory.max'), String(bytes));
         }
       },
-      oomKilled: () => {
+      oomKills: () => {
         const text = readFileSync(join(path, v1 ? 'memory.oom_control' : 'memory.events'), 'utf8');
-        return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0) > 0;
+        return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
       },
       remove: () => removeCgroup(path),
     };
