@@ -30,7 +30,8 @@ import {
  *  (d) throughput: 8 concurrent clients for BENCH_DURATION s (default 20), warm pool on.
  * Goals: (c) p50 ≤ 1.0× (a) with the warm pool, ≤ 2.0× without; (d) ≥ 40 runs/s.
  *
- * Knobs: BENCH_RUNS (sequential samples, default 60), BENCH_DURATION, BENCH_EMBEDDED=true.
+ * Knobs: BENCH_RUNS (sequential samples, default 60), BENCH_DURATION, BENCH_WARM_POOL,
+ * SANDBOX_MEMORY_CGROUP=false (the rlimit + watch fallback), BENCH_EMBEDDED=true.
  * The app runs as an admin caller, so the daily quota does not end the benchmark.
  */
 
@@ -57,7 +58,11 @@ async function adminToken(appUrl: string): Promise<string> {
 }
 
 async function measureApp(databaseUrl: string, warmPool: number): Promise<{ samples: number[]; throughput?: number; errors?: number }> {
-  const app = await startAppChild(databaseUrl, { EXECUTION_WARM_POOL_SIZE: String(warmPool), SCHEDULER_ENABLED: 'false' });
+  const app = await startAppChild(databaseUrl, {
+    EXECUTION_WARM_POOL_SIZE: String(warmPool),
+    SCHEDULER_ENABLED: 'false',
+    SANDBOX_MEMORY_CGROUP: process.env.SANDBOX_MEMORY_CGROUP,
+  });
   try {
     const headers = { authorization: `Bearer ${await adminToken(app.url)}` };
     const url = `${app.url}/api/v1/execute`;
