@@ -104,8 +104,8 @@ export class SandboxFleet {
   /** Runs one job in a fresh sandbox, then destroys it and tops the warm pool up. */
   async run(job: SandboxJob, hooks: RunHooks): Promise<RunOutcome> {
     const { sandbox, release } = await this.acquire(job.language, job.environment);
-    const cgroup = await this.cgroupOf.get(sandbox);
     try {
+      const cgroup = await this.cgroupOf.get(sandbox);
       cgroup?.setLimit((job.limits.memoryMb + SANDBOX_MEMORY_SLACK_MB) * 1024 * 1024);
       const oomKillsBefore = cgroup?.oomKills() ?? 0;
       const outcome = await sandbox.run({ ...job, watchTreeMemory: !cgroup }, hooks);
