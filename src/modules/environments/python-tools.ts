@@ -28,12 +28,23 @@ const MAX_BUFFER = 16 * 1024 * 1024;
  */
 @Injectable()
 export class PythonTools {
+  private systemVersion?: Promise<string>;
+
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   /** `python --version` → `3.11.2`. */
   async pythonVersion(python: string): Promise<string> {
     const { stdout, stderr } = await this.run(python, ['--version'], 'python', 30_000);
     return (stdout || stderr).trim().replace(/^Python\s+/i, '');
+  }
+
+  /** PYTHON_BIN's version, asked once (a failure is not kept, so the next call asks again). */
+  systemPythonVersion(): Promise<string> {
+    this.systemVersion ??= this.pythonVersion(this.config.execution.pythonBinary).catch((error: unknown) => {
+      this.systemVersion = undefined;
+      throw error;
+    });
+    return this.systemVersion;
   }
 
   async listPackages(python: string): Promise<InstalledPackage[]> {

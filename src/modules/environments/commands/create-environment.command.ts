@@ -44,8 +44,6 @@ export class CreateEnvironmentCommand extends Command<UserEnvironmentEntity> {
 
 @CommandHandler(CreateEnvironmentCommand)
 export class CreateEnvironmentHandler implements ICommandHandler<CreateEnvironmentCommand> {
-  private systemVersion?: Promise<string>;
-
   constructor(
     @InjectRepository(UserEnvironmentEntity) private readonly environments: Repository<UserEnvironmentEntity>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -90,8 +88,7 @@ export class CreateEnvironmentHandler implements ICommandHandler<CreateEnvironme
   private async backendFor(pythonVersion: string | undefined): Promise<'venv' | 'conda'> {
     if (pythonVersion === undefined) return 'venv';
     if (this.conda.available) return 'conda';
-    this.systemVersion ??= this.tools.pythonVersion(this.config.execution.pythonBinary);
-    const system = await this.systemVersion;
+    const system = await this.tools.systemPythonVersion();
     if (system === pythonVersion || system.startsWith(`${pythonVersion}.`)) return 'venv';
     throw new AppError(ErrorCode.UNPROCESSABLE, `Python ${pythonVersion} is not available: without conda, environments use the server's Python ${system}`, {
       python_version: pythonVersion, available: [system],

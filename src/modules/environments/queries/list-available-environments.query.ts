@@ -1,8 +1,6 @@
-import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { UserEnvironmentEntity } from '../entities/user-environment.entity';
 import { SYSTEM_ENVIRONMENT } from '../environment-access';
 import { PythonTools } from '../python-tools';
@@ -26,16 +24,12 @@ export class ListAvailableEnvironmentsQuery extends Query<AvailableEnvironmentVi
 
 @QueryHandler(ListAvailableEnvironmentsQuery)
 export class ListAvailableEnvironmentsHandler implements IQueryHandler<ListAvailableEnvironmentsQuery> {
-  private systemVersion?: Promise<string>;
-
   constructor(
     @InjectRepository(UserEnvironmentEntity) private readonly environments: Repository<UserEnvironmentEntity>,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tools: PythonTools,
   ) {}
 
   async execute({ userId }: ListAvailableEnvironmentsQuery): Promise<AvailableEnvironmentView[]> {
-    this.systemVersion ??= this.tools.pythonVersion(this.config.execution.pythonBinary).catch(() => '');
     const rows = await this.environments
       .createQueryBuilder('e')
       .where("e.status = 'ready'")
@@ -45,7 +39,7 @@ export class ListAvailableEnvironmentsHandler implements IQueryHandler<ListAvail
       .addOrderBy('e.created_at', 'ASC')
       .getMany();
     const system: AvailableEnvironmentView = {
-      id: null, name: SYSTEM_ENVIRONMENT, backend: 'system', python_version: await this.systemVersion, is_public: true, owner_id: null, own: false,
+      id: null, name: SYSTEM_ENVIRONMENT, backend: 'system', python_version: await this.tools.systemPythonVersion().catch(() => ''), is_public: true, owner_id: null, own: false,
     };
     return [
       system,
