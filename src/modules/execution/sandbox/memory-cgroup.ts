@@ -18,6 +18,8 @@ export interface MemoryCgroup {
    * the kernel's first move into a cgroup can wait ~15 ms for an RCU grace period.
    */
   adopt(pids: number[]): Promise<void>;
+  /** The processes in it now. */
+  members(): Set<number>;
   setLimit(bytes: number): void;
   /** How many processes in it the kernel has killed for want of memory, ever (compare before and after a run). */
   oomKills(): number;
@@ -74,6 +76,7 @@ export class MemoryCgroups {
           });
         }
       },
+      members: () => new Set(readFileSync(procsFile, 'utf8').split('\n').filter(Boolean).map(Number)),
       setLimit: (bytes) => {
         if (bytes === limit) return;
         limit = bytes;

@@ -261,6 +261,12 @@ async function adoptWhenStarted(sandbox: Sandbox, cgroup: MemoryCgroup): Promise
     pids = sandbox.processIds();
   }
   await cgroup.adopt(pids);
+  // The launcher forks the program's process before it reports that it started;
+  // a fork that raced the move above left that process outside: move it too.
+  await sandbox.launched;
+  const inside = cgroup.members();
+  const outside = sandbox.processIds().filter((pid) => !inside.has(pid));
+  if (outside.length > 0) await cgroup.adopt(outside);
   return cgroup;
 }
 
