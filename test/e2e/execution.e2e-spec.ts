@@ -949,6 +949,25 @@ describe('Code execution (/api/v1/execute, /executions, /admin/executions, /runt
       expect((await execute({ code: 'print(1)' }, { token: other.token })).status).toBe(200);
     });
 
+    it('stops a refused run at once: a sync run starts while its row is inserted, and is dropped when the quota says no', async () => {
+      const user = await app.registerUser();
+      await editPlan('free', { executions_per_day: 1 });
+      expect((await execute({ code: 'print(1)' }, { token: user.token })).status).toBe(200);
+      const started = Date.now();
+      const refused = await execute({ code: 'import time\ntime.sleep(4.5)\nprint("ran")', timeout_ms: 5_000 }, { token: user.token });
+      expectError(refused, 429, 'QUOTA_EXCEEDED');
+      expect(Date.now() - started).toBeLessThan(2_000);
+      // Nothing of it was stored, and its worker slot (the free plan allows one run at once) is free again.
+      expect((await history(user.token)).pagination.total).toBe(1);
+      await editPlan('free', { executions_per_day: null });
+      const nextStarted = Date.now();
+      const next = await execute({ code: 'print("next")' }, { token: user.token });
+      expect(next.status).toBe(200);
+      expect(Date.now() - nextStarted).toBeLessThan(2_000);
+      expect(next.body.stdout).toBe('next\n');
+      expect((await history(user.token)).pagination.total).toBe(2);
+    });
+
     it('follows a raised limit at once', async () => {
       const user = await app.registerUser();
       await editPlan('free', { executions_per_day: 1 });

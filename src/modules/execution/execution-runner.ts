@@ -39,6 +39,11 @@ export interface RunPlan {
   admitted?: () => void;
   /** The Python environment selected with environment_id. */
   environment?: SandboxEnvironment;
+  /**
+   * The row's insert, when the run starts before it is done: if it fails (or
+   * the quota said no), the run is stopped and its result neither stored nor emitted.
+   */
+  accepted?: Promise<boolean>;
 }
 
 /** Same output, ignoring trailing whitespace on each line and trailing blank lines. */
@@ -119,21 +124,18 @@ export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, On
     };
     run.events.on('error', () => undefined);
     this.active.set(row.id, run);
-    run.done = this.execute(row, plan.limits, plan.concurrencyCap, run, plan.admitted).finally(() => this.active.delete(row.id));
+    const accepted = plan.accepted?.catch(() => false);
+    void accepted?.then((ok) => ok || run.abort.abort());
+    run.done = this.execute(row, plan, run, accepted).finally(() => this.active.delete(row.id));
     return run;
   }
 
-  private async execute(
-    row: ExecutionEntity,
-    limits: RunLimits,
-    cap: number | null,
-    run: Internal,
-    admitted?: () => void,
-  ): Promise<ExecutionEntity> {
+  private async execute(row: ExecutionEntity, plan: RunPlan, run: Internal, accepted?: Promise<boolean>): Promise<ExecutionEntity> {
+    const { limits, admitted } = plan;
     let release = admitted;
     if (!release) {
       try {
-        release = await this.queue.enter(row.userId, cap, run.abort.signal);
+        release = await this.queue.enter(row.userId, plan.concurrencyCap, run.abort.signal);
       } catch (error) {
         const status = error instanceof LeftQueueError ? 'killed' : 'internal_error';
         return this.finish(row, { status, finishedAt: new Date() });
@@ -147,10 +149,10 @@ export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, On
         : this.executions.update({ id: row.id, status: 'queued' }, { status: 'running', startedAt }).catch(() => undefined);
       const result = row.tests ? await this.runTests(row, limits, run) : await this.runOnce(row, row.stdin, limits, run);
       await marked;
-      return await this.finish(row, { ...result, startedAt, finishedAt: new Date() });
+      return await this.finish(row, { ...result, startedAt, finishedAt: new Date() }, accepted);
     } catch (error) {
       this.logger.error(`execution ${row.id} failed: ${(error as Error).stack ?? error}`);
-      return this.finish(row, { status: 'internal_error', finishedAt: new Date() });
+      return this.finish(row, { status: 'internal_error', finishedAt: new Date() }, accepted);
     } finally {
       release();
     }
@@ -214,7 +216,12 @@ export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, On
     return outcome;
   }
 
-  private async finish(row: ExecutionEntity, fields: Partial<ExecutionEntity>): Promise<ExecutionEntity> {
+  /** Stores the outcome; `accepted`: the insert of a run started ahead of it, with nothing to store if that failed. */
+  private async finish(row: ExecutionEntity, fields: Partial<ExecutionEntity>, accepted?: Promise<boolean>): Promise<ExecutionEntity> {
+    if (accepted && !(await accepted)) {
+      row.status = 'killed';
+      return row;
+    }
     Object.assign(row, fields);
     try {
       await this.executions.update({ id: row.id }, fields);

@@ -11,7 +11,7 @@ import { ResolvedEnvironment, ResolveEnvironmentQuery } from '../../environments
 import { GetPlanQuery } from '../../plans/queries/get-plan.query';
 import { ExecutionEntity } from '../entities/execution.entity';
 import { nextUtcMidnight, resolveLimits } from '../execution-limits';
-import { ActiveRun, ExecutionRunner } from '../execution-runner';
+import { ActiveRun, ExecutionRunner, RunPlan } from '../execution-runner';
 import type { ExecuteRequest } from '../http/dto/execution.dto';
 import { SandboxPool } from '../sandbox/sandbox-pool';
 
@@ -29,6 +29,13 @@ export interface StartedExecution {
 }
 
 /**
+ * How the caller follows the run: `wait` for its result (POST /execute),
+ * `stream` its output as it comes (POST /execute/stream), or `background`
+ * (`?wait=false`: answered at once as queued; the run takes its turn in the queue).
+ */
+export type ExecutionMode = 'wait' | 'stream' | 'background';
+
+/**
  * Accepts a run: resolves the limits from the caller's plan, counts it against
  * the daily quota and inserts its row in one statement (exact under
  * concurrency), then hands it to the runner. A repeated Idempotency-Key returns
@@ -39,8 +46,7 @@ export class StartExecutionCommand extends Command<StartedExecution> {
     readonly principal: Principal,
     readonly request: ExecuteRequest,
     readonly idempotencyKey: string | undefined,
-    /** `?wait=false`: answered at once as queued; the run takes its turn in the queue. */
-    readonly background = false,
+    readonly mode: ExecutionMode = 'wait',
   ) {
     super();
   }
@@ -56,7 +62,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
     private readonly queries: QueryBus,
   ) {}
 
-  async execute({ principal, request, idempotencyKey, background }: StartExecutionCommand): Promise<StartedExecution> {
+  async execute({ principal, request, idempotencyKey, mode }: StartExecutionCommand): Promise<StartedExecution> {
     if (idempotencyKey) {
       const earlier = await this.replay(principal.user_id, idempotencyKey);
       if (earlier) return earlier;
@@ -115,17 +121,32 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
     // A caller waiting for the result takes a free worker slot before the
     // insert, so the row is stored as running and no second write is needed.
     const cap = admin ? null : plan!.max_concurrent_executions;
-    const admitted = background ? undefined : this.runner.queue.tryEnter(principal.user_id, cap);
+    const admitted = mode === 'background' ? undefined : this.runner.queue.tryEnter(principal.user_id, cap);
     row.createdAt = new Date();
     if (admitted) {
       row.status = 'running';
       row.startedAt = row.createdAt;
     }
+    const runPlan: RunPlan = {
+      limits,
+      concurrencyCap: cap,
+      admitted,
+      environment: environment && { directory: environment.directory, pythonBinary: environment.python_binary },
+    };
+    const inserting = this.insertCounted(row, quota ?? UNLIMITED);
+    // A caller who waits for the result and already holds a worker slot has its
+    // code started while the insert is on its way (~1-2 ms sooner): the run is
+    // stopped, and nothing of it stored or shown, if the insert fails or the
+    // quota is used up. Not for streams, whose output must not start before the
+    // row exists.
+    let run = admitted && mode === 'wait' ? this.runner.start(row, { ...runPlan, accepted: inserting }) : undefined;
+    // The worker slot is the runner's to release once it has started the run.
+    const release = () => (run ? undefined : admitted?.());
     let inserted = false;
     try {
-      inserted = await this.insertCounted(row, quota ?? UNLIMITED);
+      inserted = await inserting;
     } catch (error) {
-      admitted?.();
+      release();
       if (idempotencyKey && (error as { code?: string }).code === UNIQUE_VIOLATION) {
         const earlier = await this.replay(principal.user_id, idempotencyKey);
         if (earlier) return earlier;
@@ -133,7 +154,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       throw error;
     }
     if (!inserted) {
-      admitted?.();
+      release();
       // A concurrent request with the same key may have taken the last unit of quota for this very run.
       if (idempotencyKey) {
         const earlier = await this.replay(principal.user_id, idempotencyKey);
@@ -146,12 +167,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
         resets_at: nextUtcMidnight().toISOString(),
       });
     }
-    const run = this.runner.start(row, {
-      limits,
-      concurrencyCap: cap,
-      admitted,
-      environment: environment && { directory: environment.directory, pythonBinary: environment.python_binary },
-    });
+    run ??= this.runner.start(row, runPlan);
     return { row, run, done: run.done, replayed: false };
   }
 

@@ -13,7 +13,7 @@ import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
 import { CancelExecutionCommand } from '../commands/cancel-execution.command';
-import { StartExecutionCommand, StartedExecution } from '../commands/start-execution.command';
+import { ExecutionMode, StartExecutionCommand, StartedExecution } from '../commands/start-execution.command';
 import { toExecutionResponse } from '../execution.mapper';
 import { ExecuteQuery, ExecuteRequest, ExecutionResponse, QueuedExecutionResponse } from './dto/execution.dto';
 
@@ -51,7 +51,7 @@ export class ExecuteController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ExecutionResponse | QueuedExecutionResponse> {
-    const started = await this.start(user, body, idempotencyKey, query.wait === 'false');
+    const started = await this.start(user, body, idempotencyKey, query.wait === 'false' ? 'background' : 'wait');
     if (query.wait === 'false') {
       reply.status(202);
       return { id: started.row.id, status: started.row.status };
@@ -75,7 +75,7 @@ export class ExecuteController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const started = await this.start(user, body, idempotencyKey, false);
+    const started = await this.start(user, body, idempotencyKey, 'stream');
     const events = new PassThrough();
     const send = (event: object) => events.write(`data: ${JSON.stringify(event)}\n\n`);
     send({ type: 'queued', id: started.row.id });
@@ -102,7 +102,7 @@ export class ExecuteController {
       .send(events);
   }
 
-  private start(user: Principal, body: ExecuteRequest, idempotencyKey: string | undefined, background: boolean): Promise<StartedExecution> {
-    return this.commands.execute(new StartExecutionCommand(user, body, idempotencyKeyOf(idempotencyKey), background));
+  private start(user: Principal, body: ExecuteRequest, idempotencyKey: string | undefined, mode: ExecutionMode): Promise<StartedExecution> {
+    return this.commands.execute(new StartExecutionCommand(user, body, idempotencyKeyOf(idempotencyKey), mode));
   }
 }
