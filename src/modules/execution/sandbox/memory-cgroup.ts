@@ -79,10 +79,13 @@ export class MemoryCgroups {
       members: () => new Set(readFileSync(procsFile, 'utf8').split('\n').filter(Boolean).map(Number)),
       setLimit: (bytes) => {
         if (bytes === limit) return;
+        const raising = limit !== undefined && bytes > limit;
         limit = bytes;
         if (v1) {
-          writeFileSync(join(path, 'memory.limit_in_bytes'), String(bytes));
-          writeIfExists(join(path, 'memory.memsw.limit_in_bytes'), String(bytes));
+          // v1 refuses (EINVAL) a memory limit above the memory+swap limit: a
+          // cgroup reused with a higher limit than its last run's raises memsw first.
+          const files = ['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes'];
+          for (const file of raising ? files.reverse() : files) writeIfExists(join(path, file), String(bytes));
         } else {
           writeFileSync(join(path, 'memory.max'), String(bytes));
         }
