@@ -964,7 +964,7 @@ describe('Code execution (/api/v1/execute, /executions, /admin/executions, /runt
       const next = await execute({ code: 'print("next")' }, { token: user.token });
       expect(next.status).toBe(200);
       expect(Date.now() - nextStarted).toBeLessThan(2_000);
-      expect(next.body.stdout).toBe('next\n');
+      expect(next.body).toMatchObject({ status: 'success', stdout: 'next\n' });
       expect((await history(user.token)).pagination.total).toBe(2);
     });
 

@@ -1,10 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { AppConfig } from '../../../config/app-config';
+import { LAUNCHER_COMPILER, LAUNCHER_SOURCE } from './launcher.source';
 import { MemoryCgroup, MemoryCgroups } from './memory-cgroup';
 import { Language, RunHooks, RunOutcome, Sandbox, SANDBOX_MEMORY_SLACK_MB, SandboxEnvironment, SandboxJob } from './sandbox';
 import { bwrapArgs, readSandboxLayout, SandboxLayout } from './sandbox-layout';
@@ -42,6 +43,8 @@ export class SandboxFleet {
   private layout?: SandboxLayout;
   private statusValue: SandboxStatus = { mechanism: 'unavailable', message: 'not checked yet' };
   private versions: RuntimeVersion[] = [];
+  /** The launcher compiled by PYTHON_BIN (environments' interpreters compile it themselves, in their sandbox). */
+  private compiledLauncher?: Buffer;
   private readonly warm = new Map<Language, Sandbox[]>([
     ['python', []],
     ['javascript', []],
@@ -89,6 +92,10 @@ export class SandboxFleet {
       return;
     }
     this.layout = readSandboxLayout([execution.pythonBinary, execution.nodeBinary]);
+    this.compiledLauncher = await compileLauncher(execution.pythonBinary).catch((error: Error) => {
+      this.warn(`could not compile the sandbox launcher ahead (${error.message}); each sandbox compiles it at start`);
+      return undefined;
+    });
     // Memory cgroups need root (or a delegated subtree); without them the fallback applies.
     this.cgroups = this.switchesUid && execution.memoryCgroup ? await MemoryCgroups.detect() : undefined;
     if (this.cgroups) for (const uid of this.freeUids) this.cgroupOfUid.set(uid, this.cgroups.create());
@@ -162,6 +169,7 @@ export class SandboxFleet {
     const sandbox = Sandbox.start({
       wrap: (command) => [...nice, execution.bwrapBinary, ...bwrapArgs({ layout: this.layout!, extraReadOnly, tmpfsBytes: execution.tmpfsBytes, command })],
       pythonBinary: environment?.pythonBinary ?? execution.pythonBinary,
+      compiledLauncher: environment ? undefined : this.compiledLauncher,
       language,
       uid,
     });
@@ -268,6 +276,24 @@ async function adoptWhenStarted(sandbox: Sandbox, cgroup: MemoryCgroup): Promise
   const outside = sandbox.processIds().filter((pid) => !inside.has(pid));
   if (outside.length > 0) await cgroup.adopt(outside);
   return cgroup;
+}
+
+/**
+ * The launcher as a marshalled code object, made by PYTHON_BIN itself (the
+ * marshal format is its own). Only the configured interpreter runs on the host
+ * this way, never an environment's.
+ */
+function compileLauncher(python: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, ['-I', '-c', LAUNCHER_COMPILER], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(err.trim().slice(-300) || `exit ${code}`))));
+    child.stdin.end(LAUNCHER_SOURCE);
+  });
 }
 
 async function readVersions(python: string, node: string): Promise<RuntimeVersion[]> {

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
-import { LAUNCHER_SOURCE } from './launcher.source';
+import { LAUNCHER_BOOTSTRAP, LAUNCHER_SOURCE } from './launcher.source';
 import { marshal, Marshallable } from './marshal';
 
 export type Language = 'python' | 'javascript';
@@ -72,6 +72,8 @@ export interface SandboxStartOptions {
   language: Language;
   /** The interpreter that runs the launcher (and Python code). */
   pythonBinary: string;
+  /** The launcher compiled by that interpreter (compileLauncher); without it the source is compiled at start. */
+  compiledLauncher?: Buffer;
   /** The full command line around the launcher: bwrap and its arguments, or nothing (SANDBOX=none). */
   wrap: (launcher: string[]) => string[];
   /** Host uid (and gid) to run as; only when the service runs as root. */
@@ -135,7 +137,7 @@ export class Sandbox {
   private spawnError?: Error;
 
   private constructor(readonly language: Language, private readonly workdir: string, options: SandboxStartOptions) {
-    const launcher = [options.pythonBinary, '-I', '-c', LAUNCHER_SOURCE];
+    const launcher = [options.pythonBinary, '-I', '-c', options.compiledLauncher ? LAUNCHER_BOOTSTRAP : LAUNCHER_SOURCE];
     const [command, ...args] = options.wrap(launcher);
     this.child = spawn(command, args, {
       stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
@@ -149,6 +151,8 @@ export class Sandbox {
     this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
     // Writes to a sandbox that already died must not crash the service.
     for (const stream of this.child.stdio) stream?.on('error', () => undefined);
+    // A few KiB: the pipe takes them without waiting for the reader.
+    if (options.compiledLauncher) (this.child.stdio[3] as Writable).write(options.compiledLauncher);
     // fd 4: first the launcher's "started" byte, later its report. The report is a
     // few hundred bytes: never keep more, whoever writes to it.
     const report = this.child.stdio[4] as Readable;
