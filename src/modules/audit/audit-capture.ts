@@ -10,14 +10,6 @@ import { AuditWriter } from './audit-writer';
 const AUDITED_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const VERB_BY_METHOD: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 type AuditedRequest = FastifyRequest & { principal?: Principal; auditResult?: unknown; errorCode?: string };
 
 /** `/api/v1/api-keys/:id/toggle` → `api_key` (first path segment, singular, snake_case). */
@@ -32,8 +24,9 @@ export function resourceTypeOf(routeUrl: string): string {
  * guards refused, validation failures and unknown routes, after the response
  * has been sent. Route names come from @Audit() metadata, collected once at start.
  * A route whose @Audit() reads the result (to name the resource or the user)
- * gets its JSON response body parsed in onSend; nothing else pays for auditing,
- * and reads pay nothing at all.
+ * keeps a reference to the handler's result in preSerialization, before Fastify
+ * serializes it (parsing the serialized body back in onSend, as before, cost
+ * ~2 µs per request); reads pay nothing at all.
  */
 @Injectable()
 export class AuditCapture implements OnModuleInit {
@@ -52,10 +45,10 @@ export class AuditCapture implements OnModuleInit {
     if (!this.config.audit.enabled) return;
     this.collectSpecs();
     const fastify = this.adapterHost.httpAdapter.getInstance<import('fastify').FastifyInstance>();
-    fastify.addHook('onSend', (request, reply, payload, done) => {
-      if (AUDITED_METHODS.has(request.method) && reply.statusCode < 400 && typeof payload === 'string') {
+    fastify.addHook('preSerialization', (request, reply, payload, done) => {
+      if (AUDITED_METHODS.has(request.method) && reply.statusCode < 400) {
         const spec = this.specFor(request);
-        if (spec?.resourceId || spec?.userId) (request as AuditedRequest).auditResult = parseJson(payload);
+        if (spec?.resourceId || spec?.userId) (request as AuditedRequest).auditResult = payload;
       }
       done(null, payload);
     });
@@ -66,8 +59,9 @@ export class AuditCapture implements OnModuleInit {
   }
 
   private capture(request: AuditedRequest, reply: FastifyReply): void {
+    // routeOptions is a getter that builds a new object on every read: read it once.
     const routeUrl = request.routeOptions.url;
-    const spec = this.specFor(request);
+    const spec = routeUrl ? this.specs.get(routeUrl)?.get(request.method) : undefined;
     const result = request.auditResult;
     const params = request.params as Record<string, string> | undefined;
     const metadata: Record<string, unknown> = { ...(spec?.metadata?.(request) ?? {}) };
