@@ -1,9 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { Client } from 'pg';
 import { freePort } from '../src/common/net/free-port';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { adminQuery, canConnect, urlFor } from '../src/database/server-admin';
@@ -311,6 +312,34 @@ export async function timeSequential(count: number, fn: () => Promise<unknown>, 
     samples.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   return samples;
+}
+
+// ---------------------------------------------------------------- CPU accounting
+
+/**
+ * CPU seconds (user + system) a process on this machine has used so far, from
+ * /proc/<pid>/stat; NaN where that cannot be read (not Linux, another host).
+ * The kernel reports these in USER_HZ ticks, which is 100 on Linux.
+ */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The pids of the PostgreSQL backends connected to `database` (to read their CPU time when the server runs here). */
+export async function backendPids(serverUrl: string, database: string): Promise<number[]> {
+  const client = new Client({ connectionString: urlFor(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
+    return rows.map((r) => r.pid);
+  } finally {
+    await client.end();
+  }
 }
 
 // ---------------------------------------------------------------- statistics and output
