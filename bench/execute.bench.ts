@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus, loadavg } from 'node:os';
 import { readAppConfig } from '../src/config/app-config';
 import { bwrapArgs, readSandboxLayout } from '../src/modules/execution/sandbox/sandbox-layout';
@@ -27,6 +28,9 @@ import {
  *  (b) the same inside a bubblewrap sandbox built like the app's;
  *  (c) POST /api/v1/execute `print(1)` end to end, one at a time, with the
  *      warm pool on (the default size, or BENCH_WARM_POOL) and off (0);
+ *      Also, not a goal: the same with a pause between requests, so the pool has
+ *      refilled before each one (back to back on 2 cores, each refill's interpreter
+ *      start competes with the next request for the CPU);
  *  (d) throughput: 8 concurrent clients for BENCH_DURATION s (default 20), warm pool on.
  * Goals: (c) p50 ≤ 1.0× (a) with the warm pool, ≤ 2.0× without; (d) ≥ 40 runs/s.
  *
@@ -57,7 +61,9 @@ async function adminToken(appUrl: string): Promise<string> {
   return response.body.tokens.access as string;
 }
 
-async function measureApp(databaseUrl: string, warmPool: number): Promise<{ samples: number[]; throughput?: number; errors?: number }> {
+const PAUSE_MS = 50;
+
+async function measureApp(databaseUrl: string, warmPool: number): Promise<{ samples: number[]; paused: number[]; throughput?: number; errors?: number }> {
   const app = await startAppChild(databaseUrl, {
     EXECUTION_WARM_POOL_SIZE: String(warmPool),
     SCHEDULER_ENABLED: 'false',
@@ -68,11 +74,19 @@ async function measureApp(databaseUrl: string, warmPool: number): Promise<{ samp
     const url = `${app.url}/api/v1/execute`;
     const check = await postJson(url, CODE, headers);
     if (check.status !== 200 || check.body.status !== 'success') throw new Error(`POST /execute: ${check.status} ${JSON.stringify(check.body)}`);
-    const samples = await timeSequential(RUNS, async () => {
+    const runOnce = async () => {
       const response = await postJson(url, CODE, headers);
       if (response.body.status !== 'success') throw new Error(JSON.stringify(response.body));
-    }, 5);
-    if (warmPool === 0) return { samples };
+    };
+    const samples = await timeSequential(RUNS, runOnce, 5);
+    const paused: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      await sleep(PAUSE_MS);
+      const start = process.hrtime.bigint();
+      await runOnce();
+      paused.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    if (warmPool === 0) return { samples, paused };
     console.log(`throughput: ${CLIENTS} clients for ${DURATION} s ...`);
     const load = await runLoad({
       url,
@@ -83,7 +97,7 @@ async function measureApp(databaseUrl: string, warmPool: number): Promise<{ samp
       durationSeconds: DURATION,
       warmupSeconds: 2,
     });
-    return { samples, throughput: load.reqPerSec, errors: load.non2xx + load.errors + load.timeouts };
+    return { samples, paused, throughput: load.reqPerSec, errors: load.non2xx + load.errors + load.timeouts };
   } finally {
     await app.stop();
   }
@@ -115,6 +129,8 @@ async function main(): Promise<void> {
     row('(b) bwrap sandbox + python3', sandbox),
     row('(c) POST /execute, warm pool off', cold.samples),
     row('(c) POST /execute, warm pool on', warm.samples),
+    row(`    not a goal: warm pool off, ${PAUSE_MS} ms pauses`, cold.paused),
+    row(`    not a goal: warm pool on, ${PAUSE_MS} ms pauses`, warm.paused),
   ]);
   printTable('Throughput', ['what', 'runs/s', 'non-2xx or errors'], [[`(d) ${CLIENTS} clients, warm pool on`, num(warm.throughput ?? NaN, 1), String(warm.errors ?? 0)]]);
 
