@@ -170,6 +170,10 @@ describe('Auth: register, login, tokens, API keys (SPEC §1)', () => {
       expectError(await app.post('/auth/login', { username: `nobody_${unique()}@example.test`, password: 'password-123' }), 401, 'INVALID_CREDENTIALS');
     });
 
+    it('answers 400 BAD_REQUEST, not 500, for a NUL character (which PostgreSQL refuses) in the username', async () => {
+      expectError(await app.post('/auth/login', { username: 'nul\u0000user', password: 'password-123' }), 400, 'BAD_REQUEST');
+    });
+
     it('answers 400 with field details for a missing identifier or password and for unknown fields', async () => {
       expectValidation(await app.post('/auth/login', {}), 'username', 'password');
       expectValidation(await app.post('/auth/login', { username: 'someone' }), 'password');

@@ -36,6 +36,12 @@ describe('HTTP conventions', () => {
     expect(response.body.error.request_id).toBe('bad-url-1');
   });
 
+  it('answers a path parameter over 100 characters with 400 in the envelope (Fastify says 414)', async () => {
+    const response = await app.delete(`/api/v1/api-keys/${'p'.repeat(101)}`, { headers: { 'x-request-id': 'long-param-1' } });
+    expectError(response, 400, 'BAD_REQUEST');
+    expect(response.body.error.request_id).toBe('long-param-1');
+  });
+
   it('rejects malformed JSON, wrong content types and oversize bodies', async () => {
     expectError(await app.post('/auth/register', '{bad json'), 400, 'BAD_REQUEST');
     expectError(await app.post('/auth/register', '<a/>', { headers: { 'content-type': 'text/xml' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');

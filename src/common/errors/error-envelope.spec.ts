@@ -14,6 +14,16 @@ describe('describeError', () => {
   it('maps Fastify body errors by their code', () => {
     expect(describeError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE' }), 'r').status).toBe(413);
     expect(describeError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), 'r').status).toBe(415);
+    expect(describeError(Object.assign(new URIError('x'), { code: 'FST_ERR_MAX_PARAM_LENGTH', statusCode: 414 }), 'r').envelope.error.code).toBe('BAD_REQUEST');
+  });
+
+  it("answers 400 for text PostgreSQL refuses for its NUL characters (the request's, never the server's fault)", () => {
+    for (const code of ['22021', '22P05']) {
+      const described = describeError(Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { name: 'QueryFailedError', code }), 'r');
+      expect(described.status).toBe(400);
+      expect(described.envelope.error.code).toBe('BAD_REQUEST');
+      expect(described.unexpected).toBe(false);
+    }
   });
 
   it('maps Nest HTTP exceptions', () => {

@@ -22,7 +22,16 @@ const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: [ErrorCode.BAD_REQUEST, 'Body is empty but Content-Type is application/json'],
   FST_ERR_CTP_INVALID_JSON_BODY: [ErrorCode.BAD_REQUEST, 'Malformed JSON body'],
   FST_ERR_BAD_URL: [ErrorCode.BAD_REQUEST, 'Malformed URL (bad percent-encoding)'],
+  // Fastify answers 414, which SPEC §0 has no code for: a path parameter over 100 characters is a bad request.
+  FST_ERR_MAX_PARAM_LENGTH: [ErrorCode.BAD_REQUEST, 'A path parameter is too long'],
 };
+
+/**
+ * PostgreSQL refuses NUL characters in text ("invalid byte sequence ... 0x00",
+ * 22021) and the \u0000 escape in jsonb (22P05). They can only have come
+ * from the request, so they are the client's error, not ours.
+ */
+const NUL_REFUSED = new Set(['22021', '22P05']);
 
 /** Nest's HttpExceptions (unknown route, etc.) by status. */
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -54,10 +63,14 @@ export function describeError(error: unknown, requestId: string): DescribedError
   if (error instanceof AppError) {
     return make(error.code, error.message, error.details ?? {}, error.headers ?? {});
   }
+  // Fastify's and PostgreSQL's errors both carry a stable `code`.
   const fastifyCode = (error as { code?: unknown })?.code;
   if (typeof fastifyCode === 'string' && FASTIFY_ERRORS[fastifyCode]) {
     const [code, message] = FASTIFY_ERRORS[fastifyCode];
     return make(code, message);
+  }
+  if (typeof fastifyCode === 'string' && NUL_REFUSED.has(fastifyCode)) {
+    return make(ErrorCode.BAD_REQUEST, 'Text may not contain NUL (\\u0000) characters');
   }
   if (error instanceof SyntaxError && (error as { statusCode?: number }).statusCode === 400) {
     return make(ErrorCode.BAD_REQUEST, 'Malformed JSON body');
