@@ -64,12 +64,12 @@ export function describeError(error: unknown, requestId: string): DescribedError
     return make(error.code, error.message, error.details ?? {}, error.headers ?? {});
   }
   // Fastify's and PostgreSQL's errors both carry a stable `code`.
-  const fastifyCode = (error as { code?: unknown })?.code;
-  if (typeof fastifyCode === 'string' && FASTIFY_ERRORS[fastifyCode]) {
-    const [code, message] = FASTIFY_ERRORS[fastifyCode];
+  const errorCode = (error as { code?: unknown })?.code;
+  if (typeof errorCode === 'string' && FASTIFY_ERRORS[errorCode]) {
+    const [code, message] = FASTIFY_ERRORS[errorCode];
     return make(code, message);
   }
-  if (typeof fastifyCode === 'string' && NUL_REFUSED.has(fastifyCode)) {
+  if (typeof errorCode === 'string' && NUL_REFUSED.has(errorCode)) {
     return make(ErrorCode.BAD_REQUEST, 'Text may not contain NUL (\\u0000) characters');
   }
   if (error instanceof SyntaxError && (error as { statusCode?: number }).statusCode === 400) {

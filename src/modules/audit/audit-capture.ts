@@ -47,7 +47,7 @@ export class AuditCapture implements OnModuleInit {
     const fastify = this.adapterHost.httpAdapter.getInstance<import('fastify').FastifyInstance>();
     fastify.addHook('preSerialization', (request, reply, payload, done) => {
       if (AUDITED_METHODS.has(request.method) && reply.statusCode < 400) {
-        const spec = this.specFor(request);
+        const spec = this.specFor(request.routeOptions.url, request.method);
         if (spec?.resourceId || spec?.userId) (request as AuditedRequest).auditResult = payload;
       }
       done(null, payload);
@@ -61,7 +61,7 @@ export class AuditCapture implements OnModuleInit {
   private capture(request: AuditedRequest, reply: FastifyReply): void {
     // routeOptions is a getter that builds a new object on every read: read it once.
     const routeUrl = request.routeOptions.url;
-    const spec = routeUrl ? this.specs.get(routeUrl)?.get(request.method) : undefined;
+    const spec = this.specFor(routeUrl, request.method);
     const result = request.auditResult;
     const params = request.params as Record<string, string> | undefined;
     const metadata: Record<string, unknown> = { ...(spec?.metadata?.(request) ?? {}) };
@@ -85,9 +85,8 @@ export class AuditCapture implements OnModuleInit {
     });
   }
 
-  private specFor(request: FastifyRequest): AuditSpec | undefined {
-    const routeUrl = request.routeOptions.url;
-    return routeUrl ? this.specs.get(routeUrl)?.get(request.method) : undefined;
+  private specFor(routeUrl: string | undefined, method: string): AuditSpec | undefined {
+    return routeUrl ? this.specs.get(routeUrl)?.get(method) : undefined;
   }
 
   private collectSpecs(): void {
