@@ -66,8 +66,14 @@ export interface AppConfig {
     concurrency: number;
     /** Runs waiting for a slot; beyond it /execute answers 503 with Retry-After. */
     queueSize: number;
-    /** Sandboxes started ahead of time per runtime; 0 turns the warm pool off. */
+    /**
+     * Sandboxes started ahead of time (per runtime without zygotes; shared by
+     * both with them, as a zygote's sandbox takes its runtime with the job); 0
+     * turns the warm pool off.
+     */
     warmPoolSize: number;
+    /** Clone each run's sandbox from a sandboxed zygote interpreter instead of starting bubblewrap and an interpreter per run. */
+    zygote: boolean;
     /** Limit memory with a cgroup per sandbox where the machine allows it (exact; costs ~10 ms per cold sandbox). */
     memoryCgroup: boolean;
     /** Host uids handed to sandboxes (one each, so per-uid limits are per run) when the service runs as root. */
@@ -164,6 +170,7 @@ export function readAppConfig(env: Env): AppConfig {
       concurrency: r.int('EXECUTION_CONCURRENCY', availableParallelism(), 1, 256),
       queueSize: r.int('EXECUTION_QUEUE_SIZE', 100, 0, 100_000),
       warmPoolSize: r.int('EXECUTION_WARM_POOL_SIZE', 2, 0, 64),
+      zygote: r.bool('EXECUTION_ZYGOTE', true),
       uidBase: r.int('SANDBOX_UID_BASE', 61_000, 1000, 4_000_000_000),
       memoryCgroup: r.bool('SANDBOX_MEMORY_CGROUP', true),
       captureBytes: r.int('EXECUTION_OUTPUT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),

@@ -721,12 +721,16 @@ else:
 
     const ownProcesses = () => hostProcesses().filter((p) => p.uid >= UID_BASE && p.uid < UID_BASE + UID_RANGE);
 
-    /** Waits until no sandbox uid has more processes than an idle sandbox; returns the uids that still do. */
+    /**
+     * Waits until no sandbox uid has more processes than an idle zygote holding a
+     * prepared sandbox (bwrap, its pid 1, the zygote; the sandbox's pid 1 and the
+     * program's process it forked ahead of the job); returns the uids that still do.
+     */
     async function untilCalm(ms = 5_000): Promise<Array<[number, number]>> {
       const crowded = () => {
         const perUid = new Map<number, number>();
         for (const p of ownProcesses()) perUid.set(p.uid, (perUid.get(p.uid) ?? 0) + 1);
-        return [...perUid].filter(([, count]) => count > 4);
+        return [...perUid].filter(([, count]) => count > 5);
       };
       const deadline = Date.now() + ms;
       let left = crowded();
@@ -749,8 +753,7 @@ while True:
       const result = await expectHealthyDuring(run('python', code, { timeout_ms: 3_000 }));
       expect(['timeout', 'error']).toContain(result.status);
       expect(result.requestMs).toBeLessThan(3_000 + 5_000);
-      // Nothing of the bomb survives: each sandbox uid is left with at most an idle warm sandbox
-      // (bwrap, its pid 1, the launcher and the program's process it forked ahead of the job).
+      // Nothing of the bomb survives: each sandbox uid is left with at most an idle zygote and its prepared sandbox.
       expect(await untilCalm()).toEqual([]);
     });
 

@@ -11,7 +11,7 @@
  * Python runs are forked from this already started interpreter (no second
  * interpreter start); JavaScript runs exec node.
  */
-export const LAUNCHER_SOURCE = String.raw`
+export const LAUNCHER_DEFINITIONS = String.raw`
 # Only cheap modules: json (re, enum) would cost a cold sandbox ~10 ms, so the
 # job comes in marshal format and the report is formatted by hand; traceback is
 # imported only when a program fails.
@@ -149,9 +149,10 @@ def wait_watching(pid, limit):
     # Waits for the program while keeping the whole process tree under 'limit'
     # bytes resident: RLIMIT_AS is per process, and JavaScript has none at all
     # (memory outside the V8 heap, such as Buffers, is limited only here).
-    # Only inside a sandbox's own pid namespace (where this launcher is pid 2):
-    # unsandboxed (SANDBOX=none), /proc is the host's and must never be swept.
-    if not limit or os.getpid() != 2:
+    # Only inside a sandbox's own pid namespace (where this launcher is pid 2
+    # under bubblewrap, pid 1 in a zygote's sandbox): unsandboxed (SANDBOX=none),
+    # /proc is the host's and must never be swept.
+    if not limit or os.getpid() > 2:
         return os.wait4(pid, 0), False
     import select
     exclude = {1, os.getpid()}
@@ -260,9 +261,9 @@ def main():
     write_all(4, report.encode())
     # Skip interpreter finalization: the sandbox is torn down right after.
     os._exit(0)
-
-main()
 `;
+
+export const LAUNCHER_SOURCE = `${LAUNCHER_DEFINITIONS}\nmain()\n`;
 
 /**
  * Starts the launcher from its compiled form, read from fd 3 ahead of the job:

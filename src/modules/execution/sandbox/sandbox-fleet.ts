@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { AppConfig } from '../../../config/app-config';
 import { LAUNCHER_COMPILER, LAUNCHER_SOURCE } from './launcher.source';
+import { Zygote } from './zygote';
+import { ZYGOTE_SOURCE } from './zygote.source';
 import { MemoryCgroup, MemoryCgroups } from './memory-cgroup';
 import { Language, RunHooks, RunOutcome, Sandbox, SANDBOX_MEMORY_SLACK_MB, SandboxEnvironment, SandboxJob } from './sandbox';
 import { bwrapArgs, readSandboxLayout, SandboxLayout } from './sandbox-layout';
@@ -32,12 +34,30 @@ export interface SandboxStatus {
 
 export type ExecutionOptions = AppConfig['execution'];
 
+/** One zygote and what it holds: at most one sandbox at a time (prepared or running), on its own uid. */
+interface ZygoteSlot {
+  zygote: Zygote;
+  uid?: number;
+  cgroup?: MemoryCgroup;
+  /** In its memory cgroup and ready to clone. */
+  started: boolean;
+  busy: boolean;
+  /** A sandbox cloned ahead of its job (the warm pool). */
+  prepared?: Sandbox;
+}
+
 /**
  * Runs jobs in sandboxes: one per run, each with its own host uid (so per-uid
  * limits such as RLIMIT_NPROC count that run alone), taken from a small pool of
  * pre-started ones when there is one. A used sandbox is destroyed, never reused.
  * It lives in the sandbox host process (sandbox-host.ts), so the many process
  * spawns never block the API's event loop.
+ *
+ * With zygotes (the default), sandboxes for the configured interpreter are
+ * cloned by one of a few long-lived zygotes (zygote.source.ts), each on its own
+ * uid and memory cgroup and serving one run at a time; runs in an environment
+ * (its own interpreter) and machines where zygotes cannot start get a
+ * bubblewrap sandbox and an interpreter of their own.
  */
 export class SandboxFleet {
   private layout?: SandboxLayout;
@@ -45,6 +65,8 @@ export class SandboxFleet {
   private versions: RuntimeVersion[] = [];
   /** The launcher compiled by PYTHON_BIN (environments' interpreters compile it themselves, in their sandbox). */
   private compiledLauncher?: Buffer;
+  private compiledZygote?: Buffer;
+  private readonly slots: ZygoteSlot[] = [];
   private readonly warm = new Map<Language, Sandbox[]>([
     ['python', []],
     ['javascript', []],
@@ -92,10 +114,14 @@ export class SandboxFleet {
       return;
     }
     this.layout = readSandboxLayout([execution.pythonBinary, execution.nodeBinary]);
-    this.compiledLauncher = await compileLauncher(execution.pythonBinary).catch((error: Error) => {
-      this.warn(`could not compile the sandbox launcher ahead (${error.message}); each sandbox compiles it at start`);
-      return undefined;
-    });
+    [this.compiledLauncher, this.compiledZygote] = await Promise.all(
+      [LAUNCHER_SOURCE, ZYGOTE_SOURCE].map((source) =>
+        compileLauncher(execution.pythonBinary, source).catch((error: Error) => {
+          this.warn(`could not compile the sandbox launcher ahead (${error.message}); each sandbox starts its own interpreter and compiles it`);
+          return undefined;
+        }),
+      ),
+    );
     // Memory cgroups need root (or a delegated subtree); without them the fallback applies.
     this.cgroups = this.switchesUid && execution.memoryCgroup ? await MemoryCgroups.detect() : undefined;
     if (this.cgroups) for (const uid of this.freeUids) this.cgroupOfUid.set(uid, this.cgroups.create());
@@ -105,6 +131,7 @@ export class SandboxFleet {
       this.warn(`Code execution is unavailable: ${this.statusValue.message}`);
       return;
     }
+    if (execution.zygote && this.compiledZygote) await this.startZygotes();
     this.refill();
   }
 
@@ -130,6 +157,7 @@ export class SandboxFleet {
     const idle = [...this.warm.values()].flat();
     this.warm.forEach((list) => list.splice(0));
     await Promise.all(idle.map((sandbox) => this.retire(sandbox)));
+    await Promise.all(this.slots.splice(0).map((slot) => slot.zygote.destroy()));
     await Promise.all(this.retiring);
     const cgroups = [...this.cgroupOfUid.values()];
     this.cgroupOfUid.clear();
@@ -143,6 +171,8 @@ export class SandboxFleet {
       const sandbox = this.spawn(language, { environment });
       return { sandbox, release: () => this.retire(sandbox) };
     }
+    const slot = this.slots.find((candidate) => !candidate.busy && candidate.prepared?.ready) ?? this.slots.find((candidate) => !candidate.busy && candidate.started && candidate.zygote.alive);
+    if (slot) return this.fromZygote(slot);
     const list = this.warm.get(language)!;
     let sandbox: Sandbox | undefined;
     while (list.length > 0 && !sandbox) {
@@ -170,7 +200,6 @@ export class SandboxFleet {
       wrap: (command) => [...nice, execution.bwrapBinary, ...bwrapArgs({ layout: this.layout!, extraReadOnly, tmpfsBytes: execution.tmpfsBytes, command })],
       pythonBinary: environment?.pythonBinary ?? execution.pythonBinary,
       compiledLauncher: environment ? undefined : this.compiledLauncher,
-      language,
       uid,
     });
     if (uid !== undefined) this.uidOf.set(sandbox, uid);
@@ -199,6 +228,7 @@ export class SandboxFleet {
 
   private refill(): void {
     if (this.stopped || this.statusValue.mechanism !== 'bwrap') return;
+    if (this.slots.length > 0) return this.refillZygotes();
     for (const [language, list] of this.warm) {
       while (list.length < this.options.warmPoolSize) {
         if (this.switchesUid && this.freeUids.length === 0) break;
@@ -213,7 +243,6 @@ export class SandboxFleet {
     const sandbox = Sandbox.start({
       wrap: (command) => command,
       pythonBinary: environment?.pythonBinary ?? this.options.pythonBinary,
-      language,
       workdir,
     });
     return {
@@ -229,7 +258,17 @@ export class SandboxFleet {
   private async probe(): Promise<SandboxStatus> {
     const sandbox = this.spawn('python');
     try {
-      const outcome = await sandbox.run({
+      const failure = await this.tryRun(sandbox);
+      if (!failure) return { mechanism: 'bwrap' };
+      return { mechanism: 'unavailable', message: `bubblewrap (bwrap) could not start a sandbox: ${failure}. Install bubblewrap (apt-get install bubblewrap) and allow unprivileged user namespaces.` };
+    } finally {
+      await this.retire(sandbox);
+    }
+  }
+
+  /** Runs print("ok") in the sandbox: undefined when it worked, else what went wrong. */
+  private async tryRun(sandbox: Sandbox): Promise<string | undefined> {
+    const outcome = await sandbox.run({
         language: 'python',
         code: 'print("ok")',
         files: [],
@@ -246,11 +285,90 @@ export class SandboxFleet {
           totalOutputBytes: 65_536,
         },
       });
-      if (outcome.status === 'success' && outcome.stdout.trim() === 'ok') return { mechanism: 'bwrap' };
-      const detail = outcome.internalError ?? outcome.stderr.trim().slice(0, 300);
-      return { mechanism: 'unavailable', message: `bubblewrap (bwrap) could not start a sandbox: ${detail}. Install bubblewrap (apt-get install bubblewrap) and allow unprivileged user namespaces.` };
+    if (outcome.status === 'success' && outcome.stdout.trim() === 'ok') return undefined;
+    return outcome.internalError ?? (outcome.stderr.trim().slice(0, 300) || outcome.status);
+  }
+
+  /**
+   * One zygote per run that may be in progress at once, plus the warm pool's.
+   * A first sandbox from them must run, or this machine gets sandboxes of their
+   * own (a kernel may refuse what a zygote's sandboxes need, such as mounting a /proc).
+   */
+  private async startZygotes(): Promise<void> {
+    const count = this.options.concurrency + Math.max(1, this.options.warmPoolSize);
+    for (let i = 0; i < count && (!this.switchesUid || this.freeUids.length > 0); i++) {
+      const uid = this.freeUids.shift();
+      this.slots.push(this.startZygote(uid === undefined ? undefined : this.cgroupOfUid.get(uid), uid));
+    }
+    const failure = await this.tryZygote(this.slots[0]).catch((error: Error) => error.message);
+    if (!failure) return;
+    this.warn(`sandbox zygotes could not start (${failure}); each run gets a bubblewrap sandbox and interpreter of its own`);
+    for (const slot of this.slots.splice(0)) {
+      await slot.zygote.destroy();
+      if (slot.uid !== undefined) this.freeUids.push(slot.uid);
+    }
+  }
+
+  private startZygote(cgroup: MemoryCgroup | undefined, uid: number | undefined): ZygoteSlot {
+    const execution = this.options;
+    const zygote = new Zygote({
+      wrap: (command) => [execution.bwrapBinary, ...bwrapArgs({ layout: this.layout!, tmpfsBytes: execution.tmpfsBytes, capabilities: ['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'], command })],
+      pythonBinary: execution.pythonBinary,
+      compiledZygote: this.compiledZygote!,
+      tmpfsBytes: execution.tmpfsBytes,
+      uid,
+    });
+    const slot: ZygoteSlot = { zygote, uid, cgroup, started: false, busy: false };
+    // Into the memory cgroup once: every sandbox it clones is born there.
+    void zygote.ready
+      .then(() => cgroup?.adopt(zygote.processIds()))
+      .then(() => (slot.started = true))
+      .catch((error: Error) => this.warn(`a sandbox zygote did not start: ${error.message}`));
+    return slot;
+  }
+
+  private async tryZygote(slot: ZygoteSlot): Promise<string | undefined> {
+    await slot.zygote.ready;
+    while (!slot.started && slot.zygote.alive) await sleep(1);
+    const sandbox = slot.zygote.startSandbox();
+    try {
+      return await this.tryRun(sandbox);
     } finally {
-      await this.retire(sandbox);
+      await sandbox.destroy();
+    }
+  }
+
+  /** The slot's prepared sandbox, or one cloned now; the slot is the run's until it is gone. */
+  private fromZygote(slot: ZygoteSlot): { sandbox: Sandbox; release: () => Promise<void> } {
+    slot.busy = true;
+    const prepared = slot.prepared;
+    slot.prepared = undefined;
+    const sandbox = prepared?.ready ? prepared : slot.zygote.startSandbox();
+    if (slot.cgroup) this.cgroupOf.set(sandbox, Promise.resolve(slot.cgroup));
+    return {
+      sandbox,
+      release: async () => {
+        await Promise.all([sandbox.destroy(), prepared?.destroy()]);
+        this.cgroupOf.delete(sandbox);
+        slot.busy = false;
+      },
+    };
+  }
+
+  /**
+   * Keeps `warmPoolSize` sandboxes prepared on idle zygotes, and replaces a
+   * zygote that died (its slot keeps its uid and memory cgroup).
+   */
+  private refillZygotes(): void {
+    for (const [index, slot] of this.slots.entries()) {
+      if (!slot.busy && !slot.zygote.alive) this.slots[index] = this.startZygote(slot.cgroup, slot.uid);
+    }
+    let prepared = this.slots.filter((slot) => slot.prepared?.ready).length;
+    for (const slot of this.slots) {
+      if (prepared >= this.options.warmPoolSize) return;
+      if (slot.busy || !slot.started || slot.prepared?.ready) continue;
+      slot.prepared = slot.zygote.startSandbox();
+      prepared++;
     }
   }
 }
@@ -283,7 +401,7 @@ async function adoptWhenStarted(sandbox: Sandbox, cgroup: MemoryCgroup): Promise
  * marshal format is its own). Only the configured interpreter runs on the host
  * this way, never an environment's.
  */
-function compileLauncher(python: string): Promise<Buffer> {
+function compileLauncher(python: string, source: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, ['-I', '-c', LAUNCHER_COMPILER], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 });
     const out: Buffer[] = [];
@@ -292,7 +410,7 @@ function compileLauncher(python: string): Promise<Buffer> {
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(err.trim().slice(-300) || `exit ${code}`))));
-    child.stdin.end(LAUNCHER_SOURCE);
+    child.stdin.end(source);
   });
 }
 

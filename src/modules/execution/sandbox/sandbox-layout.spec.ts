@@ -47,3 +47,14 @@ describe('bwrapArgs', () => {
     expect(args.indexOf('--remount-ro')).toBeGreaterThan(lastMount);
   });
 });
+
+describe('bwrapArgs for a zygote', () => {
+  const args = bwrapArgs({ layout, tmpfsBytes: 1024, capabilities: ['CAP_SYS_ADMIN'], command: ['python3'] });
+  const plain = bwrapArgs({ layout, tmpfsBytes: 1024, command: ['python3'] });
+
+  it('keeps only the capabilities asked for, and still forbids nested user namespaces', () => {
+    expect(pairs(args, '--cap-add').map(([capability]) => capability)).toEqual(['CAP_SYS_ADMIN']);
+    expect(plain).not.toContain('--cap-add');
+    expect(args).toContain('--disable-userns');
+  });
+});

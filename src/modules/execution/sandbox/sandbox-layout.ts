@@ -40,12 +40,18 @@ export interface SandboxArgs {
   /** Extra read-only binds for this run (a selected environment). */
   extraReadOnly?: string[];
   tmpfsBytes: number;
+  /**
+   * Capabilities the command keeps inside the sandbox's own user namespace
+   * (never the host's): a zygote's CAP_SYS_ADMIN and CAP_NET_ADMIN, to make its
+   * sandboxes' namespaces, mounts and loopback device.
+   */
+  capabilities?: string[];
   /** The command run inside, as pid 2 of the new pid namespace. */
   command: string[];
 }
 
 /** The bubblewrap command line. Pure, so it is unit-tested. */
-export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, command }: SandboxArgs): string[] {
+export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, capabilities = [], command }: SandboxArgs): string[] {
   const args = [
     // New user, pid, net, ipc, uts and cgroup namespaces; no network device but lo.
     '--unshare-all',
@@ -57,6 +63,7 @@ export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, command }: S
     '--uid', '65534',
     '--gid', '65534',
   ];
+  for (const capability of capabilities) args.push('--cap-add', capability);
   for (const path of layout.readOnlyPaths) args.push('--ro-bind', path, path);
   for (const { target, path } of layout.symlinks) args.push('--symlink', target, path);
   args.push(

@@ -69,7 +69,6 @@ export interface RunHooks {
 }
 
 export interface SandboxStartOptions {
-  language: Language;
   /** The interpreter that runs the launcher (and Python code). */
   pythonBinary: string;
   /** The launcher compiled by that interpreter (compileLauncher); without it the source is compiled at start. */
@@ -123,54 +122,68 @@ class CappedOutput {
 }
 
 /**
- * One bubblewrap sandbox with the launcher inside, started ahead of its job
- * (so a pool can keep some warm) and used for exactly one run, then gone.
+ * How the service reaches a sandbox's launcher: its stdin, stdout, stderr, job
+ * (fd 3) and report (fd 4). A bubblewrap process of its own (SpawnedLauncher),
+ * or a sandbox a zygote cloned, whose pipes the zygote relays (zygote.ts).
  */
-export class Sandbox {
-  private readonly child: ChildProcess;
-  private readonly exited: Promise<void>;
-  /** Resolves once the launcher has started and waits for its job (its first byte on fd 4). */
-  readonly launched: Promise<void>;
-  private readonly reportChunks: Buffer[] = [];
-  private reportBytes = 0;
-  private used = false;
-  private spawnError?: Error;
+export interface LauncherProcess {
+  readonly stdio: [Writable, Readable, Readable, Writable, Readable];
+  /** Resolves once every process of the sandbox is gone and its output has been read. */
+  readonly closed: Promise<void>;
+  /** False once it exited or could not start. */
+  readonly alive: boolean;
+  readonly error?: Error;
+  /** Kills every process of the sandbox. */
+  kill(): void;
+  /** Host pids of its processes (to move them into a memory cgroup); empty when they are not the service's to move. */
+  processIds(): number[];
+}
 
-  private constructor(readonly language: Language, private readonly workdir: string, options: SandboxStartOptions) {
-    const launcher = [options.pythonBinary, '-I', '-c', options.compiledLauncher ? LAUNCHER_BOOTSTRAP : LAUNCHER_SOURCE];
-    const [command, ...args] = options.wrap(launcher);
-    this.child = spawn(command, args, {
+/** A process the service spawned with the five launcher pipes, in its own process group. */
+export class SpawnedLauncher implements LauncherProcess {
+  private readonly child: ChildProcess;
+  readonly closed: Promise<void>;
+  error?: Error;
+
+  constructor(command: string[], { uid, workdir }: { uid?: number; workdir?: string }) {
+    const [binary, ...args] = command;
+    this.child = spawn(binary, args, {
       stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
       env: { PATH: '/usr/bin:/bin' },
       // Its own process group, so a kill reaches bwrap (or, unsandboxed, the launcher's group).
       detached: true,
-      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
-      ...(options.workdir === undefined ? {} : { cwd: options.workdir }),
+      ...(uid === undefined ? {} : { uid, gid: uid }),
+      ...(workdir === undefined ? {} : { cwd: workdir }),
     });
-    this.child.on('error', (error) => (this.spawnError = error));
-    this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
-    // Writes to a sandbox that already died must not crash the service.
+    this.child.on('error', (error) => (this.error = error));
+    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
+    // Writes to a process that already died must not crash the service.
     for (const stream of this.child.stdio) stream?.on('error', () => undefined);
-    // A few KiB: the pipe takes them without waiting for the reader.
-    if (options.compiledLauncher) (this.child.stdio[3] as Writable).write(options.compiledLauncher);
-    // fd 4: first the launcher's "started" byte, later its report. The report is a
-    // few hundred bytes: never keep more, whoever writes to it.
-    const report = this.child.stdio[4] as Readable;
-    this.launched = new Promise((resolve) => {
-      report.on('data', (chunk: Buffer) => {
-        resolve();
-        this.reportBytes += chunk.length;
-        if (this.reportBytes <= MAX_REPORT_BYTES) this.reportChunks.push(chunk);
-      });
-      this.exited.then(() => resolve());
-    });
+  }
+
+  get stdio(): LauncherProcess['stdio'] {
+    return this.child.stdio as LauncherProcess['stdio'];
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null && !this.error;
+  }
+
+  kill(): void {
+    const pid = this.child.pid;
+    if (pid === undefined || !this.alive) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      this.child.kill('SIGKILL');
+    }
   }
 
   /**
-   * The host pids of the sandbox's processes (bwrap, its pid 1 and the
-   * launcher, before a job): to move them into a memory cgroup once they exist,
-   * rather than spawning inside it (namespace set-up charged to a memory cgroup
-   * costs ~10 ms more per sandbox).
+   * The host pids of the process and its descendants (for a bubblewrap sandbox:
+   * bwrap, its pid 1 and the launcher, before a job), to move them into a
+   * memory cgroup once they exist, rather than spawning inside it (namespace
+   * set-up charged to a memory cgroup costs ~10 ms more per sandbox).
    */
   processIds(): number[] {
     const found: number[] = [];
@@ -187,21 +200,55 @@ export class Sandbox {
     if (this.child.pid !== undefined) visit(this.child.pid);
     return found;
   }
+}
 
+/**
+ * One sandbox with the launcher inside, started ahead of its job (so a pool can
+ * keep some warm) and used for exactly one run, then gone.
+ */
+export class Sandbox {
+  private readonly exited: Promise<void>;
+  /** Resolves once the launcher has started and waits for its job (its first byte on fd 4). */
+  readonly launched: Promise<void>;
+  private readonly reportChunks: Buffer[] = [];
+  private reportBytes = 0;
+  private used = false;
+
+  constructor(private readonly process: LauncherProcess, private readonly workdir = '/work') {
+    this.exited = process.closed;
+    // fd 4: first the launcher's "started" byte, later its report. The report is a
+    // few hundred bytes: never keep more, whoever writes to it.
+    const report = process.stdio[4];
+    this.launched = new Promise((resolve) => {
+      report.on('data', (chunk: Buffer) => {
+        resolve();
+        this.reportBytes += chunk.length;
+        if (this.reportBytes <= MAX_REPORT_BYTES) this.reportChunks.push(chunk);
+      });
+      this.exited.then(() => resolve());
+    });
+  }
+
+  /** A sandbox of its own: bubblewrap (or nothing, SANDBOX=none) around the launcher. */
   static start(options: SandboxStartOptions): Sandbox {
-    return new Sandbox(options.language, options.workdir ?? '/work', options);
+    const launcher = [options.pythonBinary, '-I', '-c', options.compiledLauncher ? LAUNCHER_BOOTSTRAP : LAUNCHER_SOURCE];
+    const process = new SpawnedLauncher(options.wrap(launcher), { uid: options.uid, workdir: options.workdir });
+    // A few KiB: the pipe takes them without waiting for the reader.
+    if (options.compiledLauncher) process.stdio[3].write(options.compiledLauncher);
+    return new Sandbox(process, options.workdir);
+  }
+
+  /** See SpawnedLauncher.processIds. */
+  processIds(): number[] {
+    return this.process.processIds();
   }
 
   /** Whether it is still waiting for a job (false once it died or ran one). */
   get ready(): boolean {
-    return !this.used && this.child.exitCode === null && this.child.signalCode === null && !this.spawnError;
+    return !this.used && this.process.alive;
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  /** Kills the whole sandbox; bubblewrap's --die-with-parent takes the namespace down with it. */
+  /** Kills the whole sandbox (for bubblewrap, --die-with-parent takes the namespace down with it). */
   destroy(): Promise<void> {
     this.kill();
     return this.exited;
@@ -228,7 +275,7 @@ export class Sandbox {
       if (hooks.onOutput && !into.truncated) hooks.onOutput(name, decoders[name].write(chunk));
       if (total > limits.totalOutputBytes) stop('output_limit');
     };
-    const [stdin, out, err, control] = this.child.stdio as [Writable, Readable, Readable, Writable, Readable];
+    const [stdin, out, err, control] = this.process.stdio;
     out.on('data', collect('stdout', stdout));
     err.on('data', collect('stderr', stderr));
 
@@ -263,7 +310,7 @@ export class Sandbox {
       outcome.status = verdict ?? this.judge(job, parsed, outcome);
       if (outcome.status === 'internal_error') {
         // What bwrap or the launcher printed is about the platform, not the program: logged, never shown.
-        outcome.internalError = this.spawnError?.message ?? `the launcher gave no report (${outcome.stderr.slice(-500)})`;
+        outcome.internalError = this.process.error?.message ?? `the launcher gave no report (${outcome.stderr.slice(-500)})`;
         outcome.stdout = '';
         outcome.stderr = '';
       }
@@ -304,13 +351,7 @@ export class Sandbox {
   }
 
   private kill(): void {
-    const pid = this.child.pid;
-    if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      this.child.kill('SIGKILL');
-    }
+    this.process.kill();
   }
 }
 

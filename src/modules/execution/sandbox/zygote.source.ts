@@ -1,0 +1,229 @@
+import { LAUNCHER_DEFINITIONS } from './launcher.source';
+
+/**
+ * The zygote: a Python interpreter started once inside a bubblewrap sandbox of
+ * its own, which makes each run's sandbox by cloning itself into new pid, mount,
+ * IPC, UTS and network namespaces. Starting bubblewrap and an interpreter costs
+ * ~40 ms of (mostly page-fault) work per sandbox on the machines we measured;
+ * a clone of this already started interpreter ~6 ms.
+ *
+ * Its bubblewrap gives it CAP_SYS_ADMIN and CAP_NET_ADMIN in the sandbox's own
+ * user namespace (never the host's) and no way to create user namespaces (--disable-userns).
+ * Each clone (pid 1 of its new pid namespace) mounts its own tmpfs /tmp, /work
+ * and /dev/shm and its own /proc, brings its own loopback up, drops every capability and sets no_new_privs
+ * (checked: it refuses to go on otherwise), then is the launcher (LAUNCHER_DEFINITIONS'
+ * main): it forks the program's process and waits for one job. When it exits, the
+ * kernel kills everything left in its pid namespace. The zygote never runs a job
+ * and never sees one: it only relays bytes between the service and each sandbox's
+ * pipes (stdin, stdout, stderr, job, report), so a run cannot leave anything
+ * behind for the next one.
+ *
+ * Frames both ways: kind (1 byte), sandbox id (4 bytes LE), length (4 bytes LE), payload.
+ *  service -> zygote (fd 3): S start a sandbox; D data for its fd (payload: fd byte, bytes);
+ *                            E end of its fd (payload: fd byte); K kill it.
+ *  zygote -> service (fd 4): Z the zygote is ready; D data from a sandbox's fd;
+ *                            E end of that fd; X the sandbox is gone (every process of it).
+ */
+const ZYGOTE_DEFINITIONS = String.raw`
+import ctypes, fcntl, select, _socket
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+SIGCHLD = 17
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+CAPABILITY_VERSION_3 = 0x20080522
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+SYS_CLONE = {'x86_64': 56, 'aarch64': 220}
+SANDBOX_FDS = 5  # stdin, stdout, stderr, job, report: as under bubblewrap
+TO_SANDBOX = (0, 3)
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [('version', ctypes.c_uint32), ('pid', ctypes.c_int)]
+
+class CapData(ctypes.Structure):
+    _fields_ = [('effective', ctypes.c_uint32), ('permitted', ctypes.c_uint32), ('inheritable', ctypes.c_uint32)]
+
+libc = ctypes.CDLL(None, use_errno=True)
+# PyDLL: the GIL stays held across clone(), as os.fork() holds it.
+raw_syscall = ctypes.PyDLL(None, use_errno=True).syscall
+raw_syscall.restype = ctypes.c_long
+
+def check(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, '%s: %s' % (what, os.strerror(errno)))
+
+def clone_sandbox():
+    # clone() rather than fork(): the child must be the first process of a new
+    # pid namespace, and unshare() would cost a second fork. What os.fork() does
+    # around fork() is done here too (locks, threading state).
+    number = SYS_CLONE[os.uname().machine]
+    flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD
+    ctypes.pythonapi.PyOS_BeforeFork()
+    pid = raw_syscall(ctypes.c_long(number), ctypes.c_ulong(flags), ctypes.c_long(0), ctypes.c_long(0), ctypes.c_long(0), ctypes.c_long(0))
+    if pid == 0:
+        ctypes.pythonapi.PyOS_AfterFork_Child()
+        return 0
+    ctypes.pythonapi.PyOS_AfterFork_Parent()
+    if pid < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, 'clone: ' + os.strerror(errno))
+    return pid
+
+def mount(source, target, fstype, flags, data):
+    check(libc.mount(source, target, fstype, ctypes.c_ulong(flags), data), 'mount ' + target.decode())
+
+def enter_sandbox(tmpfs_bytes):
+    # Pid 1 of the new namespaces, still with CAP_SYS_ADMIN in the zygote's user namespace.
+    options = ('size=%d,mode=0755' % tmpfs_bytes).encode()
+    for path in (b'/tmp', b'/work', b'/dev/shm'):
+        mount(b'tmpfs', path, b'tmpfs', MS_NOSUID | MS_NODEV, options)
+    mount(b'proc', b'/proc', b'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    # As bubblewrap does with its /proc: /proc/sys read-only.
+    mount(b'/proc/sys', b'/proc/sys', None, MS_BIND | MS_REC, None)
+    mount(None, b'/proc/sys', None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    # A network namespace of its own, with only a loopback device, up (as
+    # bubblewrap leaves it): programs may talk to themselves over 127.0.0.1.
+    loopback_up()
+    check(libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)), 'no_new_privs')
+    check(libc.prctl(PR_CAP_AMBIENT, ctypes.c_ulong(PR_CAP_AMBIENT_CLEAR_ALL), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)), 'clear ambient capabilities')
+    check(libc.capset(ctypes.byref(CapHeader(CAPABILITY_VERSION_3, 0)), (CapData * 2)()), 'capset')
+    with open('/proc/self/status') as status:
+        held = [line for line in status if line.startswith(('CapInh', 'CapPrm', 'CapEff', 'CapAmb', 'NoNewPrivs'))]
+    if any(line.split()[1].strip('0') for line in held if not line.startswith('NoNewPrivs')) or 'NoNewPrivs:\t1\n' not in held:
+        raise OSError('capabilities were not dropped: ' + ''.join(held))
+
+def loopback_up():
+    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    try:
+        name = b'lo'.ljust(16, b'\0')
+        flags = int.from_bytes(fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, name + bytes(24))[16:18], 'little')
+        fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, name + (flags | IFF_UP).to_bytes(2, 'little') + bytes(22))
+    finally:
+        sock.close()
+
+def send_frame(kind, sandbox_id, payload=b''):
+    write_all(4, kind + sandbox_id.to_bytes(4, 'little') + len(payload).to_bytes(4, 'little') + payload)
+
+class Child:
+    def __init__(self, sandbox_id, pid, writers, readers):
+        self.id = sandbox_id
+        self.pid = pid
+        # sandbox fd -> [our write end, pending bytes, end requested]
+        self.writers = writers
+        # our read end -> sandbox fd
+        self.readers = readers
+
+    def write_pending(self, fd):
+        writer = self.writers[fd]
+        try:
+            if writer[1]:
+                del writer[1][:os.write(writer[0], writer[1])]
+        except BlockingIOError:
+            return
+        except OSError:
+            # The sandbox closed its end (or is gone): what it did not read is dropped.
+            writer[1].clear()
+            writer[2] = True
+        if not writer[1] and writer[2]:
+            os.close(writer[0])
+            del self.writers[fd]
+
+def start_child(sandbox_id, tmpfs_bytes):
+    pipes = [os.pipe() for _ in range(SANDBOX_FDS)]
+    theirs = [read if fd in TO_SANDBOX else write for fd, (read, write) in enumerate(pipes)]
+    pid = clone_sandbox()
+    if pid == 0:
+        try:
+            # Above the zygote's own fds 0-4 first, then into place; nothing else stays open.
+            high = [os.dup(fd) for fd in theirs]
+            for target, fd in enumerate(high):
+                os.dup2(fd, target)
+            os.closerange(SANDBOX_FDS, 1 << 20)
+            enter_sandbox(tmpfs_bytes)
+            main()
+        except BaseException as error:
+            try:
+                os.write(2, ('coderunner sandbox: %s\n' % error).encode())
+            finally:
+                os._exit(126)
+        os._exit(0)
+    for fd in theirs:
+        os.close(fd)
+    writers = {}
+    readers = {}
+    for fd, (read, write) in enumerate(pipes):
+        if fd in TO_SANDBOX:
+            os.set_blocking(write, False)
+            writers[fd] = [write, bytearray(), False]
+        else:
+            readers[read] = fd
+    return Child(sandbox_id, pid, writers, readers)
+
+def zygote_main():
+    tmpfs_bytes = int(sys.argv[1])
+    set_dumpable(0)
+    compile('x = 1', '<warm>', 'exec')
+    # Objects made so far are never collected: the collector of a sandbox then
+    # does not touch (and copy) the pages they share with the zygote.
+    import gc
+    gc.freeze()
+    children = {}
+    send_frame(b'Z', 0)
+    while True:
+        readable = [3] + [fd for child in children.values() for fd in child.readers]
+        writable = [writer[0] for child in children.values() for writer in child.writers.values() if writer[1]]
+        ready, can_write, _ = select.select(readable, writable, [])
+        for child in list(children.values()):
+            for fd, writer in list(child.writers.items()):
+                if writer[0] in can_write:
+                    child.write_pending(fd)
+            for read in [fd for fd in child.readers if fd in ready]:
+                data = os.read(read, 65536)
+                if data:
+                    send_frame(b'D', child.id, bytes([child.readers[read]]) + data)
+                    continue
+                send_frame(b'E', child.id, bytes([child.readers[read]]))
+                os.close(read)
+                del child.readers[read]
+                if not child.readers:
+                    # Every process of the sandbox is gone (its pid 1 exited and the
+                    # kernel killed the rest): reap it and say so.
+                    os.waitpid(child.pid, 0)
+                    for writer in child.writers.values():
+                        os.close(writer[0])
+                    del children[child.id]
+                    send_frame(b'X', child.id)
+        if 3 not in ready:
+            continue
+        header = os.read(3, 9)
+        if not header:
+            # The service is gone: so is every sandbox.
+            for child in children.values():
+                os.kill(child.pid, SIGKILL)
+            os._exit(0)
+        header += read_exactly(3, 9 - len(header)) if len(header) < 9 else b''
+        kind = header[:1]
+        sandbox_id = int.from_bytes(header[1:5], 'little')
+        payload = read_exactly(3, int.from_bytes(header[5:9], 'little'))
+        child = children.get(sandbox_id)
+        if kind == b'S':
+            children[sandbox_id] = start_child(sandbox_id, tmpfs_bytes)
+        elif child is None:
+            continue
+        elif kind == b'D' and payload[0] in child.writers:
+            child.writers[payload[0]][1] += payload[1:]
+            child.write_pending(payload[0])
+        elif kind == b'E' and payload[0] in child.writers:
+            child.writers[payload[0]][2] = True
+            child.write_pending(payload[0])
+        elif kind == b'K':
+            os.kill(child.pid, SIGKILL)
+`;
+
+export const ZYGOTE_SOURCE = `${LAUNCHER_DEFINITIONS}\n${ZYGOTE_DEFINITIONS}\nzygote_main()\n`;
