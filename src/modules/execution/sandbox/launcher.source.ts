@@ -20,6 +20,7 @@ import os, sys, marshal, resource, time, types
 SIGKILL = 9  # not signal.SIGKILL: the signal module imports enum (~4 ms)
 
 MEMORY_MARK = 0x4D
+START_MARK = b'S'
 
 def read_exactly(fd, size):
     chunks = []
@@ -48,8 +49,10 @@ def write_file(path, content):
     if directory:
         os.makedirs(directory, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-        handle.write(content)
+    try:
+        write_all(fd, content.encode('utf-8'))
+    finally:
+        os.close(fd)
     return path
 
 def set_limits(limits):
@@ -187,58 +190,55 @@ def set_dumpable(value):
     if _prctl(PR_SET_DUMPABLE, value, 0, 0, 0) != 0:
         raise OSError(_ctypes.get_errno(), 'prctl(PR_SET_DUMPABLE) failed')
 
-def program(job_read, mark_write):
+def program(mark_write):
     # The program's process: forked before the job arrives, so the fork and its
-    # copy-on-write faults (~1 ms) are paid while the sandbox waits. It gets the
-    # job from the launcher once the files are written.
-    job = marshal.loads(read_exactly(job_read, int.from_bytes(read_exactly(job_read, 4), 'little')))
-    os.close(job_read)
+    # copy-on-write faults are paid while the sandbox waits. It reads the job
+    # itself and writes its files inside the sandbox's own tmpfs; the launcher
+    # only waits for it (every page the launcher touches after the fork is
+    # copied once more: the less it does, the cheaper a run).
+    job = marshal.loads(read_exactly(3, int.from_bytes(read_exactly(3, 4), 'little')))
+    os.close(3)
     os.chdir(job['workdir'])
-    entry = safe_path(job['entry'])
+    for item in job['files']:
+        write_file(item['path'], item['content'])
+    entry = write_file(job['entry'], job['code'])
     # The program itself is dumpable again (its own /proc files stay its own).
     set_dumpable(1)
     set_limits(job['limits'])
+    # Before any code of the job runs: the launcher starts its clock and learns
+    # the tree's memory limit (0: none).
+    os.write(mark_write, START_MARK + (job['limits']['tree_memory_mb'] or 0).to_bytes(4, 'little'))
     if job['runtime'] == 'python':
         run_python(job, entry, mark_write)
     os.close(mark_write)
     os.execv(job['interpreter'], [job['interpreter']] + job['interpreter_args'] + [entry] + job['args'])
 
-def main():
+def main(warm_parser=True):
     # The program runs as the same uid: without this it could open the
     # launcher's pipes through /proc/<ppid>/fd (forging or flooding the report)
     # or ptrace it. A non-dumpable process is out of reach of both.
     set_dumpable(0)
     # The first compile() of a process pays for the parser's setup; pay it
-    # before the job arrives (a warm sandbox then runs ~1 ms sooner).
-    compile('x = 1', '<warm>', 'exec')
-    job_read, job_write = os.pipe()
+    # before the job arrives (a warm sandbox then runs ~1 ms sooner). A zygote's
+    # sandboxes inherit a parser the zygote set up.
+    if warm_parser:
+        compile('x = 1', '<warm>', 'exec')
     mark_read, mark_write = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
-            os.close(3)
             os.close(4)
-            os.close(job_write)
             os.close(mark_read)
-            program(job_read, mark_write)
+            program(mark_write)
         finally:
             os._exit(127)
-    os.close(job_read)
+    os.close(3)
+    os.close(mark_write)
     # Started: the service may now move this sandbox into its memory cgroup and send the job.
     os.write(4, b'R')
-    size = read_exactly(3, 4)
-    raw = read_exactly(3, int.from_bytes(size, 'little'))
-    os.close(3)
-    job = marshal.loads(raw)
-    os.chdir(job['workdir'])
-    for item in job['files']:
-        write_file(item['path'], item['content'])
-    write_file(job['entry'], job['code'])
+    start = read_exactly(mark_read, 5)
     started = time.monotonic()
-    write_all(job_write, size + raw)
-    os.close(job_write)
-    os.close(mark_write)
-    tree_limit = job['limits']['tree_memory_mb']
+    tree_limit = int.from_bytes(start[1:], 'little')
     (_, status, usage), tree_too_big = wait_watching(pid, tree_limit and tree_limit * 1024 * 1024)
     wall = time.monotonic() - started
     # Non-blocking: a forked grandchild may still hold the write end open.

@@ -25,7 +25,7 @@ import { LAUNCHER_DEFINITIONS } from './launcher.source';
  *                            E end of that fd; X the sandbox is gone (every process of it).
  */
 const ZYGOTE_DEFINITIONS = String.raw`
-import ctypes, fcntl, select, _socket
+import ctypes, select
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -37,6 +37,8 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 CAPABILITY_VERSION_3 = 0x20080522
+PR_GET_NO_NEW_PRIVS = 39
+AF_INET, SOCK_DGRAM = 2, 2
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 SYS_CLONE = {'x86_64': 56, 'aarch64': 220}
 SANDBOX_FDS = 5  # stdin, stdout, stderr, job, report: as under bubblewrap
@@ -48,10 +50,21 @@ class CapHeader(ctypes.Structure):
 class CapData(ctypes.Structure):
     _fields_ = [('effective', ctypes.c_uint32), ('permitted', ctypes.c_uint32), ('inheritable', ctypes.c_uint32)]
 
+# Every C function is looked up here, once: a lookup made in a sandbox would
+# allocate there, and every page a sandbox writes is copied from the zygote.
 libc = ctypes.CDLL(None, use_errno=True)
+c_mount, c_prctl, c_capset, c_capget = libc.mount, libc.prctl, libc.capset, libc.capget
+c_socket, c_ioctl, c_close = libc.socket, libc.ioctl, libc.close
 # PyDLL: the GIL stays held across clone(), as os.fork() holds it.
 raw_syscall = ctypes.PyDLL(None, use_errno=True).syscall
 raw_syscall.restype = ctypes.c_long
+before_fork = ctypes.pythonapi.PyOS_BeforeFork
+after_fork_child = ctypes.pythonapi.PyOS_AfterFork_Child
+after_fork_parent = ctypes.pythonapi.PyOS_AfterFork_Parent
+CapDataPair = CapData * 2
+# struct ifreq for "lo": the name, then the flags (a short) where the union starts.
+IFREQ_LO = ctypes.create_string_buffer(b'lo'.ljust(40, b'\0'), 40)
+IFREQ_FLAGS = ctypes.c_short.from_buffer(IFREQ_LO, 16)
 
 def check(result, what):
     if result != 0:
@@ -64,19 +77,19 @@ def clone_sandbox():
     # around fork() is done here too (locks, threading state).
     number = SYS_CLONE[os.uname().machine]
     flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | SIGCHLD
-    ctypes.pythonapi.PyOS_BeforeFork()
+    before_fork()
     pid = raw_syscall(ctypes.c_long(number), ctypes.c_ulong(flags), ctypes.c_long(0), ctypes.c_long(0), ctypes.c_long(0), ctypes.c_long(0))
     if pid == 0:
-        ctypes.pythonapi.PyOS_AfterFork_Child()
+        after_fork_child()
         return 0
-    ctypes.pythonapi.PyOS_AfterFork_Parent()
+    after_fork_parent()
     if pid < 0:
         errno = ctypes.get_errno()
         raise OSError(errno, 'clone: ' + os.strerror(errno))
     return pid
 
 def mount(source, target, fstype, flags, data):
-    check(libc.mount(source, target, fstype, ctypes.c_ulong(flags), data), 'mount ' + target.decode())
+    check(c_mount(source, target, fstype, ctypes.c_ulong(flags), data), 'mount ' + target.decode())
 
 def enter_sandbox(tmpfs_bytes):
     # Pid 1 of the new namespaces, still with CAP_SYS_ADMIN in the zygote's user namespace.
@@ -90,22 +103,26 @@ def enter_sandbox(tmpfs_bytes):
     # A network namespace of its own, with only a loopback device, up (as
     # bubblewrap leaves it): programs may talk to themselves over 127.0.0.1.
     loopback_up()
-    check(libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)), 'no_new_privs')
-    check(libc.prctl(PR_CAP_AMBIENT, ctypes.c_ulong(PR_CAP_AMBIENT_CLEAR_ALL), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)), 'clear ambient capabilities')
-    check(libc.capset(ctypes.byref(CapHeader(CAPABILITY_VERSION_3, 0)), (CapData * 2)()), 'capset')
-    with open('/proc/self/status') as status:
-        held = [line for line in status if line.startswith(('CapInh', 'CapPrm', 'CapEff', 'CapAmb', 'NoNewPrivs'))]
-    if any(line.split()[1].strip('0') for line in held if not line.startswith('NoNewPrivs')) or 'NoNewPrivs:\t1\n' not in held:
-        raise OSError('capabilities were not dropped: ' + ''.join(held))
+    check(c_prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)), 'no_new_privs')
+    check(c_prctl(PR_CAP_AMBIENT, ctypes.c_ulong(PR_CAP_AMBIENT_CLEAR_ALL), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)), 'clear ambient capabilities')
+    check(c_capset(ctypes.byref(CapHeader(CAPABILITY_VERSION_3, 0)), CapDataPair()), 'capset')
+    # Checked, not assumed: nothing of the job runs with a capability (ambient
+    # capabilities are a subset of the permitted ones, so none are left either).
+    held = CapDataPair()
+    check(c_capget(ctypes.byref(CapHeader(CAPABILITY_VERSION_3, 0)), held), 'capget')
+    if any(data.effective or data.permitted or data.inheritable for data in held) or c_prctl(PR_GET_NO_NEW_PRIVS, ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)) != 1:
+        raise OSError('capabilities were not dropped')
 
 def loopback_up():
-    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    sock = c_socket(AF_INET, SOCK_DGRAM, 0)
+    if sock < 0:
+        check(-1, 'socket')
     try:
-        name = b'lo'.ljust(16, b'\0')
-        flags = int.from_bytes(fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, name + bytes(24))[16:18], 'little')
-        fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, name + (flags | IFF_UP).to_bytes(2, 'little') + bytes(22))
+        check(c_ioctl(sock, ctypes.c_ulong(SIOCGIFFLAGS), IFREQ_LO), 'SIOCGIFFLAGS lo')
+        IFREQ_FLAGS.value |= IFF_UP
+        check(c_ioctl(sock, ctypes.c_ulong(SIOCSIFFLAGS), IFREQ_LO), 'SIOCSIFFLAGS lo')
     finally:
-        sock.close()
+        c_close(sock)
 
 def send_frame(kind, sandbox_id, payload=b''):
     write_all(4, kind + sandbox_id.to_bytes(4, 'little') + len(payload).to_bytes(4, 'little') + payload)
@@ -146,7 +163,7 @@ def start_child(sandbox_id, tmpfs_bytes):
                 os.dup2(fd, target)
             os.closerange(SANDBOX_FDS, 1 << 20)
             enter_sandbox(tmpfs_bytes)
-            main()
+            main(warm_parser=False)
         except BaseException as error:
             try:
                 os.write(2, ('coderunner sandbox: %s\n' % error).encode())
