@@ -96,6 +96,8 @@ def enter_sandbox(tmpfs_bytes):
     options = ('size=%d,mode=0755' % tmpfs_bytes).encode()
     for path in (b'/tmp', b'/work', b'/dev/shm'):
         mount(b'tmpfs', path, b'tmpfs', MS_NOSUID | MS_NODEV, options)
+    # The working directory was the zygote's /work, shared by its sandboxes: now this one's.
+    os.chdir('/work')
     mount(b'proc', b'/proc', b'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     # As bubblewrap does with its /proc: /proc/sys read-only.
     mount(b'/proc/sys', b'/proc/sys', None, MS_BIND | MS_REC, None)
