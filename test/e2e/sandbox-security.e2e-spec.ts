@@ -60,7 +60,18 @@ async function untilGone(match: (p: HostProcess) => boolean, ms = 5_000): Promis
   return left;
 }
 
-describe('Sandbox security (POST /api/v1/execute)', () => {
+/**
+ * Both ways a sandbox is made: cloned by a zygote (the default), and bubblewrap
+ * with an interpreter of its own per run (EXECUTION_ZYGOTE=false, also what
+ * environments use), the latter with the memory fallback (rlimits and a watch
+ * of the tree's memory, as on machines without a writable memory cgroup).
+ */
+const MODES: Array<[string, Record<string, string>]> = [
+  ['zygote sandboxes', {}],
+  ['bubblewrap per run, memory without cgroups', { EXECUTION_ZYGOTE: 'false', SANDBOX_MEMORY_CGROUP: 'false' }],
+];
+
+describe.each(MODES)('Sandbox security (POST /api/v1/execute): %s', (_mode, modeEnv) => {
   let app: TestApp;
   let admin: string;
   let appPort: number;
@@ -69,7 +80,7 @@ describe('Sandbox security (POST /api/v1/execute)', () => {
   beforeAll(async () => {
     // Something recognisable in the service's own process environment, too.
     process.env.CODERUNNER_TEST_CANARY = CANARY;
-    app = await TestApp.start({ JWT_SECRET, ENCRYPTION_KEY, SANDBOX_UID_BASE: String(UID_BASE) });
+    app = await TestApp.start({ JWT_SECRET, ENCRYPTION_KEY, SANDBOX_UID_BASE: String(UID_BASE), ...modeEnv });
     admin = await app.adminToken();
     appPort = Number(new URL(app.url).port);
     dataDir = (app as unknown as { dataDir: string }).dataDir;
@@ -865,23 +876,25 @@ print('all done')
     });
   });
 
-  describe('the zygote that cloned the sandbox', () => {
-    const parentOf = (pid: number) => Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-    /** The zygotes (and any launcher run by bubblewrap directly): python3 processes of a sandbox uid whose parent is bwrap. */
-    const zygotes = () =>
-      hostProcesses().filter((p) => {
-        if (p.comm !== 'python3' || p.uid < UID_BASE || p.uid >= UID_BASE + UID_RANGE) return false;
-        try {
-          return readFileSync(`/proc/${parentOf(p.pid)}/comm`, 'utf8').trim() === 'bwrap';
-        } catch {
-          return false;
-        }
-      });
+  // Only zygote sandboxes have a zygote.
+  if (modeEnv.EXECUTION_ZYGOTE !== 'false') {
+    describe('the zygote that cloned the sandbox', () => {
+      const parentOf = (pid: number) => Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+      /** The zygotes (and any launcher run by bubblewrap directly): python3 processes of a sandbox uid whose parent is bwrap. */
+      const zygotes = () =>
+        hostProcesses().filter((p) => {
+          if (p.comm !== 'python3' || p.uid < UID_BASE || p.uid >= UID_BASE + UID_RANGE) return false;
+          try {
+            return readFileSync(`/proc/${parentOf(p.pid)}/comm`, 'utf8').trim() === 'bwrap';
+          } catch {
+            return false;
+          }
+        });
 
-    it('a run sees only its own processes, and signalling everything it can reach leaves later runs working', async () => {
-      const out = await probe(
-        'python',
-        `
+      it('a run sees only its own processes, and signalling everything it can reach leaves later runs working', async () => {
+        const out = await probe(
+          'python',
+          `
 import json, os, signal
 out = {'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), 'me': os.getpid(), 'parent': os.getppid()}
 try:
@@ -891,28 +904,29 @@ except OSError as error:
     out['kill_all'] = type(error).__name__
 print(json.dumps(out))
 `,
-      );
-      // Its launcher (pid 1 of its own pid namespace) and itself: no zygote, no other run.
-      expect(out).toEqual({ pids: [1, 2], me: 2, parent: 1, kill_all: 'ProcessLookupError' });
-      for (let i = 0; i < 6; i++) expect((await run('python', 'print(6 * 7)')).stdout).toBe('42\n');
-    });
+        );
+        // Its launcher (pid 1 of its own pid namespace) and itself: no zygote, no other run.
+        expect(out).toEqual({ pids: [1, 2], me: 2, parent: 1, kill_all: 'ProcessLookupError' });
+        for (let i = 0; i < 6; i++) expect((await run('python', 'print(6 * 7)')).stdout).toBe('42\n');
+      });
 
-    it('a zygote killed during a run ends that run at once, and later runs still work', async () => {
-      const pending = app.post('/api/v1/execute', { language: 'python', code: 'import time\ntime.sleep(30)', timeout_ms: 20_000 }, { token: admin });
-      await sleep(1_500);
-      const started = Date.now();
-      for (const zygote of zygotes()) process.kill(zygote.pid, 'SIGKILL');
-      const response = await pending;
-      expect(response.status).toBe(200);
-      expect(response.body.status).toBe('internal_error');
-      expect(Date.now() - started).toBeLessThan(5_000);
-      for (let i = 0; i < 6; i++) expect((await run('python', 'print(6 * 7)')).stdout).toBe('42\n');
-      // New zygotes took the dead ones' places.
-      const deadline = Date.now() + 5_000;
-      while (zygotes().length === 0 && Date.now() < deadline) await sleep(100);
-      expect(zygotes().length).toBeGreaterThan(0);
+      it('a zygote killed during a run ends that run at once, and later runs still work', async () => {
+        const pending = app.post('/api/v1/execute', { language: 'python', code: 'import time\ntime.sleep(30)', timeout_ms: 20_000 }, { token: admin });
+        await sleep(1_500);
+        const started = Date.now();
+        for (const zygote of zygotes()) process.kill(zygote.pid, 'SIGKILL');
+        const response = await pending;
+        expect(response.status).toBe(200);
+        expect(response.body.status).toBe('internal_error');
+        expect(Date.now() - started).toBeLessThan(5_000);
+        for (let i = 0; i < 6; i++) expect((await run('python', 'print(6 * 7)')).stdout).toBe('42\n');
+        // New zygotes took the dead ones' places.
+        const deadline = Date.now() + 5_000;
+        while (zygotes().length === 0 && Date.now() < deadline) await sleep(100);
+        expect(zygotes().length).toBeGreaterThan(0);
+      });
     });
-  });
+  }
 
   describe('escaped background processes', () => {
     const pythonEscapes = (mark: string, tail: string) => `

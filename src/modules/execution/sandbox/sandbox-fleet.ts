@@ -135,8 +135,19 @@ export class SandboxFleet {
     this.refill();
   }
 
-  /** Runs one job in a fresh sandbox, then destroys it and tops the warm pool up. */
+  /**
+   * Runs one job in a fresh sandbox, then destroys it and tops the warm pool up.
+   * A sandbox that died before its launcher started (its zygote was killed, say)
+   * ran nothing of the job, so the job gets one more sandbox.
+   */
   async run(job: SandboxJob, hooks: RunHooks): Promise<RunOutcome> {
+    const first = await this.runOnce(job, hooks);
+    if (first.outcome.status !== 'internal_error' || first.started || hooks.signal?.aborted) return first.outcome;
+    this.warn(`a sandbox died before it started (${first.outcome.internalError}); the run gets another one`);
+    return (await this.runOnce(job, hooks)).outcome;
+  }
+
+  private async runOnce(job: SandboxJob, hooks: RunHooks): Promise<{ outcome: RunOutcome; started: boolean }> {
     const { sandbox, release } = await this.acquire(job.language, job.environment);
     try {
       const cgroup = await this.cgroupOf.get(sandbox);
@@ -145,7 +156,7 @@ export class SandboxFleet {
       const outcome = await sandbox.run({ ...job, watchTreeMemory: !cgroup }, hooks);
       // The kernel killed part of the tree for want of memory: that is the verdict, whatever the exit looked like.
       if (cgroup && cgroup.oomKills() > oomKillsBefore && ['success', 'error'].includes(outcome.status)) outcome.status = 'memory_limit';
-      return outcome;
+      return { outcome, started: sandbox.started };
     } finally {
       // After the outcome is on its way: a spawn blocks this process for a few ms.
       void release().then(() => setImmediate(() => this.refill()));

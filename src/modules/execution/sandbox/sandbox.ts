@@ -213,6 +213,7 @@ export class Sandbox {
   private readonly reportChunks: Buffer[] = [];
   private reportBytes = 0;
   private used = false;
+  private launcherStarted = false;
 
   constructor(private readonly process: LauncherProcess, private readonly workdir = '/work') {
     this.exited = process.closed;
@@ -221,6 +222,7 @@ export class Sandbox {
     const report = process.stdio[4];
     this.launched = new Promise((resolve) => {
       report.on('data', (chunk: Buffer) => {
+        this.launcherStarted = true;
         resolve();
         this.reportBytes += chunk.length;
         if (this.reportBytes <= MAX_REPORT_BYTES) this.reportChunks.push(chunk);
@@ -241,6 +243,11 @@ export class Sandbox {
   /** See SpawnedLauncher.processIds. */
   processIds(): number[] {
     return this.process.processIds();
+  }
+
+  /** Whether its launcher ever started: if not, no code of its job can have run. */
+  get started(): boolean {
+    return this.launcherStarted;
   }
 
   /** Whether it is still waiting for a job (false once it died or ran one). */
