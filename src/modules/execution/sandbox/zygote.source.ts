@@ -156,7 +156,13 @@ class Child:
 def start_child(sandbox_id, tmpfs_bytes):
     pipes = [os.pipe() for _ in range(SANDBOX_FDS)]
     theirs = [read if fd in TO_SANDBOX else write for fd, (read, write) in enumerate(pipes)]
-    pid = clone_sandbox()
+    try:
+        pid = clone_sandbox()
+    except OSError:
+        for pipe in pipes:
+            os.close(pipe[0])
+            os.close(pipe[1])
+        raise
     if pid == 0:
         try:
             # Above the zygote's own fds 0-4 first, then into place; nothing else stays open.
@@ -232,7 +238,13 @@ def zygote_main():
         payload = read_exactly(3, int.from_bytes(header[5:9], 'little'))
         child = children.get(sandbox_id)
         if kind == b'S':
-            children[sandbox_id] = start_child(sandbox_id, tmpfs_bytes)
+            try:
+                children[sandbox_id] = start_child(sandbox_id, tmpfs_bytes)
+            except OSError as error:
+                # No sandbox this time (out of processes or memory, say): the
+                # service sees it gone before it started; the zygote stays.
+                os.write(2, ('coderunner zygote: could not start a sandbox: %s\n' % error).encode())
+                send_frame(b'X', sandbox_id)
         elif child is None:
             continue
         elif kind == b'D' and payload[0] in child.writers:
