@@ -6,11 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { AppConfig } from '../../../config/app-config';
 import { LAUNCHER_COMPILER, LAUNCHER_SOURCE } from './launcher.source';
-import { Zygote } from './zygote';
-import { ZYGOTE_SOURCE } from './zygote.source';
 import { MemoryCgroup, MemoryCgroups } from './memory-cgroup';
 import { Language, RunHooks, RunOutcome, Sandbox, SANDBOX_MEMORY_SLACK_MB, SandboxEnvironment, SandboxJob } from './sandbox';
 import { bwrapArgs, readSandboxLayout, SandboxLayout } from './sandbox-layout';
+import { Zygote } from './zygote';
+import { ZYGOTE_SOURCE } from './zygote.source';
 
 const run = promisify(execFile);
 
@@ -280,22 +280,22 @@ export class SandboxFleet {
   /** Runs print("ok") in the sandbox: undefined when it worked, else what went wrong. */
   private async tryRun(sandbox: Sandbox): Promise<string | undefined> {
     const outcome = await sandbox.run({
-        language: 'python',
-        code: 'print("ok")',
-        files: [],
-        args: [],
-        stdin: '',
-        nodeBinary: this.options.nodeBinary,
-        limits: {
-          wallMs: 10_000,
-          memoryMb: 256,
-          processes: this.options.processes,
-          fileSizeBytes: 1024 * 1024,
-          openFiles: 64,
-          captureBytes: 4096,
-          totalOutputBytes: 65_536,
-        },
-      });
+      language: 'python',
+      code: 'print("ok")',
+      files: [],
+      args: [],
+      stdin: '',
+      nodeBinary: this.options.nodeBinary,
+      limits: {
+        wallMs: 10_000,
+        memoryMb: 256,
+        processes: this.options.processes,
+        fileSizeBytes: 1024 * 1024,
+        openFiles: 64,
+        captureBytes: 4096,
+        totalOutputBytes: 65_536,
+      },
+    });
     if (outcome.status === 'success' && outcome.stdout.trim() === 'ok') return undefined;
     return outcome.internalError ?? (outcome.stderr.trim().slice(0, 300) || outcome.status);
   }
@@ -334,13 +334,19 @@ export class SandboxFleet {
     void zygote.ready
       .then(() => cgroup?.adopt(zygote.processIds()))
       .then(() => (slot.started = true))
-      .catch((error: Error) => this.warn(`a sandbox zygote did not start: ${error.message}`));
+      .catch((error: Error) => {
+        this.warn(`a sandbox zygote did not start: ${error.message}`);
+        // Not left half-started: a later refill starts another.
+        void zygote.destroy();
+      });
     return slot;
   }
 
   private async tryZygote(slot: ZygoteSlot): Promise<string | undefined> {
     await slot.zygote.ready;
-    while (!slot.started && slot.zygote.alive) await sleep(1);
+    const deadline = Date.now() + 10_000;
+    while (!slot.started && slot.zygote.alive && Date.now() < deadline) await sleep(1);
+    if (!slot.started) return 'it did not start';
     const sandbox = slot.zygote.startSandbox();
     try {
       return await this.tryRun(sandbox);
