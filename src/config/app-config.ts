@@ -74,7 +74,7 @@ export interface AppConfig {
     warmPoolSize: number;
     /** Clone each run's sandbox from a sandboxed zygote interpreter instead of starting bubblewrap and an interpreter per run. */
     zygote: boolean;
-    /** Limit memory with a cgroup per sandbox where the machine allows it (exact; costs ~10 ms per cold sandbox). */
+    /** Limit memory with a cgroup per sandbox uid where the machine allows it (exact; a zygote joins once, a bubblewrap sandbox per run pays ~10 ms). */
     memoryCgroup: boolean;
     /** Host uids handed to sandboxes (one each, so per-uid limits are per run) when the service runs as root. */
     uidBase: number;
