@@ -734,14 +734,14 @@ else:
 
     /**
      * Waits until no sandbox uid has more processes than an idle zygote holding a
-     * prepared sandbox (bwrap, its pid 1, the zygote; the sandbox's pid 1 and the
-     * program's process it forked ahead of the job); returns the uids that still do.
+     * prepared sandbox (bwrap, its pid 1, the zygote and its relay; the sandbox's pid 1
+     * and the program's process it forked ahead of the job); returns the uids that still do.
      */
     async function untilCalm(ms = 5_000): Promise<Array<[number, number]>> {
       const crowded = () => {
         const perUid = new Map<number, number>();
         for (const p of ownProcesses()) perUid.set(p.uid, (perUid.get(p.uid) ?? 0) + 1);
-        return [...perUid].filter(([, count]) => count > 5);
+        return [...perUid].filter(([, count]) => count > 6);
       };
       const deadline = Date.now() + ms;
       let left = crowded();
