@@ -29,8 +29,8 @@ import {
  *  (c) POST /api/v1/execute `print(1)` end to end, one at a time, with the
  *      warm pool on (the default size, or BENCH_WARM_POOL) and off (0);
  *      Also, not a goal: the same with a pause between requests, so the pool has
- *      refilled before each one (back to back on 2 cores, each refill's interpreter
- *      start competes with the next request for the CPU);
+ *      refilled before each one (back to back on 2 cores, each refill, a sandbox
+ *      cloned and made ready, competes with the next request for the CPU);
  *  (d) throughput: 8 concurrent clients for BENCH_DURATION s (default 20), warm pool on.
  * With the warm pool off, a run's sandbox is cloned from a zygote when the request
  * arrives; the bench also shows, not as a goal, runs without zygotes (bubblewrap

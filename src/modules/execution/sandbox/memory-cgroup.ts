@@ -84,8 +84,15 @@ export class MemoryCgroups {
         if (v1) {
           // v1 refuses (EINVAL) a memory limit above the memory+swap limit: a
           // cgroup reused with a higher limit than its last run's raises memsw first.
-          const files = ['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes'];
-          for (const file of raising ? files.reverse() : files) writeIfExists(join(path, file), String(bytes));
+          const memory = () => writeFileSync(join(path, 'memory.limit_in_bytes'), String(bytes));
+          const memoryAndSwap = () => writeIfExists(join(path, 'memory.memsw.limit_in_bytes'), String(bytes));
+          if (raising) {
+            memoryAndSwap();
+            memory();
+          } else {
+            memory();
+            memoryAndSwap();
+          }
         } else {
           writeFileSync(join(path, 'memory.max'), String(bytes));
         }

@@ -177,9 +177,9 @@ export class SandboxFleet {
 
   /** A warm sandbox when there is one; runs in an environment always start their own. */
   private async acquire(language: Language, environment?: SandboxEnvironment): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
-    if (this.statusValue.mechanism === 'none') return this.unsandboxed(language, environment);
+    if (this.statusValue.mechanism === 'none') return this.unsandboxed(environment);
     if (environment) {
-      const sandbox = this.spawn(language, { environment });
+      const sandbox = this.spawn({ environment });
       return { sandbox, release: () => this.retire(sandbox) };
     }
     const slot = this.slots.find((candidate) => !candidate.busy && candidate.prepared?.ready) ?? this.slots.find((candidate) => !candidate.busy && candidate.started && candidate.zygote.alive);
@@ -191,7 +191,7 @@ export class SandboxFleet {
       if (candidate.ready) sandbox = candidate;
       else this.retire(candidate);
     }
-    sandbox ??= this.spawn(language);
+    sandbox ??= this.spawn();
     return { sandbox, release: () => this.retire(sandbox) };
   }
 
@@ -200,7 +200,7 @@ export class SandboxFleet {
    * CPU priority, so its interpreter start yields to the API, the database and
    * the runs in progress; the program it later runs inherits that priority.
    */
-  private spawn(language: Language, { background = false, environment }: { background?: boolean; environment?: SandboxEnvironment } = {}): Sandbox {
+  private spawn({ background = false, environment }: { background?: boolean; environment?: SandboxEnvironment } = {}): Sandbox {
     const execution = this.options;
     const nice = background ? ['nice', '-n', '10'] : [];
     const extraReadOnly = environment ? [environment.directory] : [];
@@ -240,16 +240,16 @@ export class SandboxFleet {
   private refill(): void {
     if (this.stopped || this.statusValue.mechanism !== 'bwrap') return;
     if (this.slots.length > 0) return this.refillZygotes();
-    for (const [language, list] of this.warm) {
+    for (const list of this.warm.values()) {
       while (list.length < this.options.warmPoolSize) {
         if (this.switchesUid && this.freeUids.length === 0) break;
-        list.push(this.spawn(language, { background: true }));
+        list.push(this.spawn({ background: true }));
       }
     }
   }
 
   /** SANDBOX=none: the launcher runs directly in a temporary directory on the host. */
-  private async unsandboxed(language: Language, environment?: SandboxEnvironment): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
+  private async unsandboxed(environment?: SandboxEnvironment): Promise<{ sandbox: Sandbox; release: () => Promise<void> }> {
     const workdir = await mkdtemp(join(tmpdir(), 'coderunner-run-'));
     const sandbox = Sandbox.start({
       wrap: (command) => command,
@@ -267,7 +267,7 @@ export class SandboxFleet {
 
   /** Runs one trivial program in a real sandbox: bwrap installed, user namespaces allowed. */
   private async probe(): Promise<SandboxStatus> {
-    const sandbox = this.spawn('python');
+    const sandbox = this.spawn();
     try {
       const failure = await this.tryRun(sandbox);
       if (!failure) return { mechanism: 'bwrap' };
