@@ -60,6 +60,66 @@ async function untilGone(match: (p: HostProcess) => boolean, ms = 5_000): Promis
   return left;
 }
 
+/** What a run returns, as the tests read it. */
+interface Run {
+  status: string;
+  exit_code: number | null;
+  stdout: string;
+  stderr: string;
+  truncated: { stdout: boolean; stderr: boolean };
+  /** Wall time of the whole HTTP request, measured by the test. */
+  requestMs: number;
+}
+
+type RunCode = (language: Language, code: string, extra?: Record<string, unknown>) => Promise<Run>;
+
+/** The memory verdicts: in every mode below, and with zygotes but no memory cgroups. */
+function describeMemoryLimits(run: RunCode): void {
+  it.each([
+    ['python', 'x = bytearray(1024 * 1024 * 1024)\nprint(len(x))'],
+    ['python', "chunks = []\nwhile True:\n    chunks.append(b'x' * (1024 * 1024))"],
+    ['javascript', 'const a = [];\nfor (;;) a.push(new Array(100000).fill(Math.random()));'],
+    ['javascript', "let s = [];\nfor (let i = 0; ; i++) s.push('x'.repeat(1024) + i);"],
+  ] as Array<[Language, string]>)('%s memory bomb with memory_mb 64 → memory_limit (%#)', async (language, code) => {
+    const result = await run(language, code, { memory_mb: 64, timeout_ms: 20_000 });
+    expect([result.status, result.stdout]).toEqual(['memory_limit', '']);
+  });
+
+  it('javascript: memory outside the V8 heap (Buffers) is limited too', async () => {
+    const code = `
+const chunks = [];
+for (let i = 0; i < 32; i++) chunks.push(Buffer.alloc(16 * 1024 * 1024, 1));
+console.log('allocated', chunks.length * 16, 'MB');
+`;
+    const result = await run('javascript', code, { memory_mb: 64, timeout_ms: 20_000 });
+    expect(result.stdout).not.toContain('allocated');
+    expect(result.status).toBe('memory_limit');
+  });
+
+  it('python: the memory limit holds for all processes together, not only each one', async () => {
+    // Each child stays under the per-process limit (128 MB of address space); eight of them hold ~480 MB.
+    const code = `
+import os, time
+children = []
+for _ in range(8):
+    pid = os.fork()
+    if pid == 0:
+        block = b'x' * (60 * 1024 * 1024)
+        time.sleep(3)
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+print('all done')
+`;
+    const result = await run('python', code, { memory_mb: 128, timeout_ms: 20_000 });
+    // With a memory cgroup the kernel kills children until the tree fits (the
+    // parent may still print); with the fallback watch the whole tree dies.
+    // Either way the run is a memory_limit, never a success.
+    expect(result.status).toBe('memory_limit');
+  });
+}
+
 /**
  * Both ways a sandbox is made: cloned by a zygote (the default), and bubblewrap
  * with an interpreter of its own per run (EXECUTION_ZYGOTE=false, also what
@@ -91,16 +151,6 @@ describe.each(MODES)('Sandbox security (POST /api/v1/execute): %s', (_mode, mode
     await app?.stop();
   });
 
-  interface Run {
-    status: string;
-    exit_code: number | null;
-    stdout: string;
-    stderr: string;
-    truncated: { stdout: boolean; stderr: boolean };
-    /** Wall time of the whole HTTP request, measured by the test. */
-    requestMs: number;
-  }
-
   async function execute(body: Record<string, unknown>, token = admin): Promise<Run> {
     const started = Date.now();
     const response = await app.post('/api/v1/execute', { timeout_ms: 10_000, ...body }, { token });
@@ -109,7 +159,7 @@ describe.each(MODES)('Sandbox security (POST /api/v1/execute): %s', (_mode, mode
     return { ...response.body, requestMs };
   }
 
-  const run = (language: Language, code: string, extra: Record<string, unknown> = {}) => execute({ language, code, ...extra });
+  const run: RunCode = (language, code, extra = {}) => execute({ language, code, ...extra });
 
   /** Runs a program that prints one JSON document and parses it. */
   async function probe(language: Language, code: string, extra: Record<string, unknown> = {}): Promise<any> {
@@ -734,14 +784,15 @@ else:
 
     /**
      * Waits until no sandbox uid has more processes than an idle zygote holding a
-     * prepared sandbox (bwrap, its pid 1, the zygote and its relay; the sandbox's pid 1
-     * and the program's process it forked ahead of the job); returns the uids that still do.
+     * prepared sandbox (bwrap, its pid 1, the process bwrap started, the relay and the
+     * zygote; the sandbox's pid 1 and its program's process, made ahead of the job);
+     * returns the uids that still do.
      */
     async function untilCalm(ms = 5_000): Promise<Array<[number, number]>> {
       const crowded = () => {
         const perUid = new Map<number, number>();
         for (const p of ownProcesses()) perUid.set(p.uid, (perUid.get(p.uid) ?? 0) + 1);
-        return [...perUid].filter(([, count]) => count > 6);
+        return [...perUid].filter(([, count]) => count > 7);
       };
       const deadline = Date.now() + ms;
       let left = crowded();
@@ -798,49 +849,7 @@ bomb();
       expect(left).toEqual([]);
     });
 
-    it.each([
-      ['python', 'x = bytearray(1024 * 1024 * 1024)\nprint(len(x))'],
-      ['python', "chunks = []\nwhile True:\n    chunks.append(b'x' * (1024 * 1024))"],
-      ['javascript', 'const a = [];\nfor (;;) a.push(new Array(100000).fill(Math.random()));'],
-      ['javascript', "let s = [];\nfor (let i = 0; ; i++) s.push('x'.repeat(1024) + i);"],
-    ] as Array<[Language, string]>)('%s memory bomb with memory_mb 64 → memory_limit (%#)', async (language, code) => {
-      const result = await run(language, code, { memory_mb: 64, timeout_ms: 20_000 });
-      expect([result.status, result.stdout]).toEqual(['memory_limit', '']);
-    });
-
-    it('javascript: memory outside the V8 heap (Buffers) is limited too', async () => {
-      const code = `
-const chunks = [];
-for (let i = 0; i < 32; i++) chunks.push(Buffer.alloc(16 * 1024 * 1024, 1));
-console.log('allocated', chunks.length * 16, 'MB');
-`;
-      const result = await run('javascript', code, { memory_mb: 64, timeout_ms: 20_000 });
-      expect(result.stdout).not.toContain('allocated');
-      expect(result.status).toBe('memory_limit');
-    });
-
-    it('python: the memory limit holds for all processes together, not only each one', async () => {
-      // Each child stays under the per-process limit (128 MB of address space); eight of them hold ~480 MB.
-      const code = `
-import os, time
-children = []
-for _ in range(8):
-    pid = os.fork()
-    if pid == 0:
-        block = b'x' * (60 * 1024 * 1024)
-        time.sleep(3)
-        os._exit(0)
-    children.append(pid)
-for pid in children:
-    os.waitpid(pid, 0)
-print('all done')
-`;
-      const result = await run('python', code, { memory_mb: 128, timeout_ms: 20_000 });
-      // With a memory cgroup the kernel kills children until the tree fits (the
-      // parent may still print); with the fallback watch the whole tree dies.
-      // Either way the run is a memory_limit, never a success.
-      expect(result.status).toBe('memory_limit');
-    });
+    describeMemoryLimits(run);
 
     it.each([
       ['python', 'while True:\n    pass'],
@@ -880,7 +889,7 @@ print('all done')
   if (modeEnv.EXECUTION_ZYGOTE !== 'false') {
     describe('the zygote that cloned the sandbox', () => {
       const parentOf = (pid: number) => Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-      /** The zygotes (and any launcher run by bubblewrap directly): python3 processes of a sandbox uid whose parent is bwrap. */
+      /** The zygotes' first processes (and any launcher run by bubblewrap directly): python3 processes of a sandbox uid whose parent is bwrap. */
       const zygotes = () =>
         hostProcesses().filter((p) => {
           if (p.comm !== 'python3' || p.uid < UID_BASE || p.uid >= UID_BASE + UID_RANGE) return false;
@@ -896,18 +905,49 @@ print('all done')
           'python',
           `
 import json, os, signal
+import time
 out = {'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), 'me': os.getpid(), 'parent': os.getppid()}
 try:
     os.kill(-1, signal.SIGKILL)
     out['kill_all'] = 'sent'
 except OSError as error:
     out['kill_all'] = type(error).__name__
+# Pid 1 ignores every signal sent from inside its namespace (it handles none).
+for number in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGSTOP):
+    os.kill(1, number)
+# Orphans go to pid 1, which lets the kernel reap them: no zombie is left.
+for _ in range(5):
+    if os.fork() == 0:
+        if os.fork() == 0:
+            os._exit(0)
+        os._exit(0)
+    os.wait()
+time.sleep(0.2)
+states = {int(p): open('/proc/%s/stat' % p).read().split()[2] for p in os.listdir('/proc') if p.isdigit()}
+out['pid_1'] = states[1]
+out['zombies'] = sorted(p for p, state in states.items() if state == 'Z')
 print(json.dumps(out))
 `,
         );
-        // Its launcher (pid 1 of its own pid namespace) and itself: no zygote, no other run.
-        expect(out).toEqual({ pids: [1, 2], me: 2, parent: 1, kill_all: 'ProcessLookupError' });
+        // Its pid 1 (which holds nothing) and itself, whose parent is outside its pid
+        // namespace: no zygote, no other run. Pid 1 still waits, asleep.
+        expect(out).toEqual({ pids: [1, 2], me: 2, parent: 0, kill_all: 'ProcessLookupError', pid_1: 'S', zombies: [] });
         for (let i = 0; i < 6; i++) expect((await run('python', 'print(6 * 7)')).stdout).toBe('42\n');
+      });
+
+      it('a zygote killed on its own (not its relay) is replaced, and later runs still work', async () => {
+        expect((await run('python', 'print(1)')).stdout).toBe('1\n');
+        const childrenOf = (pid: number) =>
+          readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+            .split(' ')
+            .filter(Boolean)
+            .map(Number);
+        // The process bubblewrap started has one child, the relay; the relay's first child is the zygote.
+        const relays = zygotes().flatMap((first) => childrenOf(first.pid));
+        const cloners = relays.map((relay) => Math.min(...childrenOf(relay)));
+        expect(cloners.length).toBeGreaterThan(0);
+        for (const pid of cloners) process.kill(pid, 'SIGKILL');
+        for (let i = 0; i < 6; i++) expect((await run('python', 'print(6 * 7)', { timeout_ms: 5_000 })).stdout).toBe('42\n');
       });
 
       it('a zygote killed during a run ends that run at once, and later runs still work', async () => {
@@ -1059,5 +1099,31 @@ setTimeout(() => console.log('started'), 300);
     // The plan's own memory limit applies without asking for one.
     const bomb = await execute({ language: 'python', code: 'x = bytearray(4 * 1024 * 1024 * 1024)', timeout_ms: 2_000 }, user.token);
     expect(bomb.status).toBe('memory_limit');
+  });
+});
+
+/**
+ * Zygote sandboxes on a machine without a writable memory cgroup: the relay
+ * watches each run's tree of processes (see zygote.source.ts).
+ */
+describe('Sandbox memory limits: zygote sandboxes, memory without cgroups', () => {
+  let app: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    app = await TestApp.start({ JWT_SECRET, ENCRYPTION_KEY, SANDBOX_UID_BASE: String(UID_BASE + UID_RANGE), SANDBOX_MEMORY_CGROUP: 'false' });
+    admin = await app.adminToken();
+    const health = await app.get('/api/v1/health');
+    expect(JSON.stringify(health.body)).toContain('rlimit+watch');
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  describeMemoryLimits(async (language, code, extra = {}) => {
+    const started = Date.now();
+    const response = await app.post('/api/v1/execute', { language, code, timeout_ms: 10_000, ...extra }, { token: admin });
+    if (response.status !== 200) throw new Error(`execute failed: ${response.status} ${JSON.stringify(response.body)}`);
+    return { ...response.body, requestMs: Date.now() - started };
   });
 });

@@ -1,15 +1,17 @@
 /**
  * The launcher: a small Python program that is the first process inside every
- * sandbox. It forks the program's process at once, then waits for one job on
- * fd 3 (so a sandbox can be started ahead of time and kept warm), creates the
- * job's files inside the sandbox's own tmpfs (the host never writes through a
- * path the code could influence), hands the job to the program's process (which
- * sets its resource limits and runs it), waits for it, and reports the exit status
- * and rusage as JSON on fd 4. When the launcher exits, bubblewrap's pid 1 exits
- * and the kernel kills everything left in the pid namespace: daemons included.
+ * sandbox bubblewrap starts (and the one SANDBOX=none runs). It forks the
+ * program's process at once, which waits for one job on fd 3 (so a sandbox can
+ * be started ahead of time and kept warm), creates the job's files inside the
+ * sandbox's own tmpfs (the host never writes through a path the code could
+ * influence), sets its resource limits and runs it. The launcher waits for it
+ * and reports the exit status and rusage as JSON on fd 4. When the launcher
+ * exits, bubblewrap's pid 1 exits and the kernel kills everything left in the
+ * pid namespace: daemons included.
  *
  * Python runs are forked from this already started interpreter (no second
- * interpreter start); JavaScript runs exec node.
+ * interpreter start); JavaScript runs exec node. A zygote's sandboxes
+ * (zygote.source.ts) run the same program's process, without this launcher.
  */
 export const LAUNCHER_DEFINITIONS = String.raw`
 # Only cheap modules: json (re, enum) would cost a cold sandbox ~10 ms, so the
@@ -19,8 +21,14 @@ import os, sys, marshal, resource, time, types
 
 SIGKILL = 9  # not signal.SIGKILL: the signal module imports enum (~4 ms)
 
-MEMORY_MARK = 0x4D
+# What the program's process tells its watcher on the mark pipe: ready for its
+# job (R), the job starts (S, then the tree's memory limit in MB, 4 bytes LE),
+# and, after, that it ran out of memory (M). The watcher passes R and S on to
+# the service, ahead of its report.
+READY_MARK = b'R'
 START_MARK = b'S'
+START_BYTES = 5
+MEMORY_MARK = 0x4D
 
 def read_exactly(fd, size):
     chunks = []
@@ -127,35 +135,35 @@ def run_python(job, entry, mark_fd):
 PR_SET_DUMPABLE = 4
 WATCH_INTERVAL = 0.02
 
-def sandbox_rss(exclude):
-    # Resident memory of every process in the sandbox's pid namespace but ours.
+def resident_bytes(pids):
     page = os.sysconf('SC_PAGE_SIZE')
     total = 0
-    for name in os.listdir('/proc'):
-        if name.isdigit() and int(name) not in exclude:
-            try:
-                with open('/proc/%s/statm' % name, 'rb') as f:
-                    total += int(f.read().split()[1]) * page
-            except (OSError, ValueError, IndexError):
-                pass
+    for pid in pids:
+        try:
+            with open('/proc/%d/statm' % pid, 'rb') as f:
+                total += int(f.read().split()[1]) * page
+        except (OSError, ValueError, IndexError):
+            pass
     return total
 
+def namespace_pids(exclude):
+    # Every process of the sandbox's pid namespace but 'exclude'.
+    return [int(name) for name in os.listdir('/proc') if name.isdigit() and int(name) not in exclude]
+
 def kill_all(exclude):
-    for name in os.listdir('/proc'):
-        if name.isdigit() and int(name) not in exclude:
-            try:
-                os.kill(int(name), SIGKILL)
-            except OSError:
-                pass
+    for pid in namespace_pids(exclude):
+        try:
+            os.kill(pid, SIGKILL)
+        except OSError:
+            pass
 
 def wait_watching(pid, limit):
     # Waits for the program while keeping the whole process tree under 'limit'
     # bytes resident: RLIMIT_AS is per process, and JavaScript has none at all
     # (memory outside the V8 heap, such as Buffers, is limited only here).
-    # Only inside a sandbox's own pid namespace (where this launcher is pid 2
-    # under bubblewrap, pid 1 in a zygote's sandbox): unsandboxed (SANDBOX=none),
-    # /proc is the host's and must never be swept.
-    if not limit or os.getpid() > 2:
+    # Only inside a sandbox's own pid namespace (where this launcher is pid 2):
+    # unsandboxed (SANDBOX=none), /proc is the host's and must never be swept.
+    if not limit or os.getpid() != 2:
         return os.wait4(pid, 0), False
     import select
     exclude = {1, os.getpid()}
@@ -168,13 +176,25 @@ def wait_watching(pid, limit):
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
             return (done, status, usage), exceeded
-        if exceeded or sandbox_rss(exclude) > limit:
+        if exceeded or resident_bytes(namespace_pids(exclude)) > limit:
             exceeded = True
             kill_all(exclude)
         if pidfd is not None:
             select.select([pidfd], [], [], WATCH_INTERVAL)
         else:
             time.sleep(WATCH_INTERVAL)
+
+def format_report(status, usage, wall, memory_error):
+    def number(value):
+        return 'null' if value is None else str(int(value))
+    return ('{"exit_code":%s,"signal":%s,"cpu_ms":%s,"wall_ms":%s,"max_rss_kb":%s,"memory_error":%s}' % (
+        number(os.WEXITSTATUS(status) if os.WIFEXITED(status) else None),
+        number(os.WTERMSIG(status) if os.WIFSIGNALED(status) else None),
+        number((usage.ru_utime + usage.ru_stime) * 1000),
+        number(wall * 1000),
+        number(usage.ru_maxrss),
+        'true' if memory_error else 'false',
+    )).encode()
 
 _prctl = None
 
@@ -205,9 +225,9 @@ def rehearse():
 def program(mark_write):
     # The program's process: forked before the job arrives, so the fork and its
     # copy-on-write faults are paid while the sandbox waits. It reads the job
-    # itself and writes its files inside the sandbox's own tmpfs; the launcher
-    # only waits for it (every page the launcher touches after the fork is
-    # copied once more: the less it does, the cheaper a run).
+    # itself and writes its files inside the sandbox's own tmpfs; its watcher
+    # (the launcher, or a zygote's relay) only waits for it and reports.
+    os.write(mark_write, READY_MARK)
     rehearse()
     job = marshal.loads(read_exactly(3, int.from_bytes(read_exactly(3, 4), 'little')))
     os.close(3)
@@ -226,16 +246,14 @@ def program(mark_write):
     os.close(mark_write)
     os.execv(job['interpreter'], [job['interpreter']] + job['interpreter_args'] + [entry] + job['args'])
 
-def main(warm_parser=True):
+def main():
     # The program runs as the same uid: without this it could open the
     # launcher's pipes through /proc/<ppid>/fd (forging or flooding the report)
     # or ptrace it. A non-dumpable process is out of reach of both.
     set_dumpable(0)
     # The first compile() of a process pays for the parser's setup; pay it
-    # before the job arrives (a warm sandbox then runs ~1 ms sooner). A zygote's
-    # sandboxes inherit a parser the zygote set up.
-    if warm_parser:
-        compile('x = 1', '<warm>', 'exec')
+    # before the job arrives (a warm sandbox then runs ~1 ms sooner).
+    compile('x = 1', '<warm>', 'exec')
     mark_read, mark_write = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -247,12 +265,15 @@ def main(warm_parser=True):
             os._exit(127)
     os.close(3)
     os.close(mark_write)
-    # Started: the service may now move this sandbox into its memory cgroup and send the job.
-    os.write(4, b'R')
-    start = read_exactly(mark_read, 5)
+    # Ready: the service may now move this sandbox into its memory cgroup and
+    # send the job. Then the job starts (before that, nothing of it ran).
+    if read_exactly(mark_read, 1) == READY_MARK:
+        os.write(4, READY_MARK)
+    start = read_exactly(mark_read, START_BYTES)
     started = time.monotonic()
+    os.write(4, START_MARK)
     tree_limit = int.from_bytes(start[1:], 'little')
-    (_, status, usage), tree_too_big = wait_watching(pid, tree_limit and tree_limit * 1024 * 1024)
+    (_, status, usage), tree_too_big = wait_watching(pid, tree_limit * 1024 * 1024)
     wall = time.monotonic() - started
     # Non-blocking: a forked grandchild may still hold the write end open.
     os.set_blocking(mark_read, False)
@@ -261,17 +282,7 @@ def main(warm_parser=True):
         memory_error = os.read(mark_read, 1) == bytes([MEMORY_MARK])
     except OSError:
         pass
-    def number(value):
-        return 'null' if value is None else str(int(value))
-    report = '{"exit_code":%s,"signal":%s,"cpu_ms":%s,"wall_ms":%s,"max_rss_kb":%s,"memory_error":%s}' % (
-        number(os.WEXITSTATUS(status) if os.WIFEXITED(status) else None),
-        number(os.WTERMSIG(status) if os.WIFSIGNALED(status) else None),
-        number((usage.ru_utime + usage.ru_stime) * 1000),
-        number(wall * 1000),
-        number(usage.ru_maxrss),
-        'true' if memory_error or tree_too_big else 'false',
-    )
-    write_all(4, report.encode())
+    write_all(4, format_report(status, usage, wall, memory_error or tree_too_big))
     # Skip interpreter finalization: the sandbox is torn down right after.
     os._exit(0)
 `;

@@ -92,6 +92,8 @@ interface LauncherReport {
 
 const SIGXCPU = 24;
 const MAX_REPORT_BYTES = 64 * 1024;
+/** Before the report: R (the sandbox is ready for its job), then S (the job starts). */
+const REPORT_MARKS = 2;
 /** What a sandbox may hold beyond the program's limit: the launcher, an interpreter's baseline. */
 export const SANDBOX_MEMORY_SLACK_MB = 64;
 const ENTRY: Record<Language, string> = { python: 'main.py', javascript: 'main.js' };
@@ -213,16 +215,15 @@ export class Sandbox {
   private readonly reportChunks: Buffer[] = [];
   private reportBytes = 0;
   private used = false;
-  private launcherStarted = false;
 
   constructor(private readonly process: LauncherProcess, private readonly workdir = '/work') {
     this.exited = process.closed;
-    // fd 4: first the launcher's "started" byte, later its report. The report is a
-    // few hundred bytes: never keep more, whoever writes to it.
+    // fd 4: the launcher's "ready" byte (R), its "the job starts" byte (S), then
+    // its report. The report is a few hundred bytes: never keep more, whoever
+    // writes to it.
     const report = process.stdio[4];
     this.launched = new Promise((resolve) => {
       report.on('data', (chunk: Buffer) => {
-        this.launcherStarted = true;
         resolve();
         this.reportBytes += chunk.length;
         if (this.reportBytes <= MAX_REPORT_BYTES) this.reportChunks.push(chunk);
@@ -245,9 +246,9 @@ export class Sandbox {
     return this.process.processIds();
   }
 
-  /** Whether its launcher ever started: if not, no code of its job can have run. */
+  /** Whether its job ever started: if not, no code of it can have run. */
   get started(): boolean {
-    return this.launcherStarted;
+    return this.reportBytes >= REPORT_MARKS;
   }
 
   /** Whether it is still waiting for a job (false once it died or ran one). */
@@ -301,8 +302,8 @@ export class Sandbox {
       clearTimeout(timer);
       hooks.signal?.removeEventListener('abort', onAbort);
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-      // Without the leading "started" byte.
-      const parsed = this.reportBytes <= MAX_REPORT_BYTES ? parseReport(Buffer.concat(this.reportChunks).subarray(1).toString()) : undefined;
+      // Without the leading "ready" and "started" bytes.
+      const parsed = this.reportBytes <= MAX_REPORT_BYTES ? parseReport(Buffer.concat(this.reportChunks).subarray(REPORT_MARKS).toString()) : undefined;
       const outcome: RunOutcome = {
         status: 'success',
         exitCode: parsed?.exit_code ?? null,

@@ -2,33 +2,46 @@ import { LAUNCHER_DEFINITIONS } from './launcher.source';
 
 /**
  * The zygote: a Python interpreter started once inside a bubblewrap sandbox of
- * its own, which makes each run's sandbox by cloning itself into new pid, mount,
- * IPC, UTS and network namespaces. Starting bubblewrap and an interpreter costs
- * ~40 ms of (mostly page-fault) work per sandbox on the machines we measured;
- * a clone of this already started interpreter ~6 ms.
+ * its own, which makes each run's sandbox from a copy of itself. Starting
+ * bubblewrap and an interpreter costs ~40 ms of (mostly page-fault) work per
+ * sandbox on the machines we measured; a clone of this already started
+ * interpreter a few ms.
  *
  * Its bubblewrap gives it CAP_SYS_ADMIN and CAP_NET_ADMIN in the sandbox's own
  * user namespace (never the host's) and no way to create user namespaces
- * (--disable-userns). Each clone (pid 1 of its new pid namespace) mounts its own
- * tmpfs /tmp, /work and /dev/shm and its own /proc, brings its own loopback up,
- * drops every capability and sets no_new_privs (checked: it refuses to go on
- * otherwise), then is the launcher (LAUNCHER_DEFINITIONS' main): it forks the
- * program's process and waits for one job. When it exits, the kernel kills
- * everything left in its pid namespace.
+ * (--disable-userns). For each run it starts a new pid namespace with two
+ * processes in it:
+ *  - pid 1, a clone of the zygote that shares its memory (nothing is copied for
+ *    it) and its open files, and waits in pause() until it is killed (see start_init). It gets no
+ *    signal from inside its namespace, and it ignores SIGCHLD, so the kernel
+ *    reaps the orphans handed to it. Killing it kills everything in the namespace.
+ *  - pid 2, the program's process, cloned from the zygote. It unshares mount,
+ *    IPC, UTS and network namespaces, mounts its own size-limited tmpfs /tmp,
+ *    /work and /dev/shm and its own /proc, brings its own loopback up, drops
+ *    every capability and sets no_new_privs (checked: it refuses to go on
+ *    otherwise), then is the program's process of the launcher (program()): it
+ *    waits for its job on fd 3 and tells its watcher on fd 4 (the mark pipe).
+ * A program's process copies the zygote's pages it writes, so one copied
+ * process per run (not two) is what a sandbox costs.
  *
- * Two processes: the zygote, which only clones, and its relay (forked once, at
- * start), which moves bytes between the service and each sandbox's pipes (stdin,
- * stdout, stderr, job, report), receiving them (and a pidfd) from the zygote over
- * a socket. Neither runs a job; the zygote never even sees one, so a run cannot
+ * Two long-lived processes: the relay, which bubblewrap starts, and the zygote,
+ * which the relay forks once. The zygote only makes sandboxes: clone() with
+ * CLONE_PARENT makes each program's process the relay's child, and the zygote
+ * hands the relay its pipes and pidfds over a socket (SCM_RIGHTS). The relay
+ * moves bytes between the service and each sandbox's pipes, waits for the
+ * program's process (its exit status and rusage: the report) and then kills
+ * pid 1. Neither runs a job; the zygote never even sees one, so a run cannot
  * leave anything behind for the next. They are apart because every page the
- * zygote writes while a sandbox lives is copied (they share it); the relay,
- * which never forks, writes pages of its own.
+ * zygote writes while a sandbox lives is copied; the relay, which never makes a
+ * sandbox, writes pages of its own.
  *
  * Frames both ways: kind (1 byte), sandbox id (4 bytes LE), length (4 bytes LE), payload.
  *  service -> relay (fd 3): S start a sandbox; D data for its fd (payload: fd byte, bytes);
  *                           E end of its fd (payload: fd byte); K kill it.
  *  relay -> service (fd 4): Z ready; D data from a sandbox's fd; E end of that fd;
  *                           X the sandbox is gone (every process of it), or never started.
+ * A sandbox's fd 4 is its report, as the launcher writes it: R (ready for its
+ * job), S (the job starts), then the JSON report once the program's process has exited.
  */
 const ZYGOTE_DEFINITIONS = String.raw`
 import ctypes, select, _signal, _socket
@@ -38,6 +51,9 @@ CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
+CLONE_VM = 0x00000100
+CLONE_FILES = 0x00000400
+CLONE_PARENT = 0x00008000
 CLONE_PIDFD = 0x00001000
 SIGCHLD = 17
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
@@ -47,8 +63,9 @@ CAPABILITY_VERSION_3 = 0x20080522
 AF_INET, SOCK_DGRAM = 2, 2
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 SYS_CLONE = {'x86_64': 56, 'aarch64': 220}
-SANDBOX_FDS = 5  # stdin, stdout, stderr, job, report: as under bubblewrap
+SANDBOX_FDS = 5  # stdin, stdout, stderr, job, marks
 TO_SANDBOX = (0, 3)
+MARKS = 4
 
 class CapHeader(ctypes.Structure):
     _fields_ = [('version', ctypes.c_uint32), ('pid', ctypes.c_int)]
@@ -60,7 +77,7 @@ class CapData(ctypes.Structure):
 # allocate there, and every page a sandbox writes is copied from the zygote.
 libc = ctypes.CDLL(None, use_errno=True)
 c_mount, c_prctl, c_capset, c_capget = libc.mount, libc.prctl, libc.capset, libc.capget
-c_socket, c_ioctl, c_close = libc.socket, libc.ioctl, libc.close
+c_socket, c_ioctl, c_close, c_unshare, c_setns = libc.socket, libc.ioctl, libc.close, libc.unshare, libc.setns
 # PyDLL: the GIL stays held across clone(), as os.fork() holds it.
 raw_syscall = ctypes.PyDLL(None, use_errno=True).syscall
 raw_syscall.restype = ctypes.c_long
@@ -71,23 +88,25 @@ CapDataPair = CapData * 2
 # struct ifreq for "lo": the name, then the flags (a short) where the union starts.
 IFREQ_LO = ctypes.create_string_buffer(b'lo'.ljust(40, b'\0'), 40)
 IFREQ_FLAGS = ctypes.c_short.from_buffer(IFREQ_LO, 16)
+c_clone = libc.clone
+c_pause = ctypes.cast(libc.pause, ctypes.c_void_p)
+# The stack every sandbox's pid 1 runs on (see start_init).
+INIT_STACK = ctypes.create_string_buffer(64 * 1024)
 
 def check(result, what):
     if result != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, '%s: %s' % (what, os.strerror(errno)))
 
-def clone_sandbox():
-    # clone() rather than fork(): the child must be the first process of a new
-    # pid namespace, and unshare() would cost a second fork. What os.fork() does
-    # around fork() is done here too (locks, threading state). CLONE_PIDFD: the
-    # relay watches and kills the sandbox through a pidfd, never a pid that the
-    # kernel (which reaps the zygote's children) may have given to another process.
+def clone_program():
+    # clone() rather than fork(): CLONE_PARENT makes the process the relay's
+    # child (the relay waits for it: its exit status and rusage), CLONE_PIDFD
+    # gives a pidfd. What os.fork() does around fork() is done here too (locks,
+    # threading state).
     number = SYS_CLONE[os.uname().machine]
-    flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_PIDFD | SIGCHLD
     pidfd = ctypes.c_int(-1)
     before_fork()
-    pid = raw_syscall(ctypes.c_long(number), ctypes.c_ulong(flags), ctypes.c_long(0), ctypes.byref(pidfd), ctypes.c_long(0), ctypes.c_long(0))
+    pid = raw_syscall(ctypes.c_long(number), ctypes.c_ulong(CLONE_PARENT | CLONE_PIDFD | SIGCHLD), ctypes.c_long(0), ctypes.byref(pidfd), ctypes.c_long(0), ctypes.c_long(0))
     if pid == 0:
         after_fork_child()
         return 0, -1
@@ -97,11 +116,33 @@ def clone_sandbox():
         raise OSError(errno, 'clone: ' + os.strerror(errno))
     return pid, pidfd.value
 
+def start_init():
+    # Pid 1 of the pid namespace our next children start: a clone sharing our
+    # memory (so nothing is copied for it) that waits in pause() until the relay
+    # kills it. It shares our table of open files too, so it holds none of a
+    # sandbox's pipes once we have closed our ends (a program reading its
+    # stdin must see it end). It runs no Python, only clone()'s return path and pause(), which
+    # in a single-threaded process write nothing but their stack, and the same
+    # bytes in every pid 1: so they all share one stack. No signal from inside
+    # its namespace reaches it (pid 1 gets only the signals it handles, and the
+    # zygote handles none: see clone_server), and it ignores SIGCHLD as the
+    # zygote does, so the kernel reaps the orphans it inherits.
+    pidfd = ctypes.c_int(-1)
+    top = (ctypes.addressof(INIT_STACK) + len(INIT_STACK)) & ~15
+    pid = c_clone(c_pause, ctypes.c_void_p(top), CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD, None, ctypes.byref(pidfd))
+    if pid < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, 'clone: ' + os.strerror(errno))
+    return pid, pidfd.value
+
 def mount(source, target, fstype, flags, data):
     check(c_mount(source, target, fstype, ctypes.c_ulong(flags), data), 'mount ' + target.decode())
 
 def enter_sandbox(tmpfs_bytes):
-    # Pid 1 of the new namespaces, still with CAP_SYS_ADMIN in the zygote's user namespace.
+    # The program's process, pid 2 of its pid namespace, still with
+    # CAP_SYS_ADMIN in the zygote's user namespace: namespaces of its own for
+    # the rest (its /proc then shows its pid namespace).
+    check(c_unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET), 'unshare')
     options = ('size=%d,mode=0755' % tmpfs_bytes).encode()
     for path in (b'/tmp', b'/work', b'/dev/shm'):
         mount(b'tmpfs', path, b'tmpfs', MS_NOSUID | MS_NODEV, options)
@@ -138,15 +179,47 @@ def loopback_up():
 def send_frame(kind, sandbox_id, payload=b''):
     write_all(4, kind + sandbox_id.to_bytes(4, 'little') + len(payload).to_bytes(4, 'little') + payload)
 
+def tree_pids(roots):
+    """The processes descended from 'roots' (themselves included), by the parent each names in /proc."""
+    children = {}
+    for name in os.listdir('/proc'):
+        if name.isdigit():
+            try:
+                with open('/proc/%s/stat' % name, 'rb') as f:
+                    stat = f.read()
+                children.setdefault(int(stat[stat.rindex(b')') + 2:].split()[1]), []).append(int(name))
+            except (OSError, ValueError, IndexError):
+                pass
+    found = list(roots)
+    for pid in found:
+        found.extend(children.get(pid, ()))
+    return found
+
 class Child:
-    """A sandbox as the relay sees it: the service's ends of its pipes and a pidfd of its pid 1."""
-    def __init__(self, sandbox_id, pidfd, writers, readers):
+    """A sandbox as the relay sees it: the service's ends of its pipes, its program's process (our child) and its pid 1."""
+    def __init__(self, sandbox_id, pid, init_pid, fds):
         self.id = sandbox_id
-        self.pidfd = pidfd
+        self.pid = pid
+        self.pidfd = fds[SANDBOX_FDS]
+        self.init_pid = init_pid
+        self.init_pidfd = fds[SANDBOX_FDS + 1]
         # sandbox fd -> [our write end, pending bytes, end requested]
-        self.writers = writers
+        self.writers = {}
         # our read end -> sandbox fd
-        self.readers = readers
+        self.readers = {}
+        for fd in TO_SANDBOX:
+            os.set_blocking(fds[fd], False)
+            self.writers[fd] = [fds[fd], bytearray(), False]
+        for fd in (1, 2):
+            self.readers[fds[fd]] = fd
+        self.marks = fds[MARKS]
+        os.set_blocking(self.marks, False)
+        self.mark_bytes = b''
+        # When its job started (monotonic), and the tree's memory limit in bytes (0: not watched).
+        self.started = None
+        self.tree_limit = 0
+        self.exceeded = False
+        self.exited = False
 
     def write_pending(self, fd):
         writer = self.writers[fd]
@@ -163,94 +236,189 @@ class Child:
             os.close(writer[0])
             del self.writers[fd]
 
-    def kill(self):
+    def wants_marks(self):
+        return self.marks is not None and len(self.mark_bytes) < 1 + START_BYTES
+
+    def read_marks(self):
+        # Ready, then the start: both passed on to the service, ahead of the report.
         try:
-            _signal.pidfd_send_signal(self.pidfd, SIGKILL)
+            data = os.read(self.marks, 1 + START_BYTES - len(self.mark_bytes))
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b''
+        if not data:
+            self.close_marks()
+            return
+        if not self.mark_bytes and data[:1] == READY_MARK:
+            send_frame(b'D', self.id, bytes([4]) + READY_MARK)
+        self.mark_bytes += data
+        if len(self.mark_bytes) == 1 + START_BYTES:
+            self.started = time.monotonic()
+            send_frame(b'D', self.id, bytes([4]) + START_MARK)
+            self.tree_limit = int.from_bytes(self.mark_bytes[2:], 'little') * 1024 * 1024
+
+    def close_marks(self):
+        if self.marks is not None:
+            os.close(self.marks)
+            self.marks = None
+
+    def watching(self):
+        return bool(self.tree_limit) and not self.exited and not self.exceeded
+
+    def watch(self):
+        # The whole tree's resident memory (see wait_watching): the program's
+        # process, its descendants, and the orphans pid 1 inherited.
+        pids = [pid for pid in tree_pids([self.pid, self.init_pid]) if pid != self.init_pid]
+        if resident_bytes(pids) > self.tree_limit:
+            self.exceeded = True
+            self.kill()
+
+    def reap(self):
+        # Its pidfd is readable: the program's process exited. Report it as the
+        # launcher would, then end the sandbox (whatever it left running).
+        _, status, usage = os.wait4(self.pid, 0)
+        self.exited = True
+        os.close(self.pidfd)
+        if self.started is not None:
+            memory_error = self.exceeded
+            if self.marks is not None:
+                try:
+                    memory_error = memory_error or os.read(self.marks, 1) == bytes([MEMORY_MARK])
+                except OSError:
+                    pass
+            send_frame(b'D', self.id, bytes([4]) + format_report(status, usage, time.monotonic() - self.started, memory_error))
+        send_frame(b'E', self.id, bytes([4]))
+        self.close_marks()
+        self.kill()
+
+    def kill(self):
+        # Its pid 1: when pid 1 dies, the kernel kills every process of its namespace.
+        try:
+            _signal.pidfd_send_signal(self.init_pidfd, SIGKILL)
         except OSError:
             pass
 
-def clone_child(tmpfs_bytes):
-    """Clones a sandbox; returns our ends of its five pipes (in fd order) and a pidfd of it."""
+    def close(self):
+        os.close(self.init_pidfd)
+        for writer in self.writers.values():
+            os.close(writer[0])
+        for fd in self.readers:
+            os.close(fd)
+
+def become_program(fds, tmpfs_bytes):
+    """The program's process, just cloned: its pipes on fds 0-4, namespaces and mounts of its own, then program()."""
+    try:
+        # The zygote lets the kernel reap its children; the program's own are waited for.
+        _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
+        # Above the zygote's own fds first, then into place; nothing else stays open.
+        high = [os.dup(fd) for fd in fds]
+        for target, fd in enumerate(high):
+            os.dup2(fd, target)
+        os.closerange(SANDBOX_FDS, 1 << 20)
+        enter_sandbox(tmpfs_bytes)
+        program(MARKS)
+    except BaseException as error:
+        try:
+            os.write(2, ('coderunner sandbox: %s\n' % error).encode())
+        finally:
+            os._exit(126)
+    os._exit(127)
+
+def start_sandbox(tmpfs_bytes, own_pid_namespace):
+    """Makes a sandbox; returns our ends of its program's five pipes (in fd order) and pidfds of the program and of pid 1, and their pids."""
     pipes = [os.pipe() for _ in range(SANDBOX_FDS)]
     theirs = [read if fd in TO_SANDBOX else write for fd, (read, write) in enumerate(pipes)]
+    ours = [write if fd in TO_SANDBOX else read for fd, (read, write) in enumerate(pipes)]
+    init_pidfd = -1
     try:
-        pid, pidfd = clone_sandbox()
-    except OSError:
-        for pipe in pipes:
-            os.close(pipe[0])
-            os.close(pipe[1])
-        raise
-    if pid == 0:
+        # Our next children are the first processes of a new pid namespace.
+        check(c_unshare(CLONE_NEWPID), 'unshare')
         try:
-            # The zygote lets the kernel reap its children; the sandbox's pid 1 waits for its own.
-            _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
-            # Above the zygote's own fds first, then into place; nothing else stays open.
-            high = [os.dup(fd) for fd in theirs]
-            for target, fd in enumerate(high):
-                os.dup2(fd, target)
-            os.closerange(SANDBOX_FDS, 1 << 20)
-            enter_sandbox(tmpfs_bytes)
-            main(warm_parser=False)
-        except BaseException as error:
-            try:
-                os.write(2, ('coderunner sandbox: %s\n' % error).encode())
-            finally:
-                os._exit(126)
-        os._exit(0)
+            init_pid, init_pidfd = start_init()
+            pid, pidfd = clone_program()
+            if pid == 0:
+                become_program(theirs, tmpfs_bytes)
+        finally:
+            # Later children are ours again (and a later unshare requires it);
+            # a zygote that cannot get its own namespace back is of no use.
+            if c_setns(own_pid_namespace, CLONE_NEWPID) != 0:
+                os._exit(1)
+    except OSError:
+        if init_pidfd >= 0:
+            _signal.pidfd_send_signal(init_pidfd, SIGKILL)
+            os.close(init_pidfd)
+        for fd in theirs + ours:
+            os.close(fd)
+        raise
     for fd in theirs:
         os.close(fd)
-    return [write if fd in TO_SANDBOX else read for fd, (read, write) in enumerate(pipes)], pidfd
+    return ours + [pidfd, init_pidfd], pid, init_pid
 
 def clone_server(sock, tmpfs_bytes):
-    # The zygote itself: it clones a sandbox when the relay asks and hands the
-    # relay the sandbox's pipes and pidfd, and does nothing else. Every page it
-    # writes while a sandbox lives is copied, so it writes few.
+    # The zygote itself: it makes a sandbox when the relay asks and hands the
+    # relay the sandbox's pipes and pidfds, and does nothing else. Every page it
+    # writes while a sandbox lives is copied, so it writes few. Its children
+    # (each sandbox's pid 1) are reaped by the kernel, and so, since pid 1
+    # inherits this, are the orphans of a sandbox. No signal has a handler:
+    # one would run in a pid 1, which shares our memory.
     _signal.signal(_signal.SIGCHLD, _signal.SIG_IGN)
+    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+    own_pid_namespace = os.open('/proc/self/ns/pid', os.O_RDONLY)
     while True:
         request = sock.recv(5)
         if not request:
             os._exit(0)
         try:
-            fds, pidfd = clone_child(tmpfs_bytes)
+            fds, pid, init_pid = start_sandbox(tmpfs_bytes, own_pid_namespace)
         except OSError as error:
             # No sandbox this time (out of processes or memory, say): the
             # service sees it gone before it started; the zygote stays.
             os.write(2, ('coderunner zygote: could not start a sandbox: %s\n' % error).encode())
             sock.send(b'F' + request[1:])
             continue
-        fds.append(pidfd)
-        sock.sendmsg([b'S' + request[1:]], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, b''.join(fd.to_bytes(4, sys.byteorder) for fd in fds))])
+        message = b'S' + request[1:] + pid.to_bytes(4, 'little') + init_pid.to_bytes(4, 'little')
+        sock.sendmsg([message], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, b''.join(fd.to_bytes(4, sys.byteorder) for fd in fds))])
         for fd in fds:
             os.close(fd)
 
-def receive_child(sock, sandbox_id):
-    """The relay's side of a clone: the sandbox's pipes and pidfd from the zygote, or None."""
+def receive_child(sock, zygote_pidfd, sandbox_id):
+    """The relay's side of a new sandbox: its pipes and pidfds from the zygote, or None."""
     sock.send(b'S' + sandbox_id.to_bytes(4, 'little'))
-    message, ancillary, _, _ = sock.recvmsg(5, _socket.CMSG_SPACE(4 * (SANDBOX_FDS + 1)))
+    # Not a blocking read alone: if the zygote died, its socket may stay open
+    # (each sandbox's pid 1 shares its table of open files).
+    ready, _, _ = select.select([sock.fileno(), zygote_pidfd], [], [])
+    if sock.fileno() not in ready:
+        return None
+    count = SANDBOX_FDS + 2
+    message, ancillary, _, _ = sock.recvmsg(13, _socket.CMSG_SPACE(4 * count))
     fds = [int.from_bytes(data[i:i + 4], sys.byteorder) for _, _, data in ancillary for i in range(0, len(data) - len(data) % 4, 4)]
-    if message[:1] != b'S' or len(fds) != SANDBOX_FDS + 1:
+    if message[:1] != b'S' or len(message) != 13 or len(fds) != count:
         for fd in fds:
             os.close(fd)
         return None
-    writers = {}
-    readers = {}
-    for fd in range(SANDBOX_FDS):
-        if fd in TO_SANDBOX:
-            os.set_blocking(fds[fd], False)
-            writers[fd] = [fds[fd], bytearray(), False]
-        else:
-            readers[fds[fd]] = fd
-    return Child(sandbox_id, fds[SANDBOX_FDS], writers, readers)
+    return Child(sandbox_id, int.from_bytes(message[5:9], 'little'), int.from_bytes(message[9:13], 'little'), fds)
 
-def relay(sock):
-    # Between the service (frames on fds 3 and 4) and every sandbox's pipes.
-    # A process of its own that never forks: the pages it writes are its own.
+def relay(sock, zygote_pidfd):
+    # Between the service (frames on fds 3 and 4) and every sandbox: its pipes,
+    # its program's process (our child, waited for here) and its pid 1.
     children = {}
     send_frame(b'Z', 0)
+    last_watch = 0
     while True:
-        readable = [3] + [fd for child in children.values() for fd in (child.readers or [child.pidfd])]
-        writable = [writer[0] for child in children.values() for writer in child.writers.values() if writer[1]]
-        ready, can_write, _ = select.select(readable, writable, [])
+        readable = [3, zygote_pidfd]
+        writable = []
+        for child in children.values():
+            readable.extend(child.readers)
+            if child.wants_marks():
+                readable.append(child.marks)
+            if not child.exited:
+                readable.append(child.pidfd)
+            elif not child.readers:
+                readable.append(child.init_pidfd)
+            writable.extend(writer[0] for writer in child.writers.values() if writer[1])
+        watched = [child for child in children.values() if child.watching()]
+        ready, can_write, _ = select.select(readable, writable, [], WATCH_INTERVAL if watched else None)
         for child in list(children.values()):
             for fd, writer in list(child.writers.items()):
                 if writer[0] in can_write:
@@ -263,14 +431,26 @@ def relay(sock):
                 send_frame(b'E', child.id, bytes([child.readers[read]]))
                 os.close(read)
                 del child.readers[read]
-            if not child.readers and child.pidfd in ready:
-                # Its pid 1 exited, and with it (the kernel saw to it) every
+            if child.marks is not None and child.marks in ready:
+                child.read_marks()
+            if not child.exited and child.pidfd in ready:
+                child.reap()
+            elif child.exited and not child.readers and child.init_pidfd in ready:
+                # Its pid 1 is gone, and with it (the kernel saw to it) every
                 # other process of the sandbox: say so.
-                os.close(child.pidfd)
-                for writer in child.writers.values():
-                    os.close(writer[0])
+                child.close()
                 del children[child.id]
                 send_frame(b'X', child.id)
+        if watched and time.monotonic() - last_watch >= WATCH_INTERVAL:
+            last_watch = time.monotonic()
+            for child in watched:
+                if child.watching():
+                    child.watch()
+        if zygote_pidfd in ready:
+            # The zygote is gone: so is every sandbox, and this relay (the service starts another).
+            for child in children.values():
+                child.kill()
+            os._exit(1)
         if 3 not in ready:
             continue
         header = os.read(3, 9)
@@ -285,7 +465,7 @@ def relay(sock):
         payload = read_exactly(3, int.from_bytes(header[5:9], 'little'))
         child = children.get(sandbox_id)
         if kind == b'S':
-            child = receive_child(sock, sandbox_id)
+            child = receive_child(sock, zygote_pidfd, sandbox_id)
             if child is None:
                 send_frame(b'X', sandbox_id)
             else:
@@ -309,15 +489,29 @@ def zygote_main():
     # does not touch (and copy) the pages they share with the zygote.
     import gc
     gc.freeze()
+    # A pid namespace of our own (and a /proc that shows it): bubblewrap's
+    # belongs to a user namespace in which we hold no capability, and the zygote
+    # must return to its own pid namespace after starting each sandbox's.
+    check(c_unshare(CLONE_NEWPID | CLONE_NEWNS), 'unshare')
+    relay_pid = os.fork()
+    if relay_pid != 0:
+        # Bubblewrap's child, which lives as long as the relay does.
+        os.close(3)
+        os.close(4)
+        os.waitpid(relay_pid, 0)
+        os._exit(1)
+    # The relay: pid 1 of that namespace (when it exits, the zygote and every sandbox go with it).
+    mount(b'proc', b'/proc', b'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     zygote_end, relay_end = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
-    if os.fork() == 0:
-        zygote_end.close()
-        relay(relay_end)
-    relay_end.close()
-    # The service's channel is the relay's alone.
-    os.close(3)
-    os.close(4)
-    clone_server(zygote_end, tmpfs_bytes)
+    zygote_pid = os.fork()
+    if zygote_pid == 0:
+        relay_end.close()
+        # The service's channel is the relay's alone.
+        os.close(3)
+        os.close(4)
+        clone_server(zygote_end, tmpfs_bytes)
+    zygote_end.close()
+    relay(relay_end, os.pidfd_open(zygote_pid))
 `;
 
 export const ZYGOTE_SOURCE = `${LAUNCHER_DEFINITIONS}\n${ZYGOTE_DEFINITIONS}\nzygote_main()\n`;

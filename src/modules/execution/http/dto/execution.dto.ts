@@ -174,7 +174,7 @@ export class RuntimeListResponse {
   @ApiPropertyOptional() sandbox_message?: string;
   @ApiPropertyOptional({
     enum: ['cgroup-v1', 'cgroup-v2', 'rlimit+watch'],
-    description: "How a run's memory is limited: a memory cgroup per sandbox, or rlimits plus the launcher's watch of the process tree",
+    description: "How a run's memory is limited: a memory cgroup per sandbox, or rlimits plus a watch of the process tree's resident memory",
   })
   memory_limit_mechanism?: string;
 }
