@@ -132,6 +132,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       concurrencyCap: cap,
       admitted,
       environment: environment && { directory: environment.directory, pythonBinary: environment.python_binary },
+      streamOutput: mode === 'stream',
     };
     const inserting = this.insertCounted(row, quota ?? UNLIMITED);
     // A caller who waits for the result and already holds a worker slot has its

@@ -176,8 +176,17 @@ def loopback_up():
     finally:
         c_close(sock)
 
+# Frames for the service, written together once per turn of the relay's loop.
+OUTBOX = bytearray()
+
 def send_frame(kind, sandbox_id, payload=b''):
-    write_all(4, kind + sandbox_id.to_bytes(4, 'little') + len(payload).to_bytes(4, 'little') + payload)
+    OUTBOX.extend(kind + sandbox_id.to_bytes(4, 'little') + len(payload).to_bytes(4, 'little'))
+    OUTBOX.extend(payload)
+
+def flush_frames():
+    if OUTBOX:
+        write_all(4, OUTBOX)
+        del OUTBOX[:]
 
 def tree_pids(roots):
     """The processes descended from 'roots' (themselves included), by the parent each names in /proc."""
@@ -399,13 +408,34 @@ def receive_child(sock, zygote_pidfd, sandbox_id):
         return None
     return Child(sandbox_id, int.from_bytes(message[5:9], 'little'), int.from_bytes(message[9:13], 'little'), fds)
 
+def handle_frame(children, sock, zygote_pidfd, kind, sandbox_id, payload):
+    child = children.get(sandbox_id)
+    if kind == b'S':
+        child = receive_child(sock, zygote_pidfd, sandbox_id)
+        if child is None:
+            send_frame(b'X', sandbox_id)
+        else:
+            children[sandbox_id] = child
+    elif child is None:
+        return
+    elif kind == b'D' and payload[0] in child.writers:
+        child.writers[payload[0]][1] += payload[1:]
+        child.write_pending(payload[0])
+    elif kind == b'E' and payload[0] in child.writers:
+        child.writers[payload[0]][2] = True
+        child.write_pending(payload[0])
+    elif kind == b'K':
+        child.kill()
+
 def relay(sock, zygote_pidfd):
     # Between the service (frames on fds 3 and 4) and every sandbox: its pipes,
     # its program's process (our child, waited for here) and its pid 1.
     children = {}
+    inbox = bytearray()
     send_frame(b'Z', 0)
     last_watch = 0
     while True:
+        flush_frames()
         readable = [3, zygote_pidfd]
         writable = []
         for child in children.values():
@@ -453,33 +483,21 @@ def relay(sock, zygote_pidfd):
             os._exit(1)
         if 3 not in ready:
             continue
-        header = os.read(3, 9)
-        if not header:
+        data = os.read(3, 1 << 16)
+        if not data:
             # The service is gone: so is every sandbox (and the zygote, when this socket closes).
             for child in children.values():
                 child.kill()
             os._exit(0)
-        header += read_exactly(3, 9 - len(header)) if len(header) < 9 else b''
-        kind = header[:1]
-        sandbox_id = int.from_bytes(header[1:5], 'little')
-        payload = read_exactly(3, int.from_bytes(header[5:9], 'little'))
-        child = children.get(sandbox_id)
-        if kind == b'S':
-            child = receive_child(sock, zygote_pidfd, sandbox_id)
-            if child is None:
-                send_frame(b'X', sandbox_id)
-            else:
-                children[sandbox_id] = child
-        elif child is None:
-            continue
-        elif kind == b'D' and payload[0] in child.writers:
-            child.writers[payload[0]][1] += payload[1:]
-            child.write_pending(payload[0])
-        elif kind == b'E' and payload[0] in child.writers:
-            child.writers[payload[0]][2] = True
-            child.write_pending(payload[0])
-        elif kind == b'K':
-            child.kill()
+        # Every whole frame that has arrived (the service writes several at once).
+        inbox += data
+        while len(inbox) >= 9:
+            end = 9 + int.from_bytes(inbox[5:9], 'little')
+            if len(inbox) < end:
+                break
+            frame = bytes(inbox[:end])
+            del inbox[:end]
+            handle_frame(children, sock, zygote_pidfd, frame[:1], int.from_bytes(frame[1:5], 'little'), frame[9:])
 
 def zygote_main():
     tmpfs_bytes = int(sys.argv[1])

@@ -81,7 +81,13 @@ export class Zygote {
     header.write(kind, 0, 'latin1');
     header.writeUInt32LE(id, 1);
     header.writeUInt32LE(payload.length, 5);
-    this.process.stdio[3].write(payload.length > 0 ? Buffer.concat([header, payload]) : header);
+    // The frames of one turn of the event loop (a job, its end, its stdin) go in one write.
+    const channel = this.process.stdio[3];
+    if (!channel.writableCorked) {
+      channel.cork();
+      process.nextTick(() => channel.uncork());
+    }
+    channel.write(payload.length > 0 ? Buffer.concat([header, payload]) : header);
   }
 
   private receive(chunk: Buffer): void {
