@@ -1,10 +1,11 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { pgPool } from '../../common/database/pg-pool';
 import { AppLogger } from '../../common/logging/app-logger';
 import { COPY_SQL, copyStream } from './audit-copy';
 import { AuditEntry } from './audit-entry';
@@ -95,8 +96,7 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
 
   /** One COPY of the given entries. */
   async copy(entries: AuditEntry[]): Promise<void> {
-    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    const client: PoolClient = await pool.connect();
+    const client: PoolClient = await pgPool(this.dataSource).connect();
     try {
       await pipeline(Readable.from(copyStream(entries)), client.query(copyFrom(COPY_SQL)));
       client.release();

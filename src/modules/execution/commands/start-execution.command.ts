@@ -5,6 +5,7 @@ import { Repository } from 'typeorm';
 import type { Principal } from '../../../common/auth/principal';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
+import { queryPrepared } from '../../../common/database/pg-pool';
 import { uuidv7 } from '../../../common/ids';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { ResolvedEnvironment, ResolveEnvironmentQuery } from '../../environments/queries/resolve-environment.query';
@@ -173,11 +174,14 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
   }
 
   /**
-   * One statement: the quota row for (user, UTC day, source) is incremented only
-   * while under the limit, and the run is inserted only if that happened.
+   * One statement (prepared: every run makes it): the quota row for (user, UTC
+   * day, source) is incremented only while under the limit, and the run is
+   * inserted only if that happened.
    */
   private async insertCounted(row: ExecutionEntity, limit: number): Promise<boolean> {
-    const inserted: unknown[] = await this.executions.query(
+    const inserted = await queryPrepared(
+      this.executions.manager.connection,
+      'executions.insert-counted',
       `WITH quota AS (
          INSERT INTO execution_quota_usage AS q (user_id, day, source, used)
          SELECT $2, (now() AT TIME ZONE 'UTC')::date, $4, 1 WHERE $18::int > 0
