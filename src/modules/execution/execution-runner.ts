@@ -156,7 +156,12 @@ export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, On
       // Not awaited: the run need not wait for the bookkeeping; the final update follows it.
       const marked = admitted
         ? Promise.resolve()
-        : this.executions.update({ id: row.id, status: 'queued' }, { status: 'running', startedAt }).catch(() => undefined);
+        : queryPrepared(
+            this.executions.manager.connection,
+            'executions.mark-running',
+            `UPDATE executions SET status = 'running', started_at = $2 WHERE id = $1 AND status = 'queued'`,
+            [row.id, startedAt],
+          ).catch(() => undefined);
       const result = row.tests ? await this.runTests(row, limits, run) : await this.runOnce(row, row.stdin, limits, run);
       await marked;
       return await this.finish(row, { ...result, startedAt, finishedAt: new Date() }, accepted);
