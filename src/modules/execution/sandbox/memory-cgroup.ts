@@ -21,8 +21,12 @@ export interface MemoryCgroup {
   /** The processes in it now. */
   members(): Set<number>;
   setLimit(bytes: number): void;
-  /** How many processes in it the kernel has killed for want of memory, ever (compare before and after a run). */
-  oomKills(): number;
+  /**
+   * Whether the kernel killed a process in it for want of memory since the
+   * last time this was asked (asked after every run, and nothing but a run's
+   * code uses memory in it between runs).
+   */
+  oomKilledSinceAsked(): boolean;
   remove(): Promise<void>;
 }
 
@@ -67,6 +71,8 @@ export class MemoryCgroups {
       writeIfExists(join(path, 'memory.oom.group'), '1');
     }
     let limit: number | undefined;
+    const events = join(path, v1 ? 'memory.oom_control' : 'memory.events');
+    let oomKills = 0;
     return {
       adopt: async (pids) => {
         for (const pid of pids) {
@@ -97,9 +103,10 @@ export class MemoryCgroups {
           writeFileSync(join(path, 'memory.max'), String(bytes));
         }
       },
-      oomKills: () => {
-        const text = readFileSync(join(path, v1 ? 'memory.oom_control' : 'memory.events'), 'utf8');
-        return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
+      oomKilledSinceAsked: () => {
+        const before = oomKills;
+        oomKills = Number(/^oom_kill (\d+)$/m.exec(readFileSync(events, 'utf8'))?.[1] ?? 0);
+        return oomKills > before;
       },
       remove: () => removeCgroup(path),
     };

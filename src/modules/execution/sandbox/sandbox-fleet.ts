@@ -152,10 +152,9 @@ export class SandboxFleet {
     try {
       const cgroup = await this.cgroupOf.get(sandbox);
       cgroup?.setLimit((job.limits.memoryMb + SANDBOX_MEMORY_SLACK_MB) * 1024 * 1024);
-      const oomKillsBefore = cgroup?.oomKills() ?? 0;
       const outcome = await sandbox.run({ ...job, watchTreeMemory: !cgroup }, hooks);
       // The kernel killed part of the tree for want of memory: that is the verdict, whatever the exit looked like.
-      if (cgroup && cgroup.oomKills() > oomKillsBefore && ['success', 'error'].includes(outcome.status)) outcome.status = 'memory_limit';
+      if (cgroup?.oomKilledSinceAsked() && ['success', 'error'].includes(outcome.status)) outcome.status = 'memory_limit';
       return { outcome, started: sandbox.started };
     } finally {
       // After the outcome is on its way: a spawn blocks this process for a few ms.
