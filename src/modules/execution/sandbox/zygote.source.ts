@@ -12,9 +12,10 @@ import { LAUNCHER_DEFINITIONS } from './launcher.source';
  * (--disable-userns). For each run it starts a new pid namespace with two
  * processes in it:
  *  - pid 1, a clone of the zygote that shares its memory (nothing is copied for
- *    it) and its open files, and waits in pause() until it is killed (see start_init). It gets no
- *    signal from inside its namespace, and it ignores SIGCHLD, so the kernel
- *    reaps the orphans handed to it. Killing it kills everything in the namespace.
+ *    it) and its open files, and waits in pause() until it is killed (see
+ *    start_init). It gets no signal from inside its namespace, and it ignores
+ *    SIGCHLD, so the kernel reaps the orphans handed to it. Killing it kills
+ *    everything in the namespace.
  *  - pid 2, the program's process, cloned from the zygote. It unshares mount,
  *    IPC, UTS and network namespaces, mounts its own size-limited tmpfs /tmp,
  *    /work and /dev/shm and its own /proc, brings its own loopback up, drops
@@ -22,10 +23,12 @@ import { LAUNCHER_DEFINITIONS } from './launcher.source';
  *    otherwise), then is the program's process of the launcher (program()): it
  *    waits for its job on fd 3 and tells its watcher on fd 4 (the mark pipe).
  * A program's process copies the zygote's pages it writes, so one copied
- * process per run (not two) is what a sandbox costs.
+ * process per run (not two) is what a sandbox costs; and it copies the pages
+ * every run writes at once, first thing (see prefault).
  *
- * Two long-lived processes: the relay, which bubblewrap starts, and the zygote,
- * which the relay forks once. The zygote only makes sandboxes: clone() with
+ * Three long-lived processes: the one bubblewrap starts, which only makes a
+ * pid namespace of our own and waits; in it, the relay (its pid 1) and the
+ * zygote, which the relay forks once. The zygote only makes sandboxes: clone() with
  * CLONE_PARENT makes each program's process the relay's child, and the zygote
  * hands the relay its pipes and pidfds over a socket (SCM_RIGHTS). The relay
  * moves bytes between the service and each sandbox's pipes, waits for the
@@ -89,6 +92,9 @@ CapDataPair = CapData * 2
 IFREQ_LO = ctypes.create_string_buffer(b'lo'.ljust(40, b'\0'), 40)
 IFREQ_FLAGS = ctypes.c_short.from_buffer(IFREQ_LO, 16)
 c_clone = libc.clone
+c_pause = ctypes.cast(libc.pause, ctypes.c_void_p)
+# The stack every sandbox's pid 1 runs on (see start_init).
+INIT_STACK = ctypes.create_string_buffer(64 * 1024)
 # madvise() that keeps the GIL (as raw_syscall does): it runs first thing in a fresh clone.
 c_madvise = ctypes.PyDLL(None, use_errno=True).madvise
 MADV_POPULATE_WRITE = 23
@@ -96,9 +102,6 @@ PAGE_SIZE = os.sysconf('SC_PAGE_SIZE')
 # The zygote's pages a program's process writes in every run, as (start,
 # length) runs of pages, learnt once by a probe (learn_hot_pages).
 HOT_PAGES = []
-c_pause = ctypes.cast(libc.pause, ctypes.c_void_p)
-# The stack every sandbox's pid 1 runs on (see start_init).
-INIT_STACK = ctypes.create_string_buffer(64 * 1024)
 
 def check(result, what):
     if result != 0:
@@ -115,6 +118,9 @@ def clone_program():
     before_fork()
     pid = raw_syscall(ctypes.c_long(number), ctypes.c_ulong(CLONE_PARENT | CLONE_PIDFD | SIGCHLD), ctypes.c_long(0), ctypes.byref(pidfd), ctypes.c_long(0), ctypes.c_long(0))
     if pid == 0:
+        # Before after_fork_child(), so that what it writes is copied at once
+        # too: prefault() only calls madvise(), holding the GIL, in a process
+        # whose one thread is this one.
         prefault()
         after_fork_child()
         return 0, -1
@@ -167,10 +173,11 @@ sys.stdout.write(''.join('%d:%d\\n' % (start, pages) for start, pages in runs))
 """
 
 def learn_hot_pages(tmpfs_bytes):
-    # Makes a sandbox's program's process once, ahead of any run (forked, in
-    # namespaces of its own), and runs a job of our own in it that reports the
-    # pages it wrote; every later program's process copies those at once
-    # (prefault). Only an optimization: if anything fails, runs fault them in.
+    # Makes a program's process once, before any run (forked into mount, IPC,
+    # UTS and network namespaces of its own, like every other), and runs a job
+    # of ours in it that reports the pages it wrote; every later program's
+    # process copies those at once (prefault). Only an optimization: if
+    # anything fails, runs fault them in as they write them.
     ranges = private_writable_ranges()
     job = marshal.dumps({
         'runtime': 'python', 'workdir': '/work', 'entry': 'main.py', 'files': [], 'args': [],
@@ -178,9 +185,7 @@ def learn_hot_pages(tmpfs_bytes):
         'interpreter': '', 'interpreter_args': [],
         'limits': {'cpu_seconds': 10, 'processes': 64, 'file_size_kb': 1024, 'open_files': 64, 'address_space_mb': None, 'tree_memory_mb': None},
     })
-    pipes = [os.pipe() for _ in range(SANDBOX_FDS)]
-    theirs = [read if fd in TO_SANDBOX else write for fd, (read, write) in enumerate(pipes)]
-    ours = [write if fd in TO_SANDBOX else read for fd, (read, write) in enumerate(pipes)]
+    theirs, ours = sandbox_pipes()
     pid = os.fork()
     if pid == 0:
         become_program(theirs, tmpfs_bytes)
@@ -206,18 +211,25 @@ def learn_hot_pages(tmpfs_bytes):
             start, pages = (int(number) for number in line.split(':'))
             HOT_PAGES.append((ctypes.c_void_p(start), ctypes.c_size_t(pages * PAGE_SIZE)))
 
+def sandbox_pipes():
+    """The five pipes of a program's process (stdin, stdout, stderr, job, marks): its ends and ours, in fd order."""
+    pipes = [os.pipe() for _ in range(SANDBOX_FDS)]
+    theirs = [read if fd in TO_SANDBOX else write for fd, (read, write) in enumerate(pipes)]
+    ours = [write if fd in TO_SANDBOX else read for fd, (read, write) in enumerate(pipes)]
+    return theirs, ours
 
 def start_init():
     # Pid 1 of the pid namespace our next children start: a clone sharing our
     # memory (so nothing is copied for it) that waits in pause() until the relay
     # kills it. It shares our table of open files too, so it holds none of a
     # sandbox's pipes once we have closed our ends (a program reading its
-    # stdin must see it end). It runs no Python, only clone()'s return path and pause(), which
-    # in a single-threaded process write nothing but their stack, and the same
-    # bytes in every pid 1: so they all share one stack. No signal from inside
-    # its namespace reaches it (pid 1 gets only the signals it handles, and the
-    # zygote handles none: see clone_server), and it ignores SIGCHLD as the
-    # zygote does, so the kernel reaps the orphans it inherits.
+    # stdin must see it end). It runs no Python, only clone()'s return path
+    # and pause(), which in a single-threaded process write nothing but their
+    # stack, and the same bytes in every pid 1: so they all share one stack.
+    # No signal from inside its namespace reaches it (pid 1 gets only the
+    # signals it handles, and the zygote handles none: see clone_server), and
+    # it ignores SIGCHLD as the zygote does, so the kernel reaps the orphans it
+    # inherits.
     pidfd = ctypes.c_int(-1)
     top = (ctypes.addressof(INIT_STACK) + len(INIT_STACK)) & ~15
     pid = c_clone(c_pause, ctypes.c_void_p(top), CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD, None, ctypes.byref(pidfd))
@@ -427,9 +439,7 @@ def become_program(fds, tmpfs_bytes):
 
 def start_sandbox(tmpfs_bytes, own_pid_namespace):
     """Makes a sandbox; returns our ends of its program's five pipes (in fd order) and pidfds of the program and of pid 1, and their pids."""
-    pipes = [os.pipe() for _ in range(SANDBOX_FDS)]
-    theirs = [read if fd in TO_SANDBOX else write for fd, (read, write) in enumerate(pipes)]
-    ours = [write if fd in TO_SANDBOX else read for fd, (read, write) in enumerate(pipes)]
+    theirs, ours = sandbox_pipes()
     init_pidfd = -1
     try:
         # Our next children are the first processes of a new pid namespace.
