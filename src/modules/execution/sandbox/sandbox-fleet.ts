@@ -137,13 +137,13 @@ export class SandboxFleet {
 
   /**
    * Runs one job in a fresh sandbox, then destroys it and tops the warm pool up.
-   * A sandbox that died before its launcher started (its zygote was killed, say)
+   * A sandbox that died before its job started (its zygote was killed, say)
    * ran nothing of the job, so the job gets one more sandbox.
    */
   async run(job: SandboxJob, hooks: RunHooks): Promise<RunOutcome> {
     const first = await this.runOnce(job, hooks);
     if (first.outcome.status !== 'internal_error' || first.started || hooks.signal?.aborted) return first.outcome;
-    this.warn(`a sandbox died before it started (${first.outcome.internalError}); the run gets another one`);
+    this.warn(`a sandbox died before its job started (${first.outcome.internalError}); the run gets another one`);
     return (await this.runOnce(job, hooks)).outcome;
   }
 

@@ -54,7 +54,7 @@ export class Zygote {
     return this.process.alive;
   }
 
-  /** Host pids of the zygote's processes (bwrap, its pid 1, the relay, the zygote): its sandboxes are made by them. */
+  /** Host pids of the zygote's processes (bwrap, its pid 1, the process it started, the relay, the zygote): its sandboxes are made by them. */
   processIds(): number[] {
     return this.process.processIds();
   }
