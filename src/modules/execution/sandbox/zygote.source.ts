@@ -65,10 +65,12 @@ PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 CAPABILITY_VERSION_3 = 0x20080522
 AF_INET, SOCK_DGRAM = 2, 2
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
-SYS_CLONE = {'x86_64': 56, 'aarch64': 220}
+# clone()'s number here (looked up once: the zygote's hot path writes as little as it can).
+SYS_CLONE = {'x86_64': 56, 'aarch64': 220}[os.uname().machine]
 SANDBOX_FDS = 5  # stdin, stdout, stderr, job, marks
 TO_SANDBOX = (0, 3)
 MARKS = 4
+MARKS_BEFORE_JOB = 1 + START_BYTES  # R, then S and the tree's memory limit
 
 class CapHeader(ctypes.Structure):
     _fields_ = [('version', ctypes.c_uint32), ('pid', ctypes.c_int)]
@@ -93,8 +95,9 @@ IFREQ_LO = ctypes.create_string_buffer(b'lo'.ljust(40, b'\0'), 40)
 IFREQ_FLAGS = ctypes.c_short.from_buffer(IFREQ_LO, 16)
 c_clone = libc.clone
 c_pause = ctypes.cast(libc.pause, ctypes.c_void_p)
-# The stack every sandbox's pid 1 runs on (see start_init).
+# The stack every sandbox's pid 1 runs on (see start_init), and its top.
 INIT_STACK = ctypes.create_string_buffer(64 * 1024)
+INIT_STACK_TOP = ctypes.c_void_p((ctypes.addressof(INIT_STACK) + len(INIT_STACK)) & ~15)
 # madvise() that keeps the GIL (as raw_syscall does): it runs first thing in a fresh clone.
 c_madvise = ctypes.PyDLL(None, use_errno=True).madvise
 MADV_POPULATE_WRITE = 23
@@ -113,10 +116,9 @@ def clone_program():
     # child (the relay waits for it: its exit status and rusage), CLONE_PIDFD
     # gives a pidfd. What os.fork() does around fork() is done here too (locks,
     # threading state).
-    number = SYS_CLONE[os.uname().machine]
     pidfd = ctypes.c_int(-1)
     before_fork()
-    pid = raw_syscall(ctypes.c_long(number), ctypes.c_ulong(CLONE_PARENT | CLONE_PIDFD | SIGCHLD), ctypes.c_long(0), ctypes.byref(pidfd), ctypes.c_long(0), ctypes.c_long(0))
+    pid = raw_syscall(ctypes.c_long(SYS_CLONE), ctypes.c_ulong(CLONE_PARENT | CLONE_PIDFD | SIGCHLD), ctypes.c_long(0), ctypes.byref(pidfd), ctypes.c_long(0), ctypes.c_long(0))
     if pid == 0:
         # Before after_fork_child(), so that what it writes is copied at once
         # too: prefault() only calls madvise(), holding the GIL, in a process
@@ -231,8 +233,7 @@ def start_init():
     # it ignores SIGCHLD as the zygote does, so the kernel reaps the orphans it
     # inherits.
     pidfd = ctypes.c_int(-1)
-    top = (ctypes.addressof(INIT_STACK) + len(INIT_STACK)) & ~15
-    pid = c_clone(c_pause, ctypes.c_void_p(top), CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD, None, ctypes.byref(pidfd))
+    pid = c_clone(c_pause, INIT_STACK_TOP, CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD, None, ctypes.byref(pidfd))
     if pid < 0:
         errno = ctypes.get_errno()
         raise OSError(errno, 'clone: ' + os.strerror(errno))
@@ -349,12 +350,12 @@ class Child:
             del self.writers[fd]
 
     def wants_marks(self):
-        return self.marks is not None and len(self.mark_bytes) < 1 + START_BYTES
+        return self.marks is not None and len(self.mark_bytes) < MARKS_BEFORE_JOB
 
     def read_marks(self):
         # Ready, then the start: both passed on to the service, ahead of the report.
         try:
-            data = os.read(self.marks, 1 + START_BYTES - len(self.mark_bytes))
+            data = os.read(self.marks, MARKS_BEFORE_JOB - len(self.mark_bytes))
         except BlockingIOError:
             return
         except OSError:
@@ -365,7 +366,7 @@ class Child:
         if not self.mark_bytes and data[:1] == READY_MARK:
             send_frame(b'D', self.id, bytes([4]) + READY_MARK)
         self.mark_bytes += data
-        if len(self.mark_bytes) == 1 + START_BYTES:
+        if len(self.mark_bytes) == MARKS_BEFORE_JOB:
             self.started = time.monotonic()
             send_frame(b'D', self.id, bytes([4]) + START_MARK)
             self.tree_limit = int.from_bytes(self.mark_bytes[2:], 'little') * 1024 * 1024

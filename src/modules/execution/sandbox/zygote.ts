@@ -18,9 +18,9 @@ export interface ZygoteStartOptions {
 
 /**
  * One zygote process (zygote.source.ts): a sandboxed interpreter that clones a
- * fresh sandbox per run. It serves one sandbox at a time (its uid, and so its
- * process limit and memory cgroup, belong to that run), plus the next one
- * prepared while the current one runs.
+ * fresh sandbox per run. It holds one sandbox at a time, cloned ahead of its
+ * job (the warm pool) or when a run needs it: its uid, and so its process limit
+ * and memory cgroup, belong to that run.
  */
 export class Zygote {
   private readonly process: SpawnedLauncher;
