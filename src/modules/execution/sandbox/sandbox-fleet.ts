@@ -138,13 +138,18 @@ export class SandboxFleet {
   /**
    * Runs one job in a fresh sandbox, then destroys it and tops the warm pool up.
    * A sandbox that died before its job started (its zygote was killed, say)
-   * ran nothing of the job, so the job gets one more sandbox.
+   * ran nothing of the job, so the job gets another: up to once per zygote,
+   * and once more. A zygote that died takes its sandboxes with it and is not
+   * asked again, so even when every zygote died at once a run gets a sandbox
+   * in the end (a new zygote's, or one of its own).
    */
   async run(job: SandboxJob, hooks: RunHooks): Promise<RunOutcome> {
-    const first = await this.runOnce(job, hooks);
-    if (first.outcome.status !== 'internal_error' || first.started || hooks.signal?.aborted) return first.outcome;
-    this.warn(`a sandbox died before its job started (${first.outcome.internalError}); the run gets another one`);
-    return (await this.runOnce(job, hooks)).outcome;
+    const tries = Math.max(2, this.slots.length + 1);
+    for (let attempt = 1; ; attempt++) {
+      const { outcome, started } = await this.runOnce(job, hooks);
+      if (outcome.status !== 'internal_error' || started || hooks.signal?.aborted || attempt === tries) return outcome;
+      this.warn(`a sandbox died before its job started (${outcome.internalError}); the run gets another one`);
+    }
   }
 
   private async runOnce(job: SandboxJob, hooks: RunHooks): Promise<{ outcome: RunOutcome; started: boolean }> {

@@ -494,14 +494,20 @@ def clone_server(sock, tmpfs_bytes):
         for fd in fds:
             os.close(fd)
 
-def receive_child(sock, zygote_pidfd, sandbox_id):
-    """The relay's side of a new sandbox: its pipes and pidfds from the zygote, or None."""
+def end_relay(children, code):
+    # Every sandbox goes with the relay; the service sees the zygote gone and starts another.
+    for child in children.values():
+        child.kill()
+    os._exit(code)
+
+def receive_child(sock, zygote_pidfd, children, sandbox_id):
+    """The relay's side of a new sandbox: its pipes and pidfds from the zygote, or None if it made none."""
     sock.send(b'S' + sandbox_id.to_bytes(4, 'little'))
     # Not a blocking read alone: if the zygote died, its socket may stay open
     # (each sandbox's pid 1 shares its table of open files).
     ready, _, _ = select.select([sock.fileno(), zygote_pidfd], [], [])
     if sock.fileno() not in ready:
-        return None
+        end_relay(children, 1)
     count = SANDBOX_FDS + 2
     message, ancillary, _, _ = sock.recvmsg(13, _socket.CMSG_SPACE(4 * count))
     fds = [int.from_bytes(data[i:i + 4], sys.byteorder) for _, _, data in ancillary for i in range(0, len(data) - len(data) % 4, 4)]
@@ -514,7 +520,7 @@ def receive_child(sock, zygote_pidfd, sandbox_id):
 def handle_frame(children, sock, zygote_pidfd, kind, sandbox_id, payload):
     child = children.get(sandbox_id)
     if kind == b'S':
-        child = receive_child(sock, zygote_pidfd, sandbox_id)
+        child = receive_child(sock, zygote_pidfd, children, sandbox_id)
         if child is None:
             send_frame(b'X', sandbox_id)
         else:
@@ -580,18 +586,13 @@ def relay(sock, zygote_pidfd):
                 if child.watching():
                     child.watch()
         if zygote_pidfd in ready:
-            # The zygote is gone: so is every sandbox, and this relay (the service starts another).
-            for child in children.values():
-                child.kill()
-            os._exit(1)
+            end_relay(children, 1)
         if 3 not in ready:
             continue
         data = os.read(3, 1 << 16)
         if not data:
-            # The service is gone: so is every sandbox (and the zygote, when this socket closes).
-            for child in children.values():
-                child.kill()
-            os._exit(0)
+            # The service is gone (and the zygote goes when this socket closes).
+            end_relay(children, 0)
         # Every whole frame that has arrived (the service writes several at once).
         inbox += data
         while len(inbox) >= 9:
