@@ -3,14 +3,15 @@ import { DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AUDIT_METADATA, AuditSpec } from '../../common/audit/audit.decorator';
+import type { AuditNotes } from '../../common/audit/audit-notes';
 import type { Principal } from '../../common/auth/principal';
 import { API_PREFIX } from '../../common/http/swagger';
 import { AuditWriter } from './audit-writer';
 
-const AUDITED_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+export const AUDITED_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const VERB_BY_METHOD: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
 
-type AuditedRequest = FastifyRequest & { principal?: Principal; auditResult?: unknown; errorCode?: string };
+type AuditedRequest = FastifyRequest & { principal?: Principal; auditResult?: unknown; errorCode?: string; auditNotes?: AuditNotes };
 
 /** `/api/v1/api-keys/:id/toggle` → `api_key` (first path segment, singular, snake_case). */
 export function resourceTypeOf(routeUrl: string): string {
@@ -67,6 +68,7 @@ export class AuditCapture implements OnModuleInit {
     const metadata: Record<string, unknown> = { ...(spec?.metadata?.(request) ?? {}) };
     if (request.principal?.api_key_id) metadata.api_key_id = request.principal.api_key_id;
     if (request.errorCode) metadata.error_code = request.errorCode;
+    if (request.auditNotes) Object.assign(metadata, request.auditNotes);
     const userAgent = request.headers['user-agent'];
     this.writer.record({
       created_at: new Date(),

@@ -42,7 +42,8 @@ export class AuthController {
   }
 
   @Post('login')
-  @Audit({ action: 'user.login', resourceType: 'user', resourceId: (r) => r.user.id, userId: (r) => r.user.id, metadata: (request) => ({ username: (request.body as Record<string, unknown> | undefined)?.username ?? (request.body as Record<string, unknown> | undefined)?.email }) })
+  // The attempted account is noted by the login command, so it is recorded for refused logins too.
+  @Audit({ action: 'user.login', resourceType: 'user', resourceId: (r) => r.user.id, userId: (r) => r.user.id })
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with a username or an email' })
@@ -55,7 +56,7 @@ export class AuthController {
   }
 
   @Post('token')
-  @Audit({ action: 'user.login', resourceType: 'user', resourceId: (r) => subjectOf(r.access_token), userId: (r) => subjectOf(r.access_token), metadata: (request) => ({ username: (request.body as Record<string, unknown> | undefined)?.username, grant_type: 'password' }) })
+  @Audit({ action: 'user.login', resourceType: 'user', resourceId: (r) => subjectOf(r.access_token), userId: (r) => subjectOf(r.access_token), metadata: () => ({ grant_type: 'password' }) })
   @Public()
   @HttpCode(200)
   @ApiConsumes('application/x-www-form-urlencoded')

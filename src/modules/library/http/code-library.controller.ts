@@ -26,6 +26,11 @@ import {
 
 // Names only: code bodies never go into the audit log.
 const changedFields = (request: { body?: unknown }) => ({ fields: Object.keys((request.body as object | undefined) ?? {}) });
+/** What a saved copy came from: the two ids the request may name, nothing else of it. */
+const savedFrom = (request: { body?: unknown }) => {
+  const { code_id, post_id } = (request.body ?? {}) as Record<string, unknown>;
+  return { code_id, post_id };
+};
 
 @ApiTags('code-library')
 @ApiBadRequestResponse({ description: 'Invalid input; details.fields lists each field', type: ErrorResponse })
@@ -55,7 +60,7 @@ export class CodeLibraryController {
 
   @Post('save')
   @Authenticated()
-  @Audit({ action: 'code.save', resourceType: 'snippet', resourceId: (r) => r.id, metadata: (request) => ({ ...(request.body as object) }) })
+  @Audit({ action: 'code.save', resourceType: 'snippet', resourceId: (r) => r.id, metadata: savedFrom })
   @ApiOperation({ summary: 'Copy a public snippet (`code_id`) or a post\'s code (`post_id`) into my library, as a private snippet' })
   @ApiCreatedResponse({ type: SavedSnippetResponse })
   @ApiNotFoundResponse({ description: 'No such public snippet, or no such post', type: ErrorResponse })
