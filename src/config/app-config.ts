@@ -49,6 +49,10 @@ export interface AppConfig {
     /** Entries held in memory at most (while the database is down); beyond it they are dropped and counted. */
     bufferSize: number;
     flushIntervalMs: number;
+    /** `sync`: a response waits until its audit entry is committed; `async`: entries are written in the background. */
+    durability: 'sync' | 'async';
+    /** How long a response waits for its entry in `sync` mode (the database is down) before it is sent anyway. */
+    syncTimeoutMs: number;
   };
   retention: {
     auditDays: number;
@@ -155,6 +159,8 @@ export function readAppConfig(env: Env): AppConfig {
       enabled: r.bool('AUDIT_ENABLED', true),
       bufferSize: r.int('AUDIT_BUFFER_SIZE', 100_000, 100),
       flushIntervalMs: r.int('AUDIT_FLUSH_INTERVAL_MS', 1000, 10, 60_000),
+      durability: r.oneOf('AUDIT_DURABILITY', ['sync', 'async'] as const, 'sync'),
+      syncTimeoutMs: r.int('AUDIT_SYNC_TIMEOUT_MS', 10_000, 100, 600_000),
     },
     retention: {
       auditDays: r.int('RETENTION_AUDIT_DAYS', 365, 1),

@@ -8,11 +8,8 @@ import { AUDIT_COLUMNS, AuditEntry } from './audit-entry';
  * ~5.5 µs; no timestamp, uuid or integer parsing), and encoding a row in Node
  * takes ~1.2 µs instead of ~2 µs.
  *
- * The encoder also makes every row acceptable to the table: one value COPY
- * refuses (a string longer than its varchar, a NUL character, a malformed uuid)
- * would fail the whole batch, and the writer would retry that batch forever.
- * Strings are therefore cut to their column's length, NUL becomes U+FFFD and a
- * user id that is not a uuid is stored as NULL.
+ * Entries reach the encoder already made acceptable (acceptable-entry.ts); a
+ * user id that is not a uuid is stored as NULL here.
  */
 
 export const COPY_COLUMNS = ['id', ...AUDIT_COLUMNS] as const;
@@ -22,11 +19,6 @@ export const COPY_SQL = `COPY audit_logs (${COPY_COLUMNS.join(', ')}) FROM STDIN
 export const COPY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 /** A field count of -1 ends the data. */
 export const COPY_TRAILER = Buffer.from([0xff, 0xff]);
-
-/** varchar lengths of audit_logs (migration AuditAndJobRuns). */
-const MAX_LENGTH = {
-  action: 64, resource_type: 64, resource_id: 128, method: 10, path: 500, ip: 64, user_agent: 500, request_id: 128,
-} as const;
 
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 const TWO_POW_32 = 2 ** 32;
@@ -45,18 +37,6 @@ const UUID_PAIRS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 const randomPool = Buffer.alloc(10 * 4096);
 let randomOffset = randomPool.length;
 
-function clean(value: string | null, maxLength: number): string | null {
-  if (value === null) return null;
-  const cut = value.length > maxLength ? value.slice(0, maxLength) : value;
-  return cut.includes('\0') ? cut.replace(/\0/g, '\uFFFD') : cut;
-}
-
-/** jsonb refuses the escape \u0000; the replacement skips escaped backslashes so `\\u0000` text stays as it was. */
-function metadataJson(metadata: Record<string, unknown>): string {
-  const json = JSON.stringify(metadata ?? {});
-  return json.includes('\\u0000') ? json.replace(/\\\\|\\u0000/g, (m) => (m === '\\u0000' ? '\\ufffd' : m)) : json;
-}
-
 const CHUNK_BYTES = 64 * 1024;
 
 /** Encodes rows as they are appended, into chunks of about 64 kB. */
@@ -67,15 +47,8 @@ class CopyRowEncoder {
 
   /** Appends one row; returns the chunk it filled up, if this row did not fit in it any more. */
   append(e: AuditEntry): Buffer | undefined {
-    const action = clean(e.action, MAX_LENGTH.action) as string;
-    const resourceType = clean(e.resource_type, MAX_LENGTH.resource_type);
-    const resourceId = clean(e.resource_id, MAX_LENGTH.resource_id);
-    const method = clean(e.method, MAX_LENGTH.method) as string;
-    const path = clean(e.path, MAX_LENGTH.path) as string;
-    const ip = clean(e.ip, MAX_LENGTH.ip);
-    const userAgent = clean(e.user_agent, MAX_LENGTH.user_agent);
-    const requestId = clean(e.request_id, MAX_LENGTH.request_id);
-    const metadata = metadataJson(e.metadata);
+    const { action, resource_type: resourceType, resource_id: resourceId, method, path, ip, user_agent: userAgent, request_id: requestId } = e;
+    const metadata = JSON.stringify(e.metadata);
     // A UTF-16 code unit never takes more than 3 bytes in UTF-8, so this bounds the row's size.
     const chars = action.length + (resourceType?.length ?? 0) + (resourceId?.length ?? 0) + method.length + path.length +
       (ip?.length ?? 0) + (userAgent?.length ?? 0) + (requestId?.length ?? 0) + metadata.length;

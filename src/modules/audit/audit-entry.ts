@@ -1,4 +1,8 @@
-/** One audit log row, as the writer buffers it. */
+/** A metadata value: a scalar, or a list of scalars (e.g. the names of the fields a request set). */
+export type AuditMetadataValue = string | number | boolean | null | AuditMetadataValue[];
+export type AuditMetadata = Record<string, AuditMetadataValue>;
+
+/** One audit log row. What a request hands the writer may hold anything in metadata; the writer queues it bounded (acceptable-entry.ts). */
 export interface AuditEntry {
   created_at: Date;
   user_id: string | null;

@@ -11,13 +11,22 @@ function entry(i: number): AuditEntry {
   };
 }
 
-/** A writer whose COPY goes to an array, and fails while `down` is set, like a database outage. */
-function writerWith(bufferSize: number) {
+/** PostgreSQL's refusal of a value, as pg reports it. */
+const refused = () => Object.assign(new Error('invalid input syntax for type json'), { code: '22P02' });
+
+/**
+ * A writer whose COPY goes to an array: it fails while `down` is set, like a
+ * database outage, and refuses a whole batch holding an entry whose action is
+ * `poison`, as PostgreSQL refuses a batch with one bad row.
+ */
+function writerWith(bufferSize: number, env: Record<string, string> = {}) {
   const written: AuditEntry[] = [];
-  const state = { down: false };
-  const writer = new AuditWriter({} as DataSource, new AppLogger('silent'), readAppConfig({ AUDIT_BUFFER_SIZE: String(bufferSize) }));
+  const state = { down: false, copies: 0 };
+  const writer = new AuditWriter({} as DataSource, new AppLogger('silent'), readAppConfig({ AUDIT_BUFFER_SIZE: String(bufferSize), ...env }));
   jest.spyOn(writer, 'copy').mockImplementation(async (entries) => {
+    state.copies++;
     if (state.down) throw new Error('connection refused');
+    if (entries.some((e) => e.action === 'poison')) throw refused();
     written.push(...entries);
   });
   return { writer, written, state };
@@ -55,6 +64,41 @@ describe('AuditWriter', () => {
     state.down = false;
     await writer.flush();
     expect(written).toHaveLength(100);
+  });
+
+  it('isolates entries the database refuses, writes the rest and dead-letters the offenders', async () => {
+    const { writer, written } = writerWith(10_000);
+    for (let i = 0; i < 1000; i++) writer.record(i === 17 || i === 640 ? { ...entry(i), action: 'poison' } : entry(i));
+    await writer.flush();
+    expect(written).toHaveLength(998);
+    expect(writer.deadLettered).toBe(2);
+    expect(writer.pending).toBe(0);
+    // The trail goes on.
+    writer.record(entry(1000));
+    await writer.flush();
+    expect(written.at(-1)!.action).toBe('test.1000');
+  });
+
+  it('durable: resolves once the entry is written, one batch for a burst', async () => {
+    const { writer, written, state } = writerWith(1000);
+    const waits = Array.from({ length: 50 }, (_, i) => writer.recordDurably(entry(i)));
+    await Promise.all(waits);
+    expect(written).toHaveLength(50);
+    expect(state.copies).toBe(1);
+  });
+
+  it('durable: resolves for a dead-lettered entry and after the timeout while the database is down', async () => {
+    const { writer, written, state } = writerWith(1000, { AUDIT_SYNC_TIMEOUT_MS: '100' });
+    await writer.recordDurably({ ...entry(1), action: 'poison' });
+    expect(writer.deadLettered).toBe(1);
+    state.down = true;
+    const started = Date.now();
+    await writer.recordDurably(entry(2));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(writer.pending).toBe(1);
+    state.down = false;
+    await writer.flush();
+    expect(written.map((e) => e.action)).toEqual(['test.2']);
   });
 
   it('flushes on shutdown', async () => {
