@@ -21,8 +21,10 @@ export interface AuditSpec {
   resourceIdFromRequest?: (request: FastifyRequest & { principal?: Principal }) => string | undefined;
   /** Who acted, for public routes such as login and register (default: the authenticated caller). */
   userId?: (result: any) => string | undefined;
-  /** Small, non-secret facts about the request; never passwords, tokens, keys or code. */
+  /** Named, small, non-secret facts about an accepted request; never passwords, tokens, keys or code. */
   metadata?: (request: FastifyRequest) => Record<string, unknown>;
+  /** What a refused request (status >= 400) records of what it sent, e.g. the account a failed login tried; nothing by default. */
+  refusedMetadata?: (request: FastifyRequest) => Record<string, unknown>;
 }
 
 export const Audit = (spec: AuditSpec): MethodDecorator => SetMetadata(AUDIT_METADATA, spec);

@@ -51,7 +51,7 @@ export class AuthGuard implements CanActivate {
         throw AppError.forbidden(`The API key lacks the scope ${accepted.join(' or ')}`);
       }
     }
-    request.principal = principal;
+    request.principal = { ...principal, auditNotes: {} };
     if (requirement.admin && principal.role !== 'admin') throw AppError.forbidden('Admin role required');
     return true;
   }

@@ -1,3 +1,5 @@
+import type { AuditNotes } from '../audit/audit-notes';
+
 export type Role = 'user' | 'admin';
 
 /** Who is calling: the result of authentication, attached to the request. */
@@ -10,6 +12,8 @@ export interface Principal {
   session_id?: string;
   api_key_id?: string;
   scopes: string[];
+  /** This request's audit notes; set by the guard, one object per request (the rest may come from a cache). */
+  auditNotes?: AuditNotes;
 }
 
 /**

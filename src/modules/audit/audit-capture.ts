@@ -3,17 +3,16 @@ import { DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AUDIT_METADATA, AuditSpec } from '../../common/audit/audit.decorator';
-import type { AuditNotes } from '../../common/audit/audit-notes';
 import type { Principal } from '../../common/auth/principal';
 import { API_PREFIX } from '../../common/http/swagger';
 import { AppLogger } from '../../common/logging/app-logger';
 import { AuditEntry } from './audit-entry';
 import { AuditWriter } from './audit-writer';
 
-export const AUDITED_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const AUDITED_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const VERB_BY_METHOD: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
 
-type AuditedRequest = FastifyRequest & { principal?: Principal; auditResult?: unknown; errorCode?: string; auditNotes?: AuditNotes };
+type AuditedRequest = FastifyRequest & { principal?: Principal; auditResult?: unknown; errorCode?: string };
 
 /** `/api/v1/api-keys/:id/toggle` → `api_key` (first path segment, singular, snake_case). */
 export function resourceTypeOf(routeUrl: string): string {
@@ -33,8 +32,9 @@ export function resourceTypeOf(routeUrl: string): string {
  * serializes it; reads pay nothing at all.
  *
  * What a request sent is recorded only if it was accepted: a refused request
- * (status >= 400) records its error code and what its handler noted, never its
- * body. All values are bounded by the writer (acceptable-entry.ts).
+ * (status >= 400) records its error code, what its handler noted and what its
+ * @Audit() names as refused (the account a failed login tried), never the rest
+ * of its body. All values are bounded by the writer (acceptable-entry.ts).
  */
 @Injectable()
 export class AuditCapture implements OnModuleInit {
@@ -91,10 +91,10 @@ export class AuditCapture implements OnModuleInit {
     const result = request.auditResult;
     const accepted = reply.statusCode < 400;
     const params = request.params as Record<string, unknown> | undefined;
-    const metadata: Record<string, unknown> = accepted && spec?.metadata ? { ...spec.metadata(request) } : {};
+    const metadata: Record<string, unknown> = { ...(accepted ? spec?.metadata?.(request) : spec?.refusedMetadata?.(request)) };
     if (request.principal?.api_key_id) metadata.api_key_id = request.principal.api_key_id;
     if (request.errorCode) metadata.error_code = request.errorCode;
-    if (request.auditNotes) Object.assign(metadata, request.auditNotes);
+    if (request.principal?.auditNotes) Object.assign(metadata, request.principal.auditNotes);
     const userAgent = request.headers['user-agent'];
     const pathId = typeof params?.id === 'string' ? params.id : null;
     return {

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule } from '@nestjs/core';
 import { AuditCapture } from './audit-capture';
-import { AuditNotesInterceptor } from './audit-notes.interceptor';
 import { AuditWriter } from './audit-writer';
 import { AdminLogsController } from './http/admin-logs.controller';
 import { ProfileLogsController } from './http/profile-logs.controller';
@@ -15,6 +14,6 @@ const queryHandlers = [ListAuditLogsHandler, AuditLogStatsHandler, ListAuditValu
 @Module({
   imports: [DiscoveryModule],
   controllers,
-  providers: [...queryHandlers, AuditWriter, AuditCapture, { provide: APP_INTERCEPTOR, useClass: AuditNotesInterceptor }],
+  providers: [...queryHandlers, AuditWriter, AuditCapture],
 })
 export class AuditModule {}

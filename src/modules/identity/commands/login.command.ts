@@ -1,6 +1,5 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { noteForAudit } from '../../../common/audit/audit-notes';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { ClientInfo } from '../../../common/http/client-info';
@@ -34,8 +33,6 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
   ) {}
 
   async execute({ identifier, password, client }: LoginCommand): Promise<AuthResult> {
-    // Which account was tried belongs in the audit entry, failed attempts above all.
-    noteForAudit({ username: identifier });
     const user = await this.dataSource
       .getRepository(UserEntity)
       .createQueryBuilder('u')
