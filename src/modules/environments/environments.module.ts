@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdentityModule } from '../identity/identity.module';
+import { PlansModule } from '../plans/plans.module';
 import { CreateEnvironmentHandler } from './commands/create-environment.command';
 import { DeleteEnvironmentHandler } from './commands/delete-environment.command';
 import { InstallPackagesHandler } from './commands/install-packages.command';
@@ -35,7 +37,8 @@ const services = [PythonTools, Conda, EnvironmentAccess, EnvironmentDirectories,
 
 /** SPEC §4: users' Python environments (venv or conda) and their packages (pip). */
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEnvironmentEntity])],
+  // Identity: GetUserQuery (the owner's plan); plans: GetPlanQuery (how many environments it allows).
+  imports: [TypeOrmModule.forFeature([UserEnvironmentEntity]), IdentityModule, PlansModule],
   controllers,
   providers: [...services, ...commandHandlers, ...queryHandlers],
 })

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EnvironmentsModule } from '../environments/environments.module';
+import { PlansModule } from '../plans/plans.module';
 import { CancelExecutionHandler } from './commands/cancel-execution.command';
 import { RunCodeHandler } from './commands/run-code.command';
 import { StartExecutionHandler } from './commands/start-execution.command';
@@ -23,7 +25,8 @@ const services = [SandboxPool, ExecutionRunner, ExecutionsReaperJob];
 
 /** SPEC §2: code runs in bubblewrap sandboxes, their queue, quotas and history. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ExecutionEntity])],
+  // Plans: GetPlanQuery (a run's limits); environments: ResolveEnvironmentQuery (a run's interpreter).
+  imports: [TypeOrmModule.forFeature([ExecutionEntity]), PlansModule, EnvironmentsModule],
   controllers,
   providers: [...services, ...commandHandlers, ...queryHandlers],
 })

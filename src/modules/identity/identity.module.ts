@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { PlansModule } from '../plans/plans.module';
 import { AuthGuard } from '../../common/auth/auth.guard';
 import { CREDENTIAL_VERIFIER } from '../../common/auth/principal';
 import { ApiKeyUsageRecorder } from './api-key-usage.recorder';
@@ -44,7 +45,8 @@ const queryHandlers = [GetUserHandler, GetUserDetailsHandler, ListUsersHandler, 
 const services = [PasswordHasher, TokenService, SessionIssuer, LoginLockout, AuthStateCache, ApiKeyUsageRecorder, SessionCleanupJob];
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity, UserSessionEntity, ApiKeyEntity])],
+  // Plans: GetPlanQuery (how many API keys a plan allows).
+  imports: [TypeOrmModule.forFeature([UserEntity, UserSessionEntity, ApiKeyEntity]), PlansModule],
   controllers,
   providers: [
     ...commandHandlers,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ExecutionModule } from '../execution/execution.module';
 import { CreateSnippetHandler } from './commands/create-snippet.command';
 import { DeleteSnippetHandler } from './commands/delete-snippet.command';
 import { RunSnippetHandler } from './commands/run-snippet.command';
@@ -17,7 +18,8 @@ const queryHandlers = [GetSnippetHandler, ListSnippetsHandler];
 
 /** SPEC §3: the snippet library; runs go through the execution context's RunCodeCommand. */
 @Module({
-  imports: [TypeOrmModule.forFeature([SnippetEntity])],
+  // Execution: RunCodeCommand (running a snippet).
+  imports: [TypeOrmModule.forFeature([SnippetEntity]), ExecutionModule],
   controllers,
   providers: [...commandHandlers, ...queryHandlers],
 })
