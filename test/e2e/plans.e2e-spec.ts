@@ -251,6 +251,26 @@ describe('Plans (/api/v1/user-levels, /api/v1/plans, /api/v1/admin/plans/:id)', 
       expect((await app.get('/api-keys', { token: user.token })).body.pagination.total).toBe(4);
     });
 
+    it('takes effect at once on another replica too (the cluster bus drops its cached plan)', async () => {
+      const replica = await TestApp.start({}, { databaseName: app.databaseNameForSharing });
+      try {
+        const user = await app.registerUser();
+        // The replica reads (and caches) the free plan: one key allowed.
+        expect((await replica.post('/api-keys', { name: 'first' }, { token: user.token })).status).toBe(201);
+        expectError(await replica.post('/api-keys', { name: 'second' }, { token: user.token }), 403, 'FORBIDDEN');
+        await updatePlan('free', { max_api_keys: 2 });
+        // LISTEN/NOTIFY takes milliseconds; the cache's own TTL is 30 s.
+        let status = 0;
+        for (let tries = 0; tries < 40 && status !== 201; tries++) {
+          status = (await replica.post('/api-keys', { name: 'second' }, { token: user.token })).status;
+          if (status !== 201) await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(status).toBe(201);
+      } finally {
+        await replica.stop({ keepDatabase: true });
+      }
+    });
+
     it('applies every one of several concurrent edits of the same plan', async () => {
       const fields = ['executions_per_day', 'api_executions_per_day', 'max_api_keys', 'max_environments', 'deployments_per_day', 'max_running_deployments', 'requests_per_minute', 'requests_per_hour'] as const;
       for (let round = 0; round < 3; round++) {

@@ -4,6 +4,7 @@ import { Repository } from 'typeorm';
 import { AppError } from '../../../common/errors/app-error';
 import { PlanEntity } from '../entities/plan.entity';
 import { PlanUpdatedEvent } from '../events/plan-updated.event';
+import { PlanCache } from '../plan-cache';
 import { PlanLimits } from '../plan-limits';
 import { toPlanLimits } from '../plan.mapper';
 
@@ -26,6 +27,7 @@ export class UpdatePlanHandler implements ICommandHandler<UpdatePlanCommand> {
   constructor(
     @InjectRepository(PlanEntity) private readonly plans: Repository<PlanEntity>,
     private readonly events: EventBus,
+    private readonly cache: PlanCache,
   ) {}
 
   async execute({ planId, changes }: UpdatePlanCommand): Promise<PlanLimits> {
@@ -54,6 +56,7 @@ export class UpdatePlanHandler implements ICommandHandler<UpdatePlanCommand> {
       set('requestsPerHour', changes.requests_per_hour);
       return toPlanLimits(await manager.save(plan));
     });
+    await this.cache.changed(saved.id);
     this.events.publish(new PlanUpdatedEvent(saved));
     return saved;
   }
