@@ -1,17 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { Actor, mayActOn, mayRead } from '../../common/auth/ownership';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { UserEnvironmentEntity } from './entities/user-environment.entity';
 import { pythonIn } from './environment-directories';
-
-/** Who asks: the owner rules of SPEC §0 need only these two facts. */
-export interface Actor {
-  userId: string;
-  admin: boolean;
-}
 
 export const SYSTEM_ENVIRONMENT = 'system';
 
@@ -23,10 +18,10 @@ export interface EnvironmentTarget {
 }
 
 /**
- * The owner rules for environments: the owner and admins may read and change;
- * others may read (and run with) public ones; someone else's private
- * environment does not exist for them (404); changing someone else's public one
- * is 403.
+ * The owner rules (common/auth/ownership.ts) applied to environments: the
+ * owner and admins may read and change; others may read (and run with) public
+ * ones; someone else's private environment does not exist for them (404);
+ * changing someone else's public one is 403.
  */
 @Injectable()
 export class EnvironmentAccess {
@@ -37,7 +32,7 @@ export class EnvironmentAccess {
 
   async readable(actor: Actor, id: string): Promise<UserEnvironmentEntity> {
     const row = await this.environments.findOneBy({ id });
-    if (!row || !(row.userId === actor.userId || row.isPublic || actor.admin)) throw AppError.notFound('Environment');
+    if (!row || !mayRead(actor, row)) throw AppError.notFound('Environment');
     return row;
   }
 
@@ -47,18 +42,18 @@ export class EnvironmentAccess {
     return row;
   }
 
-  /** `/environments/:name`: the system environment, else the caller's own, else a public one (the oldest), else (admins) anyone's. */
+  /** `/environments/:name`: the system environment, else the caller's own, else a public one (the oldest), else (admins) anyone's (the oldest). */
   async byName(actor: Actor, name: string): Promise<EnvironmentTarget> {
     if (name === SYSTEM_ENVIRONMENT) return { row: null, name, python: this.config.execution.pythonBinary };
     const row =
       (await this.environments.findOneBy({ userId: actor.userId, name })) ??
-      (await this.environments.findOne({ where: { name, isPublic: true }, order: { createdAt: 'ASC', id: 'ASC' } })) ??
-      (actor.admin ? await this.environments.findOne({ where: { name }, order: { createdAt: 'ASC', id: 'ASC' } }) : null);
-    if (!row) throw AppError.notFound('Environment');
+      // Public ones first: a private one is found only when none is public, and only an admin may use it.
+      (await this.environments.findOne({ where: { name }, order: { isPublic: 'DESC', createdAt: 'ASC', id: 'ASC' } }));
+    if (!row || !mayRead(actor, row)) throw AppError.notFound('Environment');
     return { row, name, python: pythonIn(row.path) };
   }
 
-  /** A target for pip install/uninstall/upgrade: not the system one, not someone else's, and built. */
+  /** A target for pip install/uninstall/upgrade: not the system one, not someone else's (unless an admin asks), and built. */
   async forPackageChange(actor: Actor, name: string): Promise<EnvironmentTarget & { row: UserEnvironmentEntity }> {
     const target = await this.byName(actor, name);
     if (!target.row) throw AppError.forbidden('The system environment is read-only');
@@ -69,7 +64,7 @@ export class EnvironmentAccess {
 }
 
 export function assertMayChange(actor: Actor, row: UserEnvironmentEntity): void {
-  if (row.userId !== actor.userId && !actor.admin) throw AppError.forbidden('Only the owner of this environment may change it');
+  if (!mayActOn(actor, row.userId)) throw AppError.forbidden('Only the owner of this environment may change it');
 }
 
 export function assertReady(row: UserEnvironmentEntity): void {

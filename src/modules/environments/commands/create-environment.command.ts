@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { uuidv7 } from '../../../common/ids';
@@ -21,9 +22,7 @@ export interface CreateEnvironmentInput {
   packages?: string[];
 }
 
-export interface EnvironmentOwnerPrincipal {
-  userId: string;
-  admin: boolean;
+export interface EnvironmentOwnerPrincipal extends Actor {
   /** The plan id (user level) whose max_environments applies to non-admins. */
   level: string;
 }

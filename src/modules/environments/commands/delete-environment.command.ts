@@ -1,9 +1,10 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { UserEnvironmentEntity } from '../entities/user-environment.entity';
-import { Actor, EnvironmentAccess } from '../environment-access';
+import { EnvironmentAccess } from '../environment-access';
 import { EnvironmentDirectories } from '../environment-directories';
 import { EnvironmentLocks } from '../environment-locks';
 

@@ -1,5 +1,6 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { Actor, EnvironmentAccess } from '../environment-access';
+import type { Actor } from '../../../common/auth/ownership';
+import { EnvironmentAccess } from '../environment-access';
 import { EnvironmentLocks } from '../environment-locks';
 import { InstalledPackage, PythonTools } from '../python-tools';
 

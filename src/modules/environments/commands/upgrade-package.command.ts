@@ -1,6 +1,7 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
-import { Actor, EnvironmentAccess } from '../environment-access';
+import { EnvironmentAccess } from '../environment-access';
 import { EnvironmentLocks } from '../environment-locks';
 import { PythonTools } from '../python-tools';
 import { normalizeName } from '../requirement';

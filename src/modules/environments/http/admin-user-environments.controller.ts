@@ -2,6 +2,7 @@ import { Controller, Delete, Get, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, CurrentUser } from '../../../common/auth/auth.decorators';
+import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { Audit } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
@@ -10,7 +11,6 @@ import { DeleteEnvironmentCommand } from '../commands/delete-environment.command
 import { toEnvironmentResponse } from '../environment.mapper';
 import { ListUserEnvironmentsQuery } from '../queries/list-user-environments.query';
 import { AdminListEnvironmentsRequest, DeletedResponse, EnvironmentListResponse } from './dto/environment.dto';
-import { actorOf } from './user-environments.controller';
 
 @ApiTags('admin')
 @AdminOnly()

@@ -6,6 +6,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
+import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { Audit } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
@@ -22,7 +23,6 @@ import {
   UninstallPackageResponse, UpgradePackageResponse,
 } from './dto/environment.dto';
 import { EnvironmentNameParam, PackageNameParam } from './route-params';
-import { actorOf } from './user-environments.controller';
 
 // Package names only (no versions) go into the audit log.
 const installedNames = (request: FastifyRequest) => {

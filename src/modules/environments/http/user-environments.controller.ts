@@ -6,6 +6,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
+import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { Audit, fieldsOf } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
@@ -25,8 +26,6 @@ const createMetadata = (request: FastifyRequest) => {
   const packages = (request.body as { packages?: unknown } | undefined)?.packages;
   return { ...fieldsOf(request), ...(Array.isArray(packages) ? { packages: packages.map((p) => requirementName(String(p))) } : {}) };
 };
-
-export const actorOf = (user: Principal) => ({ userId: user.user_id, admin: user.role === 'admin' });
 
 @ApiTags('environments')
 @Authenticated()

@@ -1,6 +1,7 @@
 import { IQueryHandler, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
+import { Actor, mayActOn } from '../../../common/auth/ownership';
 import { GetUserQuery } from '../../identity/queries/get-user.query';
-import { Actor, assertReady, EnvironmentAccess } from '../environment-access';
+import { assertReady, EnvironmentAccess } from '../environment-access';
 import { sizeOnDisk } from '../environment-directories';
 import { PythonTools } from '../python-tools';
 
@@ -55,7 +56,7 @@ export class GetEnvironmentInfoHandler implements IQueryHandler<GetEnvironmentIn
       package_count: packages.length,
       owner: row ? { id: row.userId, username } : null,
       is_public: row?.isPublic ?? true,
-      read_only: !row || (row.userId !== actor.userId && !actor.admin),
+      read_only: !row || !mayActOn(actor, row.userId),
     };
   }
 

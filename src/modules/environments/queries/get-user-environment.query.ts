@@ -1,6 +1,7 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import type { Actor } from '../../../common/auth/ownership';
 import { UserEnvironmentEntity } from '../entities/user-environment.entity';
-import { Actor, EnvironmentAccess } from '../environment-access';
+import { EnvironmentAccess } from '../environment-access';
 
 /** One environment: the caller's own, a public one, or any for admins; else 404. */
 export class GetUserEnvironmentQuery extends Query<UserEnvironmentEntity> {

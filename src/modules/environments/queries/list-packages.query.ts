@@ -1,5 +1,6 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { Actor, assertReady, EnvironmentAccess } from '../environment-access';
+import type { Actor } from '../../../common/auth/ownership';
+import { assertReady, EnvironmentAccess } from '../environment-access';
 import { InstalledPackage, PythonTools } from '../python-tools';
 
 /** `pip list` of an environment the caller may read (`system`, own, public). */

@@ -1,6 +1,7 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { Actor, mayRead } from '../../../common/auth/ownership';
 import { UserEnvironmentEntity } from '../entities/user-environment.entity';
 import { pythonIn } from '../environment-directories';
 
@@ -21,8 +22,7 @@ export interface ResolvedEnvironment {
 export class ResolveEnvironmentQuery extends Query<ResolvedEnvironment | null> {
   constructor(
     readonly environmentId: string,
-    readonly userId: string,
-    readonly admin: boolean,
+    readonly actor: Actor,
   ) {
     super();
   }
@@ -34,11 +34,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class ResolveEnvironmentHandler implements IQueryHandler<ResolveEnvironmentQuery> {
   constructor(@InjectRepository(UserEnvironmentEntity) private readonly environments: Repository<UserEnvironmentEntity>) {}
 
-  async execute({ environmentId, userId, admin }: ResolveEnvironmentQuery): Promise<ResolvedEnvironment | null> {
+  async execute({ environmentId, actor }: ResolveEnvironmentQuery): Promise<ResolvedEnvironment | null> {
     if (!UUID.test(environmentId)) return null;
     const row = await this.environments.findOneBy({ id: environmentId.toLowerCase() });
     if (!row || row.status !== 'ready') return null;
-    if (row.userId !== userId && !row.isPublic && !admin) return null;
+    if (!mayRead(actor, row)) return null;
     return { id: row.id, name: row.name, directory: row.path, python_binary: pythonIn(row.path) };
   }
 }

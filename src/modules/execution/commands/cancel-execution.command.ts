@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
+import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { ExecutionEntity } from '../entities/execution.entity';
 import { FINISHED } from '../execution.mapper';
@@ -11,14 +12,14 @@ import { GetExecutionQuery } from '../queries/get-execution.query';
 const WAIT_FOR_OTHER_REPLICA_MS = 3000;
 
 /**
- * Stops a queued or running run (status `killed`) wherever it runs. A run that
- * no live replica holds (its replica crashed) is marked killed directly.
+ * Stops a queued or running run (status `killed`) wherever it runs: the
+ * caller's own, or (an admin) anyone's. A run that no live replica holds (its
+ * replica crashed) is marked killed directly.
  */
 export class CancelExecutionCommand extends Command<ExecutionEntity> {
   constructor(
     readonly id: string,
-    readonly userId: string,
-    readonly admin: boolean,
+    readonly actor: Actor,
   ) {
     super();
   }
@@ -32,8 +33,8 @@ export class CancelExecutionHandler implements ICommandHandler<CancelExecutionCo
     private readonly queries: QueryBus,
   ) {}
 
-  async execute({ id, userId, admin }: CancelExecutionCommand): Promise<ExecutionEntity> {
-    const row = await this.queries.execute(new GetExecutionQuery(id, userId, admin));
+  async execute({ id, actor }: CancelExecutionCommand): Promise<ExecutionEntity> {
+    const row = await this.queries.execute(new GetExecutionQuery(id, actor));
     if (FINISHED(row.status)) throw AppError.conflict(`The run already finished (${row.status})`, { status: row.status });
     await this.runner.cancel(id);
     const local = this.runner.find(id);

@@ -2,6 +2,7 @@ import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs
 import { InjectRepository } from '@nestjs/typeorm';
 import { Inject } from '@nestjs/common';
 import { Repository } from 'typeorm';
+import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
@@ -223,7 +224,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
     if ((language ?? 'python') !== 'python') {
       throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields: { environment_id: ['environments are for python runs'] } });
     }
-    const environment = await this.queries.execute(new ResolveEnvironmentQuery(environmentId, principal.user_id, principal.role === 'admin'));
+    const environment = await this.queries.execute(new ResolveEnvironmentQuery(environmentId, actorOf(principal)));
     if (!environment) throw AppError.notFound('Environment');
     return environment;
   }

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiKeyScopes, CurrentUser } from '../../../common/auth/auth.decorators';
+import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { Audit } from '../../../common/audit/audit.decorator';
 import { AppError } from '../../../common/errors/app-error';
@@ -87,7 +88,7 @@ export class ExecuteController {
     // A client that goes away stops its run; not a run it merely replays (another request started it).
     if (run && !started.replayed) {
       reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) this.commands.execute(new CancelExecutionCommand(started.row.id, user.user_id, false)).catch(() => undefined);
+        if (!reply.raw.writableFinished) this.commands.execute(new CancelExecutionCommand(started.row.id, actorOf(user))).catch(() => undefined);
       });
     }
     void started.done.then((row) => {

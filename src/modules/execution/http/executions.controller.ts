@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyScopes, Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
+import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { Audit } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
@@ -32,22 +33,22 @@ export class ExecutionsController {
 
   @Get(':id')
   @ApiKeyScopes('execute')
-  @ApiOperation({ summary: 'One run (also how an async run is polled)' })
+  @ApiOperation({ summary: 'One run of mine, an admin anyone\'s (also how an async run is polled)' })
   @ApiOkResponse({ type: ExecutionResponse })
   @ApiNotFoundResponse({ description: 'No such run of yours', type: ErrorResponse })
   async get(@CurrentUser() user: Principal, @UuidParam() id: string): Promise<ExecutionResponse> {
-    return toExecutionResponse(await this.queries.execute(new GetExecutionQuery(id, user.user_id, user.role === 'admin')));
+    return toExecutionResponse(await this.queries.execute(new GetExecutionQuery(id, actorOf(user))));
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiKeyScopes('execute')
   @Audit({ action: 'code.cancel', resourceType: 'execution' })
-  @ApiOperation({ summary: 'Stop a queued or running run; it ends with status `killed`' })
+  @ApiOperation({ summary: 'Stop a queued or running run of mine (an admin: anyone\'s); it ends with status `killed`' })
   @ApiOkResponse({ type: ExecutionResponse })
   @ApiNotFoundResponse({ description: 'No such run of yours', type: ErrorResponse })
   @ApiConflictResponse({ description: 'The run already finished', type: ErrorResponse })
   async cancel(@CurrentUser() user: Principal, @UuidParam() id: string): Promise<ExecutionResponse> {
-    return toExecutionResponse(await this.commands.execute(new CancelExecutionCommand(id, user.user_id, user.role === 'admin')));
+    return toExecutionResponse(await this.commands.execute(new CancelExecutionCommand(id, actorOf(user))));
   }
 }

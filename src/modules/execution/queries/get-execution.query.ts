@@ -1,6 +1,7 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { Actor, mayActOn } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { ExecutionEntity } from '../entities/execution.entity';
 
@@ -8,8 +9,7 @@ import { ExecutionEntity } from '../entities/execution.entity';
 export class GetExecutionQuery extends Query<ExecutionEntity> {
   constructor(
     readonly id: string,
-    readonly userId: string,
-    readonly admin: boolean,
+    readonly actor: Actor,
   ) {
     super();
   }
@@ -19,9 +19,9 @@ export class GetExecutionQuery extends Query<ExecutionEntity> {
 export class GetExecutionHandler implements IQueryHandler<GetExecutionQuery> {
   constructor(@InjectRepository(ExecutionEntity) private readonly executions: Repository<ExecutionEntity>) {}
 
-  async execute({ id, userId, admin }: GetExecutionQuery): Promise<ExecutionEntity> {
-    const row = await this.executions.findOneBy(admin ? { id } : { id, userId });
-    if (!row) throw AppError.notFound('Execution');
+  async execute({ id, actor }: GetExecutionQuery): Promise<ExecutionEntity> {
+    const row = await this.executions.findOneBy({ id });
+    if (!row || !mayActOn(actor, row.userId)) throw AppError.notFound('Execution');
     return row;
   }
 }

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Delete, Get, Post, Put, Query } from '@nest
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
+import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { Audit } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
@@ -42,11 +43,11 @@ export class ApiKeysController {
 
   @Put(':id/toggle')
   @Audit({ action: 'api_key.toggle', resourceType: 'api_key', metadata: (request) => ({ enabled: (request.body as Record<string, unknown> | undefined)?.enabled }) })
-  @ApiOperation({ summary: 'Enable or disable a key (body optional: without it the key flips)' })
+  @ApiOperation({ summary: 'Enable or disable a key, mine (an admin: anyone\'s); body optional: without it the key flips' })
   @ApiOkResponse({ type: ApiKeyResponse })
   @ApiNotFoundResponse({ type: ErrorResponse })
   toggle(@CurrentUser() user: Principal, @UuidParam() id: string, @Body() body: ToggleApiKeyRequest = {}): Promise<ApiKeyResponse> {
-    return this.commands.execute(new ToggleApiKeyCommand(user.user_id, id, body?.enabled));
+    return this.commands.execute(new ToggleApiKeyCommand(actorOf(user), id, body?.enabled));
   }
 
   @Post(':id/toggle')
@@ -61,11 +62,11 @@ export class ApiKeysController {
 
   @Delete(':id')
   @Audit({ action: 'api_key.delete', resourceType: 'api_key' })
-  @ApiOperation({ summary: 'Delete a key; requests using it answer 401 at once' })
+  @ApiOperation({ summary: 'Delete a key, mine (an admin: anyone\'s); requests using it answer 401 at once' })
   @ApiOkResponse({ type: SuccessResponse })
   @ApiNotFoundResponse({ type: ErrorResponse })
   async remove(@CurrentUser() user: Principal, @UuidParam() id: string): Promise<SuccessResponse> {
-    await this.commands.execute(new DeleteApiKeyCommand(user.user_id, id));
+    await this.commands.execute(new DeleteApiKeyCommand(actorOf(user), id));
     return { success: true };
   }
 }

@@ -5,6 +5,7 @@ import {
   ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, Public } from '../../../common/auth/auth.decorators';
+import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { Audit, subjectOf } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
@@ -21,6 +22,13 @@ import {
   AuthResponse, ChangePasswordRequest, LoginRequest, RegisterRequest, OAuthTokenRequest, OAuthTokenResponse, RefreshRequest,
   RevokedResponse, SessionListResponse, SuccessResponse, TokensEnvelope, UserResponse,
 } from './dto/user.dto';
+
+/** The account a login tried, if it was named with a string: recorded for failed logins too. */
+function attemptedAccount(request: { body?: unknown }): Record<string, unknown> {
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  const account = body.username ?? body.email;
+  return typeof account === 'string' ? { username: account } : {};
+}
 
 @ApiTags('auth')
 @ApiBadRequestResponse({ description: 'Invalid input; details.fields lists each field', type: ErrorResponse })
@@ -42,8 +50,7 @@ export class AuthController {
   }
 
   @Post('login')
-  // The attempted account is noted by the login command, so it is recorded for refused logins too.
-  @Audit({ action: 'user.login', resourceType: 'user', resourceId: (r) => r.user.id, userId: (r) => r.user.id })
+  @Audit({ action: 'user.login', resourceType: 'user', resourceId: (r) => r.user.id, userId: (r) => r.user.id, metadata: attemptedAccount, refusedMetadata: attemptedAccount })
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with a username or an email' })
@@ -56,7 +63,7 @@ export class AuthController {
   }
 
   @Post('token')
-  @Audit({ action: 'user.login', resourceType: 'user', resourceId: (r) => subjectOf(r.access_token), userId: (r) => subjectOf(r.access_token), metadata: () => ({ grant_type: 'password' }) })
+  @Audit({ action: 'user.login', resourceType: 'user', resourceId: (r) => subjectOf(r.access_token), userId: (r) => subjectOf(r.access_token), metadata: (request) => ({ ...attemptedAccount(request), grant_type: 'password' }), refusedMetadata: attemptedAccount })
   @Public()
   @HttpCode(200)
   @ApiConsumes('application/x-www-form-urlencoded')
@@ -86,7 +93,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End the current session; its tokens stop working at once' })
   @ApiOkResponse({ type: SuccessResponse })
   async logout(@CurrentUser() user: Principal): Promise<SuccessResponse> {
-    await this.commands.execute(new RevokeSessionsCommand(user.user_id, { only: user.session_id! }, 'logout'));
+    await this.commands.execute(new RevokeSessionsCommand(actorOf(user), { only: user.session_id! }, 'logout'));
     return { success: true };
   }
 
@@ -97,7 +104,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End every session of the current user' })
   @ApiOkResponse({ type: RevokedResponse })
   async logoutAll(@CurrentUser() user: Principal): Promise<RevokedResponse> {
-    const revoked = await this.commands.execute(new RevokeSessionsCommand(user.user_id, { all: true }, 'logout_all'));
+    const revoked = await this.commands.execute(new RevokeSessionsCommand(actorOf(user), { all: true }, 'logout_all'));
     return { success: true, revoked };
   }
 
@@ -112,11 +119,11 @@ export class AuthController {
   @Delete('sessions/:id')
   @Audit({ action: 'session.revoke', resourceType: 'session' })
   @Authenticated()
-  @ApiOperation({ summary: 'Revoke one of the current user\'s sessions' })
+  @ApiOperation({ summary: 'Revoke one of the current user\'s sessions (an admin: anyone\'s)' })
   @ApiOkResponse({ type: SuccessResponse })
   @ApiNotFoundResponse({ description: 'No such active session of yours', type: ErrorResponse })
   async revokeSession(@CurrentUser() user: Principal, @UuidParam() id: string): Promise<SuccessResponse> {
-    await this.commands.execute(new RevokeSessionsCommand(user.user_id, { only: id }, 'revoked'));
+    await this.commands.execute(new RevokeSessionsCommand(actorOf(user), { only: id }, 'revoked'));
     return { success: true };
   }
 

@@ -1,13 +1,14 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { Actor, mayActOn } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { SnippetEntity } from '../entities/snippet.entity';
 
-/** Deletes one of the caller's snippets; copies saved from it keep their code (saved_from_id becomes null). */
+/** Deletes one of the caller's snippets (an admin: anyone's); copies saved from it keep their code (saved_from_id becomes null). */
 export class DeleteSnippetCommand extends Command<void> {
   constructor(
-    readonly userId: string,
+    readonly actor: Actor,
     readonly id: string,
   ) {
     super();
@@ -18,8 +19,11 @@ export class DeleteSnippetCommand extends Command<void> {
 export class DeleteSnippetHandler implements ICommandHandler<DeleteSnippetCommand> {
   constructor(@InjectRepository(SnippetEntity) private readonly snippets: Repository<SnippetEntity>) {}
 
-  async execute({ userId, id }: DeleteSnippetCommand): Promise<void> {
-    const result = await this.snippets.delete({ id, userId });
+  async execute({ actor, id }: DeleteSnippetCommand): Promise<void> {
+    const snippet = await this.snippets.findOne({ select: { userId: true }, where: { id } });
+    if (!snippet || !mayActOn(actor, snippet.userId)) throw AppError.notFound('Snippet');
+    // The checked owner is part of the condition: the statement deletes nothing the check did not allow. 0 rows: a concurrent delete won.
+    const result = await this.snippets.delete({ id, userId: snippet.userId });
     if (!result.affected) throw AppError.notFound('Snippet');
   }
 }

@@ -1,4 +1,5 @@
 import { Command, CommandBus, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
+import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { ExecutionResult, RunCodeCommand } from '../../execution/commands/run-code.command';
 import { GetSnippetQuery } from '../queries/get-snippet.query';
@@ -10,7 +11,7 @@ export interface RunOptions {
   args?: string[];
 }
 
-/** Runs a snippet the caller may read (own or public) with its environment, through the execution engine. */
+/** Runs a snippet the caller may read (own, public; an admin: any) with its environment, through the execution engine. */
 export class RunSnippetCommand extends Command<ExecutionResult> {
   constructor(
     readonly principal: Principal,
@@ -29,7 +30,7 @@ export class RunSnippetHandler implements ICommandHandler<RunSnippetCommand> {
   ) {}
 
   async execute({ principal, id, options }: RunSnippetCommand): Promise<ExecutionResult> {
-    const snippet = await this.queries.execute(new GetSnippetQuery(id, principal.user_id));
+    const snippet = await this.queries.execute(new GetSnippetQuery(id, actorOf(principal)));
     const request = { ...options, code: snippet.code, language: snippet.language, environment_id: snippet.environmentId ?? undefined };
     return this.commands.execute(new RunCodeCommand(principal, request));
   }

@@ -1,6 +1,7 @@
 import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { uuidv7 } from '../../../common/ids';
@@ -15,10 +16,10 @@ export interface SaveSource {
 
 type CopiedFields = Pick<SnippetEntity, 'title' | 'description' | 'code' | 'language' | 'tags' | 'environmentId' | 'savedFromId'>;
 
-/** Copies a public (or own) snippet, or a post's code, into the caller's library as a private snippet. */
+/** Copies a snippet the caller may read (own, public; an admin: any), or a post's code, into the caller's library as a private snippet. */
 export class SaveSnippetCommand extends Command<{ id: string }> {
   constructor(
-    readonly userId: string,
+    readonly actor: Actor,
     readonly source: SaveSource,
   ) {
     super();
@@ -32,20 +33,20 @@ export class SaveSnippetHandler implements ICommandHandler<SaveSnippetCommand> {
     private readonly queries: QueryBus,
   ) {}
 
-  async execute({ userId, source }: SaveSnippetCommand): Promise<{ id: string }> {
+  async execute({ actor, source }: SaveSnippetCommand): Promise<{ id: string }> {
     if ((source.code_id === undefined) === (source.post_id === undefined)) {
       const message = 'exactly one of code_id and post_id is required';
       throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields: { code_id: [message], post_id: [message] } });
     }
-    const fields = source.code_id !== undefined ? await this.fromSnippet(source.code_id, userId) : this.fromPost();
+    const fields = source.code_id !== undefined ? await this.fromSnippet(source.code_id, actor) : this.fromPost();
     const now = new Date();
-    const row = this.snippets.create({ ...fields, id: uuidv7(), userId, isPublic: false, createdAt: now, updatedAt: now });
+    const row = this.snippets.create({ ...fields, id: uuidv7(), userId: actor.userId, isPublic: false, createdAt: now, updatedAt: now });
     await this.snippets.insert(row);
     return { id: row.id };
   }
 
-  private async fromSnippet(id: string, userId: string): Promise<CopiedFields> {
-    const original = await this.queries.execute(new GetSnippetQuery(id, userId));
+  private async fromSnippet(id: string, actor: Actor): Promise<CopiedFields> {
+    const original = await this.queries.execute(new GetSnippetQuery(id, actor));
     const { title, description, code, language, tags, environmentId } = original;
     return { title, description, code, language, tags, environmentId, savedFromId: original.id };
   }

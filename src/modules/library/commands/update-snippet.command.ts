@@ -1,14 +1,15 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { Actor, mayActOn } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { SnippetEntity } from '../entities/snippet.entity';
 import type { SnippetInput } from './create-snippet.command';
 
-/** Changes the fields given of one of the caller's snippets; anyone else's answers 404. */
+/** Changes the fields given of one of the caller's snippets (an admin: anyone's); anyone else's answers 404. */
 export class UpdateSnippetCommand extends Command<SnippetEntity> {
   constructor(
-    readonly userId: string,
+    readonly actor: Actor,
     readonly id: string,
     readonly changes: Partial<SnippetInput>,
   ) {
@@ -20,7 +21,9 @@ export class UpdateSnippetCommand extends Command<SnippetEntity> {
 export class UpdateSnippetHandler implements ICommandHandler<UpdateSnippetCommand> {
   constructor(@InjectRepository(SnippetEntity) private readonly snippets: Repository<SnippetEntity>) {}
 
-  async execute({ userId, id, changes }: UpdateSnippetCommand): Promise<SnippetEntity> {
+  async execute({ actor, id, changes }: UpdateSnippetCommand): Promise<SnippetEntity> {
+    const snippet = await this.snippets.findOne({ select: { userId: true }, where: { id } });
+    if (!snippet || !mayActOn(actor, snippet.userId)) throw AppError.notFound('Snippet');
     const set: Partial<SnippetEntity> = { updatedAt: new Date() };
     if (changes.title !== undefined) set.title = changes.title;
     if (changes.description !== undefined) set.description = changes.description;
@@ -29,9 +32,12 @@ export class UpdateSnippetHandler implements ICommandHandler<UpdateSnippetComman
     if (changes.tags !== undefined) set.tags = changes.tags;
     if (changes.is_public !== undefined) set.isPublic = changes.is_public;
     if (changes.environment_id !== undefined) set.environmentId = changes.environment_id;
-    // One statement: the owner check and the change cannot be separated by a concurrent delete.
-    const result = await this.snippets.update({ id, userId }, set);
+    // The checked owner is part of the condition: the statement changes nothing the check did not allow. 0 rows: a concurrent delete won.
+    const result = await this.snippets.update({ id, userId: snippet.userId }, set);
     if (!result.affected) throw AppError.notFound('Snippet');
-    return this.snippets.findOneByOrFail({ id });
+    // Deleted right after the change: as gone as if the delete had come first.
+    const updated = await this.snippets.findOneBy({ id });
+    if (!updated) throw AppError.notFound('Snippet');
+    return updated;
   }
 }

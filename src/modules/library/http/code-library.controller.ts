@@ -5,6 +5,7 @@ import {
   ApiTooManyRequestsResponse, getSchemaPath,
 } from '@nestjs/swagger';
 import { ApiKeyScopes, Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
+import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { Audit } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
@@ -61,17 +62,17 @@ export class CodeLibraryController {
   @Post('save')
   @Authenticated()
   @Audit({ action: 'code.save', resourceType: 'snippet', resourceId: (r) => r.id, metadata: savedFrom })
-  @ApiOperation({ summary: 'Copy a public snippet (`code_id`) or a post\'s code (`post_id`) into my library, as a private snippet' })
+  @ApiOperation({ summary: 'Copy a snippet I may read (`code_id`: mine, a public one; an admin: any) or a post\'s code (`post_id`) into my library, as a private snippet' })
   @ApiCreatedResponse({ type: SavedSnippetResponse })
-  @ApiNotFoundResponse({ description: 'No such public snippet, or no such post', type: ErrorResponse })
+  @ApiNotFoundResponse({ description: 'No such snippet, another user\'s private one, or no such post', type: ErrorResponse })
   async save(@CurrentUser() user: Principal, @Body() body: SaveSnippetRequest): Promise<SavedSnippetResponse> {
-    const { id } = await this.commands.execute(new SaveSnippetCommand(user.user_id, body));
+    const { id } = await this.commands.execute(new SaveSnippetCommand(actorOf(user), body));
     return { id, message: 'Snippet saved to your library' };
   }
 
   @Get(':id')
   @ApiKeyScopes('code:read')
-  @ApiOperation({ summary: 'One snippet: mine, or a public one' })
+  @ApiOperation({ summary: 'One snippet: mine, or a public one (an admin: any)' })
   @ApiOkResponse({ type: SnippetResponse })
   @ApiNotFoundResponse({ description: 'No such snippet, or another user\'s private one', type: ErrorResponse })
   get(@CurrentUser() user: Principal, @UuidParam() id: string): Promise<SnippetResponse> {
@@ -81,21 +82,21 @@ export class CodeLibraryController {
   @Put(':id')
   @ApiKeyScopes('code:write')
   @Audit({ action: 'code.update', resourceType: 'snippet', metadata: changedFields })
-  @ApiOperation({ summary: 'Change the fields given of one of my snippets' })
+  @ApiOperation({ summary: 'Change the fields given of one of my snippets (an admin: anyone\'s)' })
   @ApiOkResponse({ type: SnippetResponse })
   @ApiNotFoundResponse({ description: 'No such snippet of mine', type: ErrorResponse })
   async update(@CurrentUser() user: Principal, @UuidParam() id: string, @Body() body: UpdateSnippetRequest): Promise<SnippetResponse> {
-    return toSnippetResponse(await this.commands.execute(new UpdateSnippetCommand(user.user_id, id, body)));
+    return toSnippetResponse(await this.commands.execute(new UpdateSnippetCommand(actorOf(user), id, body)));
   }
 
   @Delete(':id')
   @ApiKeyScopes('code:write')
   @Audit({ action: 'code.delete', resourceType: 'snippet' })
-  @ApiOperation({ summary: 'Delete one of my snippets (copies others saved keep their code)' })
+  @ApiOperation({ summary: 'Delete one of my snippets, an admin anyone\'s (copies others saved keep their code)' })
   @ApiOkResponse({ type: DeletedResponse })
   @ApiNotFoundResponse({ description: 'No such snippet of mine', type: ErrorResponse })
   async remove(@CurrentUser() user: Principal, @UuidParam() id: string): Promise<DeletedResponse> {
-    await this.commands.execute(new DeleteSnippetCommand(user.user_id, id));
+    await this.commands.execute(new DeleteSnippetCommand(actorOf(user), id));
     return { success: true };
   }
 
@@ -103,7 +104,7 @@ export class CodeLibraryController {
   @HttpCode(200)
   @ApiKeyScopes('execute')
   @Audit({ action: 'code.run', resourceType: 'snippet' })
-  @ApiOperation({ summary: 'Run a snippet (mine or a public one) with its environment; counts like POST /execute' })
+  @ApiOperation({ summary: 'Run a snippet (mine or a public one; an admin: any) with its environment; counts like POST /execute' })
   @ApiOkResponse({ description: 'The finished run, as POST /execute answers it', schema: { $ref: getSchemaPath('ExecutionResponse') } })
   @ApiNotFoundResponse({ description: 'No such snippet, another user\'s private one, or its environment is gone', type: ErrorResponse })
   @ApiTooManyRequestsResponse({ description: 'QUOTA_EXCEEDED (daily quota) or RATE_LIMITED', type: ErrorResponse })
@@ -121,5 +122,5 @@ export async function listSnippets(queries: QueryBus, user: Principal, query: Li
 }
 
 export async function getSnippet(queries: QueryBus, user: Principal, id: string): Promise<SnippetResponse> {
-  return toSnippetResponse(await queries.execute(new GetSnippetQuery(id, user.user_id, user.role === 'admin')));
+  return toSnippetResponse(await queries.execute(new GetSnippetQuery(id, actorOf(user))));
 }

@@ -1,6 +1,7 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { Actor, mayRead } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { SnippetEntity } from '../entities/snippet.entity';
 
@@ -11,8 +12,7 @@ import { SnippetEntity } from '../entities/snippet.entity';
 export class GetSnippetQuery extends Query<SnippetEntity> {
   constructor(
     readonly id: string,
-    readonly userId: string,
-    readonly admin = false,
+    readonly actor: Actor,
   ) {
     super();
   }
@@ -22,9 +22,9 @@ export class GetSnippetQuery extends Query<SnippetEntity> {
 export class GetSnippetHandler implements IQueryHandler<GetSnippetQuery> {
   constructor(@InjectRepository(SnippetEntity) private readonly snippets: Repository<SnippetEntity>) {}
 
-  async execute({ id, userId, admin }: GetSnippetQuery): Promise<SnippetEntity> {
+  async execute({ id, actor }: GetSnippetQuery): Promise<SnippetEntity> {
     const row = await this.snippets.findOneBy({ id });
-    if (!row || (row.userId !== userId && !row.isPublic && !admin)) throw AppError.notFound('Snippet');
+    if (!row || !mayRead(actor, row)) throw AppError.notFound('Snippet');
     return row;
   }
 }
