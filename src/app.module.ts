@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccessTokens } from './common/auth/access-tokens';
 import { AuthGuard } from './common/auth/auth.guard';
 import { ClusterBus } from './common/events/cluster-bus';
 import { APP_CONFIG, AppConfig, SECRETS } from './config/app-config';
@@ -41,8 +42,9 @@ class CoreModule {
         { provide: AppLogger, useValue: runtime.logger },
         MaintenanceJobs,
         ClusterBus,
+        AccessTokens,
       ],
-      exports: [APP_CONFIG, SECRETS, AppLogger, MaintenanceJobs, ClusterBus],
+      exports: [APP_CONFIG, SECRETS, AppLogger, MaintenanceJobs, ClusterBus, AccessTokens],
     };
   }
 }

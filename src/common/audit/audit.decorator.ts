@@ -17,10 +17,16 @@ export interface AuditSpec {
    * handler's JSON result, which is then parsed for the audit, or, cheaper, from
    * the request alone (e.g. the caller's own session).
    */
-  resourceId?: (result: any) => string | undefined;
+  resourceId?: (result: any, facts: { tokenSubject?: string }) => string | undefined;
   resourceIdFromRequest?: (request: FastifyRequest & { principal?: Principal }) => string | undefined;
   /** Who acted, for public routes such as login and register (default: the authenticated caller). */
   userId?: (result: any) => string | undefined;
+  /**
+   * Where the response carries an access token we issued (public token-returning
+   * routes): its subject, checked with the same key as every request's token, is
+   * who acted unless userId says otherwise, and is handed to resourceId.
+   */
+  accessToken?: (result: any) => unknown;
   /** Named, small, non-secret facts about an accepted request; never passwords, tokens, keys or code. */
   metadata?: (request: FastifyRequest) => Record<string, unknown>;
   /** What a refused request (status >= 400) records of what it sent, e.g. the account a failed login tried; nothing by default. */
@@ -28,17 +34,6 @@ export interface AuditSpec {
 }
 
 export const Audit = (spec: AuditSpec): MethodDecorator => SetMetadata(AUDIT_METADATA, spec);
-
-/** The `sub` of a JWT we issued (used to attribute token-returning public routes). */
-export function subjectOf(jwt: string | undefined): string | undefined {
-  const payload = jwt?.split('.')[1];
-  if (!payload) return undefined;
-  try {
-    return (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub?: string }).sub;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The names (never the values) of the fields a request body sets. */
 export function fieldsOf(request: FastifyRequest): Record<string, unknown> {

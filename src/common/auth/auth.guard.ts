@@ -1,58 +1,68 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
+import { TokenExpiredError } from 'jsonwebtoken';
 import { AppError } from '../errors/app-error';
+import { ErrorCode } from '../errors/error-code';
 import { AUTH_REQUIREMENT, AuthRequirement } from './auth.decorators';
-import { API_KEY_PREFIX, CREDENTIAL_VERIFIER, CredentialVerifier, Principal } from './principal';
+import { API_KEY_STRATEGY, hasCredentials, JWT_STRATEGY } from './credentials';
+import type { Principal } from './principal';
 
 export type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
-type Credential = { kind: 'jwt' | 'api_key'; value: string };
-
-function credentialOf(request: FastifyRequest): Credential | undefined {
-  const apiKey = request.headers['x-api-key'];
-  if (typeof apiKey === 'string' && apiKey.length > 0) return { kind: 'api_key', value: apiKey };
-  const authorization = request.headers.authorization;
-  if (!authorization) return undefined;
-  const [scheme, value] = authorization.split(' ', 2);
-  if (scheme?.toLowerCase() !== 'bearer' || !value) return undefined;
-  return { kind: value.startsWith(API_KEY_PREFIX) ? 'api_key' : 'jwt', value };
-}
-
 /**
  * Secure by default: every route needs a user JWT unless it says otherwise with
- * @Public(), @AdminOnly() or @ApiKeyScopes(...).
+ * @Public(), @AdminOnly() or @ApiKeyScopes(...). Who is calling is passport's
+ * answer (the identity context's `jwt` and `api-key` strategies, tried in that
+ * order); what they may do here is this guard's: an API key only where the
+ * route names one of its scopes, admin routes only for admins. The principal is
+ * copied per request, so the request's audit notes are its own.
  */
 @Injectable()
-export class AuthGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(CREDENTIAL_VERIFIER) private readonly verifier: CredentialVerifier,
-  ) {}
+export class AuthGuard extends PassportAuthGuard([JWT_STRATEGY, API_KEY_STRATEGY]) {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const requirement =
       this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_REQUIREMENT, [context.getHandler(), context.getClass()]) ?? {};
     if (requirement.public) return true;
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const credential = credentialOf(request);
-    if (!credential) throw AppError.unauthorized();
+    // Passport would answer a missing credential as two failed strategies; say it plainly, and save the work.
+    if (!hasCredentials(request)) throw AppError.unauthorized();
+    await super.canActivate(context);
+    const principal = request.principal!;
 
-    let principal: Principal;
-    if (credential.kind === 'jwt') {
-      principal = await this.verifier.verifyAccessToken(credential.value);
-    } else {
-      principal = await this.verifier.verifyApiKey(credential.value);
+    if (principal.via === 'api_key') {
       const accepted = requirement.apiKeyScopes;
       if (!accepted) throw AppError.forbidden('This endpoint needs a user login; API keys are not accepted');
       if (!principal.scopes.includes('*') && !accepted.some((scope) => principal.scopes.includes(scope))) {
         throw AppError.forbidden(`The API key lacks the scope ${accepted.join(' or ')}`);
       }
     }
-    request.principal = { ...principal, auditNotes: {} };
     if (requirement.admin && principal.role !== 'admin') throw AppError.forbidden('Admin role required');
     return true;
+  }
+
+  /** Stores the principal where the app reads it (request.principal), not in passport's session. */
+  override getAuthenticateOptions(): { session: false; property: string } {
+    return { session: false, property: 'principal' };
+  }
+
+  /**
+   * A strategy's own AppError (revoked session, disabled account, bad key) is
+   * the answer; otherwise only the JWT strategy can have failed with a reason
+   * (passport gives one per strategy, in order).
+   */
+  override handleRequest<T = Principal>(error: unknown, principal: T | false, info: unknown): T {
+    if (error) throw error;
+    if (principal) return { ...principal, auditNotes: {} };
+    const jwtFailure = Array.isArray(info) ? info[0] : info;
+    if (jwtFailure instanceof TokenExpiredError) throw new AppError(ErrorCode.TOKEN_EXPIRED, 'Access token has expired');
+    throw AppError.unauthorized('Invalid access token');
   }
 }

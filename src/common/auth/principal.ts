@@ -16,15 +16,4 @@ export interface Principal {
   auditNotes?: AuditNotes;
 }
 
-/**
- * Implemented by the identity context. The global guard lives in common/ and
- * must not know identity's tables, so it asks through this port.
- */
-export interface CredentialVerifier {
-  verifyAccessToken(token: string): Promise<Principal>;
-  verifyApiKey(key: string): Promise<Principal>;
-}
-
-export const CREDENTIAL_VERIFIER = Symbol('CREDENTIAL_VERIFIER');
-
 export const API_KEY_PREFIX = 'sk-';

@@ -3,6 +3,7 @@ import { DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AUDIT_METADATA, AuditSpec } from '../../common/audit/audit.decorator';
+import { AccessTokens } from '../../common/auth/access-tokens';
 import type { Principal } from '../../common/auth/principal';
 import { API_PREFIX } from '../../common/http/swagger';
 import { AppLogger } from '../../common/logging/app-logger';
@@ -46,6 +47,7 @@ export class AuditCapture implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly writer: AuditWriter,
+    private readonly accessTokens: AccessTokens,
     private readonly logger: AppLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -57,7 +59,7 @@ export class AuditCapture implements OnModuleInit {
     fastify.addHook('preSerialization', (request, reply, payload, done) => {
       if (AUDITED_METHODS.has(request.method) && reply.statusCode < 400) {
         const spec = this.specFor(request.routeOptions.url, request.method);
-        if (spec?.resourceId || spec?.userId) (request as AuditedRequest).auditResult = payload;
+        if (spec?.resourceId || spec?.userId || spec?.accessToken) (request as AuditedRequest).auditResult = payload;
       }
       done(null, payload);
     });
@@ -97,12 +99,13 @@ export class AuditCapture implements OnModuleInit {
     if (request.principal?.auditNotes) Object.assign(metadata, request.principal.auditNotes);
     const userAgent = request.headers['user-agent'];
     const pathId = typeof params?.id === 'string' ? params.id : null;
+    const tokenSubject = result !== undefined && spec?.accessToken ? this.accessTokens.subjectOf(spec.accessToken(result)) : undefined;
     return {
       created_at: new Date(),
-      user_id: request.principal?.user_id ?? (result !== undefined ? spec?.userId?.(result) : undefined) ?? null,
+      user_id: request.principal?.user_id ?? (result !== undefined ? spec?.userId?.(result) : undefined) ?? tokenSubject ?? null,
       action: spec?.action ?? (routeUrl ? `${resourceTypeOf(routeUrl)}.${VERB_BY_METHOD[request.method]}` : 'route.not_found'),
       resource_type: spec?.resourceType ?? (routeUrl ? resourceTypeOf(routeUrl) : null),
-      resource_id: spec?.resourceIdFromRequest?.(request) ?? (result !== undefined ? spec?.resourceId?.(result) : undefined) ?? pathId,
+      resource_id: spec?.resourceIdFromRequest?.(request) ?? (result !== undefined ? spec?.resourceId?.(result, { tokenSubject }) : undefined) ?? pathId,
       status_code: reply.statusCode,
       method: request.method,
       path: request.url.split('?')[0],

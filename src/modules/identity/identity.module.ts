@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PlansModule } from '../plans/plans.module';
 import { AuthGuard } from '../../common/auth/auth.guard';
-import { CREDENTIAL_VERIFIER } from '../../common/auth/principal';
 import { ApiKeyUsageRecorder } from './api-key-usage.recorder';
 import { AuthStateCache } from './auth-state.cache';
 import { ChangePasswordHandler } from './commands/change-password.command';
@@ -19,7 +18,8 @@ import { UserEntity } from './entities/user.entity';
 import { DeleteApiKeyHandler } from './commands/delete-api-key.command';
 import { ToggleApiKeyHandler } from './commands/toggle-api-key.command';
 import { UpdateUserHandler } from './commands/update-user.command';
-import { IdentityCredentialVerifier } from './credential-verifier';
+import { ApiKeyStrategy } from './auth/api-key.strategy';
+import { JwtStrategy } from './auth/jwt.strategy';
 import { AdminUsersController } from './http/admin-users.controller';
 import { ApiKeysController } from './http/api-keys.controller';
 import { AuthController } from './http/auth.controller';
@@ -52,7 +52,9 @@ const services = [PasswordHasher, TokenService, SessionIssuer, LoginLockout, Aut
     ...commandHandlers,
     ...queryHandlers,
     ...services,
-    { provide: CREDENTIAL_VERIFIER, useClass: IdentityCredentialVerifier },
+    // The passport strategies the global AuthGuard asks (by name: see common/auth/credentials.ts).
+    JwtStrategy,
+    ApiKeyStrategy,
     AuthGuard,
   ],
   exports: [AuthGuard],

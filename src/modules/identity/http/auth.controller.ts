@@ -7,7 +7,7 @@ import {
 import { Authenticated, CurrentUser, Public } from '../../../common/auth/auth.decorators';
 import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
-import { Audit, subjectOf } from '../../../common/audit/audit.decorator';
+import { Audit } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
 import { Client, ClientInfo } from '../../../common/http/client-info';
 import { UuidParam } from '../../../common/http/uuid-param';
@@ -63,7 +63,7 @@ export class AuthController {
   }
 
   @Post('token')
-  @Audit({ action: 'user.login', resourceType: 'user', resourceId: (r) => subjectOf(r.access_token), userId: (r) => subjectOf(r.access_token), metadata: (request) => ({ ...attemptedAccount(request), grant_type: 'password' }), refusedMetadata: attemptedAccount })
+  @Audit({ action: 'user.login', resourceType: 'user', accessToken: (r) => r.access_token, resourceId: (_r, { tokenSubject }) => tokenSubject, metadata: (request) => ({ ...attemptedAccount(request), grant_type: 'password' }), refusedMetadata: attemptedAccount })
   @Public()
   @HttpCode(200)
   @ApiConsumes('application/x-www-form-urlencoded')
@@ -76,7 +76,7 @@ export class AuthController {
   }
 
   @Post('refresh')
-  @Audit({ action: 'session.refresh', resourceType: 'session', resourceId: (r) => String(r.tokens.refresh).split('.')[0], userId: (r) => subjectOf(r.tokens.access) })
+  @Audit({ action: 'session.refresh', resourceType: 'session', resourceId: (r) => String(r.tokens.refresh).split('.')[0], accessToken: (r) => r.tokens.access })
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a refresh token for a new pair (the old one stops working)' })
