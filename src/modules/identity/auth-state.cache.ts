@@ -1,4 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
 import type { Role } from '../../common/auth/principal';
 import { ClusterBus } from '../../common/events/cluster-bus';
@@ -25,15 +26,18 @@ export interface KeyState extends UserState {
   expiresAt: number | null;
 }
 
-interface Entry<T> {
-  value: T | null;
-  cachedAt: number;
-  userId: string | null;
-}
-
 const TTL_MS = 60_000;
 const MAX_ENTRIES = 50_000;
 const USER_CHANGED = 'identity.user-changed';
+
+/** A lookup's result (null: no such session, key or user) and whose it is, for dropping a user's entries. */
+interface Entry<T> {
+  value: T | null;
+  userId: string | null;
+}
+
+type Cache<T> = LRUCache<string, Entry<T>>;
+const newCache = <T>(): Cache<T> => new LRUCache<string, Entry<T>>({ max: MAX_ENTRIES, ttl: TTL_MS });
 
 /**
  * What every authenticated request needs to know beyond the JWT signature: is
@@ -44,9 +48,9 @@ const USER_CHANGED = 'identity.user-changed';
  */
 @Injectable()
 export class AuthStateCache implements OnModuleInit {
-  private readonly sessions = new Map<string, Entry<SessionState>>();
-  private readonly keys = new Map<string, Entry<KeyState>>();
-  private readonly users = new Map<string, Entry<UserView & { userId: string }>>();
+  private readonly sessions = newCache<SessionState>();
+  private readonly keys = newCache<KeyState>();
+  private readonly users = newCache<UserView & { userId: string }>();
   /** Bumped on every invalidation; a load that raced with one is not cached. */
   private generation = 0;
 
@@ -111,26 +115,21 @@ export class AuthStateCache implements OnModuleInit {
     return view;
   }
 
-  private async lookup<T extends { userId: string }>(map: Map<string, Entry<T>>, id: string, load: () => Promise<T | null>): Promise<T | null> {
-    const now = Date.now();
-    const cached = map.get(id);
-    if (cached && now - cached.cachedAt < TTL_MS) return cached.value;
+  private async lookup<T extends { userId: string }>(cache: Cache<T>, id: string, load: () => Promise<T | null>): Promise<T | null> {
+    const cached = cache.get(id);
+    if (cached) return cached.value;
     const generation = this.generation;
     const value = await load();
-    if (generation === this.generation) {
-      if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value as string);
-      map.set(id, { value, cachedAt: now, userId: value?.userId ?? null });
-    }
+    if (generation === this.generation) cache.set(id, { value, userId: value?.userId ?? null });
     return value;
   }
 
   private drop(userId: string): void {
     this.generation++;
-    for (const map of [this.sessions, this.keys, this.users] as Array<Map<string, Entry<unknown>>>) {
-      for (const [id, entry] of map) {
-        // Unknown ids are cached as null; drop those too, the id may exist now.
-        if (entry.userId === userId || entry.userId === null) map.delete(id);
-      }
+    for (const cache of [this.sessions, this.keys, this.users] as Array<Cache<unknown>>) {
+      // Unknown ids are cached as null; drop those too, the id may exist now.
+      const stale = [...cache.entries()].filter(([, entry]) => entry.userId === userId || entry.userId === null).map(([id]) => id);
+      for (const id of stale) cache.delete(id);
     }
   }
 }
