@@ -7,6 +7,7 @@ import { AppModule, AppRuntime } from './app.module';
 import { AppConfig, readAppConfig } from './config/app-config';
 import type { Env } from './config/env';
 import { resolveSecrets } from './config/secrets';
+import { clientErrorHandler } from './common/errors/client-error';
 import { sendError } from './common/errors/error.filter';
 import { configureHttp } from './common/http/http-setup';
 import { requestIdFor } from './common/http/request-id';
@@ -25,11 +26,15 @@ export async function buildApp(runtime: AppRuntime, options: { preview?: boolean
     logger: false,
     // Errors Fastify raises before routing (a malformed URL) get the same envelope as the rest.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendError(error, request, reply, runtime.logger),
+    // So do those Node's HTTP parser raises before there is a request (431 and the like).
+    clientErrorHandler: clientErrorHandler(runtime.logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(runtime), adapter, {
     logger: runtime.logger,
     preview: options.preview,
     abortOnError: false,
+    // configureHttp registers the body parsers (JSON, and forms where a route takes them).
+    bodyParser: false,
   });
   await configureHttp(app, runtime.config, runtime.logger);
   return app;

@@ -1,4 +1,8 @@
-/** The SPEC §0 error codes and the one table that maps them to HTTP status. */
+/**
+ * The SPEC §0 error codes and the one table that maps them to HTTP status.
+ * REQUEST_TIMEOUT and HEADERS_TOO_LARGE are for what Node's HTTP parser
+ * refuses before there is a request (client-error.ts).
+ */
 export enum ErrorCode {
   VALIDATION_ERROR = 'VALIDATION_ERROR',
   BAD_REQUEST = 'BAD_REQUEST',
@@ -9,6 +13,7 @@ export enum ErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   ACCOUNT_DISABLED = 'ACCOUNT_DISABLED',
   NOT_FOUND = 'NOT_FOUND',
+  REQUEST_TIMEOUT = 'REQUEST_TIMEOUT',
   CONFLICT = 'CONFLICT',
   FILE_TOO_LARGE = 'FILE_TOO_LARGE',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
@@ -17,6 +22,7 @@ export enum ErrorCode {
   UNPROCESSABLE = 'UNPROCESSABLE',
   RATE_LIMITED = 'RATE_LIMITED',
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
+  HEADERS_TOO_LARGE = 'HEADERS_TOO_LARGE',
   INTERNAL_ERROR = 'INTERNAL_ERROR',
   UPSTREAM_ERROR = 'UPSTREAM_ERROR',
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
@@ -32,6 +38,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.FORBIDDEN]: 403,
   [ErrorCode.ACCOUNT_DISABLED]: 403,
   [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.REQUEST_TIMEOUT]: 408,
   [ErrorCode.CONFLICT]: 409,
   [ErrorCode.FILE_TOO_LARGE]: 413,
   [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
@@ -40,6 +47,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.UNPROCESSABLE]: 422,
   [ErrorCode.RATE_LIMITED]: 429,
   [ErrorCode.QUOTA_EXCEEDED]: 429,
+  [ErrorCode.HEADERS_TOO_LARGE]: 431,
   [ErrorCode.INTERNAL_ERROR]: 500,
   [ErrorCode.UPSTREAM_ERROR]: 502,
   [ErrorCode.SERVICE_UNAVAILABLE]: 503,

@@ -11,6 +11,11 @@ describe('describeError', () => {
     expect(described.envelope).toEqual({ error: { code: 'RATE_LIMITED', message: 'slow down', details: { retry_after: 3 }, request_id: 'r1' } });
   });
 
+  it('answers 431 and 408 for the errors Node raises before there is a request', () => {
+    expect(describeError(new AppError(ErrorCode.HEADERS_TOO_LARGE, 'x'), 'r').status).toBe(431);
+    expect(describeError(new AppError(ErrorCode.REQUEST_TIMEOUT, 'x'), 'r').status).toBe(408);
+  });
+
   it('maps Fastify body errors by their code', () => {
     expect(describeError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE' }), 'r').status).toBe(413);
     expect(describeError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), 'r').status).toBe(415);

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { drainRefusedBody } from '../http/refused-body';
 import { AppLogger } from '../logging/app-logger';
 import { describeError } from './error-envelope';
 
@@ -22,5 +23,6 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     logger.pino.error({ err: error, request_id: request.id, method: request.method, url: request.url }, 'unhandled error');
   }
   if (reply.sent) return;
+  drainRefusedBody(request, reply);
   void reply.status(described.status).headers(described.headers).send(described.envelope);
 }

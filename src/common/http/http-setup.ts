@@ -1,16 +1,20 @@
 import { RequestMethod } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '../../config/app-config';
+import { AppError } from '../errors/app-error';
 import { ErrorFilter } from '../errors/error.filter';
 import { createValidationPipe } from '../errors/validation.pipe';
 import { AppLogger } from '../logging/app-logger';
+import { registerBodyParsers } from './body-parsers';
 import { API_SECURITY_HEADERS, computeHtmlSecurityHeaders } from './security-headers';
 import { API_PREFIX, buildOpenApiDocument, setupSwagger } from './swagger';
+import { hasMalformedPercentEncoding } from './text-checks';
 
 /**
  * Everything HTTP that is not a route: prefix, headers on every response,
- * access log, CORS, validation, the error envelope (also for errors Fastify
- * raises before a route runs) and Swagger.
+ * access log, body parsers, query checks, CORS, validation, the error envelope
+ * (also for errors Fastify raises before a route runs), connections closed on
+ * shutdown, and Swagger.
  */
 export async function configureHttp(app: NestFastifyApplication, config: AppConfig, logger: AppLogger): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
@@ -19,6 +23,10 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(request.url.startsWith('/docs') ? htmlHeaders : apiHeaders).header('x-request-id', request.id);
+    if (malformedQuery(request.url)) {
+      done(AppError.badRequest('Malformed query string (bad percent-encoding)'));
+      return;
+    }
     done();
   });
   // The level is fixed at start: below info, the access log costs nothing at all.
@@ -31,6 +39,22 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
       done();
     });
   }
+
+  // Once closing has begun, responses end their connection. Closing waits for open
+  // connections, and closes those idle at that moment only: a keep-alive
+  // connection whose response was still being written (waiting for its audit
+  // entry, a run being stopped) would otherwise hold the server open.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+
+  registerBodyParsers(fastify);
 
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [{ path: '/', method: RequestMethod.GET }],
@@ -46,4 +70,14 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ErrorFilter(logger));
   setupSwagger(app, buildOpenApiDocument(app));
+}
+
+/**
+ * Fastify's query parser keeps an escape it cannot decode (`%ff`, `%ed%a0%80`,
+ * a lone `%`) as it is, so such a value would reach a handler undecoded; the
+ * path answers 400 for them (FST_ERR_BAD_URL), and so does the query.
+ */
+function malformedQuery(url: string): boolean {
+  const query = url.indexOf('?');
+  return query !== -1 && hasMalformedPercentEncoding(url.slice(query + 1));
 }

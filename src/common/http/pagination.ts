@@ -1,22 +1,32 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { IsOptionalNotNull } from './dto-validators';
 
-/** `?page=1&limit=20`, limit at most 100 (SPEC §0 "Lists"). */
+/**
+ * Pages past this one are refused (400): the offset, (page - 1) * limit, then
+ * stays far inside PostgreSQL's range (a larger one fails the query), and no
+ * list of this API is that long.
+ */
+export const MAX_PAGE = 1_000_000;
+const MAX_LIMIT = 100;
+
+/** `?page=1&limit=20`, limit at most 100 (SPEC §0 "Lists"). Every list query extends it. */
 export class PageQuery {
-  @ApiPropertyOptional({ default: 1, minimum: 1 })
-  @IsOptional()
+  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: MAX_PAGE })
+  @IsOptionalNotNull()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(MAX_PAGE)
   page: number = 1;
 
-  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 100 })
-  @IsOptional()
+  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: MAX_LIMIT })
+  @IsOptionalNotNull()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(100)
+  @Max(MAX_LIMIT)
   limit: number = 20;
 }
 

@@ -24,7 +24,9 @@ export class HealthController {
     private readonly queries: QueryBus,
   ) {}
 
-  @Get(['', 'health'])
+  // '/' rather than '': the root is excluded from the /api/v1 prefix (http-setup.ts), and Swagger
+  // applies that exclusion to '/' only, so with '' the document listed /api/v1, which is not served.
+  @Get(['/', 'health'])
   @Public()
   @SkipRateLimit()
   @HealthCheck()

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
-  ApiBadRequestResponse, ApiConflictResponse, ApiConsumes, ApiCreatedResponse, ApiForbiddenResponse,
+  ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse,
   ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, Public } from '../../../common/auth/auth.decorators';
@@ -9,6 +9,7 @@ import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { Audit } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
+import { AcceptsFormBody } from '../../../common/http/body-parsers';
 import { Client, ClientInfo } from '../../../common/http/client-info';
 import { UuidParam } from '../../../common/http/uuid-param';
 import { ChangePasswordCommand } from '../commands/change-password.command';
@@ -66,7 +67,7 @@ export class AuthController {
   @Audit({ action: 'user.login', resourceType: 'user', accessToken: (r) => r.access_token, resourceId: (_r, { tokenSubject }) => tokenSubject, metadata: (request) => ({ ...attemptedAccount(request), grant_type: 'password' }), refusedMetadata: attemptedAccount })
   @Public()
   @HttpCode(200)
-  @ApiConsumes('application/x-www-form-urlencoded')
+  @AcceptsFormBody()
   @ApiOperation({ summary: 'OAuth2 password grant (used by Swagger UI "Authorize")' })
   @ApiOkResponse({ type: OAuthTokenResponse })
   @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS', type: ErrorResponse })

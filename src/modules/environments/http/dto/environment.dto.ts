@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsNotIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, ValidateIf,
-  ValidationOptions,
+  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsNotIn, IsString, IsUUID, Length, Matches, MaxLength, ValidateBy, ValidationOptions,
 } from 'class-validator';
+import { IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { PageQuery, Pagination } from '../../../../common/http/pagination';
 import { isRequirement, MAX_REQUIREMENT_LENGTH } from '../../requirement';
 
@@ -14,7 +14,6 @@ const MAX_PACKAGES = 50;
 const RESERVED_NAMES = ['system'];
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-const present = (_: object, value: unknown) => value !== undefined;
 
 /** Each element a PEP 508 name with optional extras and version specifiers (no options, URLs or paths). */
 const IsRequirementList = (options?: ValidationOptions): PropertyDecorator =>
@@ -36,30 +35,30 @@ export class CreateEnvironmentRequest {
   @Transform(trim) @IsString() @Length(1, 64) @Matches(SLUG, { message: 'name must be a slug: lowercase letters, digits and single hyphens' }) @IsNotIn(RESERVED_NAMES, { message: 'name "system" is reserved' })
   name!: string;
 
-  @ApiPropertyOptional({ default: '', maxLength: MAX_DESCRIPTION }) @IsOptional() @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
+  @ApiPropertyOptional({ default: '', maxLength: MAX_DESCRIPTION }) @IsOptionalNotNull() @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
 
   @ApiPropertyOptional({ example: '3.11', description: 'With conda available, a conda environment with this Python; otherwise it must match the server\'s Python' })
-  @IsOptional() @IsString() @Matches(PYTHON_VERSION, { message: 'python_version must look like 3, 3.11 or 3.11.4' })
+  @IsOptionalNotNull() @IsString() @Matches(PYTHON_VERSION, { message: 'python_version must look like 3, 3.11 or 3.11.4' })
   python_version?: string;
 
-  @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean() is_public?: boolean;
+  @ApiPropertyOptional({ default: false }) @IsOptionalNotNull() @IsBoolean() is_public?: boolean;
 
   @ApiPropertyOptional(packagesDoc)
-  @IsOptional() @IsArray() @ArrayMaxSize(MAX_PACKAGES) @IsRequirementList()
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(MAX_PACKAGES) @IsRequirementList()
   packages?: string[];
 }
 
 export class UpdateEnvironmentRequest {
   @ApiPropertyOptional({ maxLength: 64 })
-  @ValidateIf(present) @Transform(trim) @IsString() @Length(1, 64) @Matches(SLUG, { message: 'name must be a slug: lowercase letters, digits and single hyphens' }) @IsNotIn(RESERVED_NAMES, { message: 'name "system" is reserved' })
+  @IsOptionalNotNull() @Transform(trim) @IsString() @Length(1, 64) @Matches(SLUG, { message: 'name must be a slug: lowercase letters, digits and single hyphens' }) @IsNotIn(RESERVED_NAMES, { message: 'name "system" is reserved' })
   name?: string;
 
-  @ApiPropertyOptional() @ValidateIf(present) @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
-  @ApiPropertyOptional() @ValidateIf(present) @IsBoolean() is_public?: boolean;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsBoolean() is_public?: boolean;
 }
 
 export class AdminListEnvironmentsRequest extends PageQuery {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only this user\'s environments' }) @IsOptional() @IsUUID() user_id?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only this user\'s environments' }) @IsOptionalNotNull() @IsUUID() user_id?: string;
 }
 
 export class InstallPackagesRequest {

@@ -1,20 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsArrayOfObjects, IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { PageQuery, Pagination } from '../../../../common/http/pagination';
 import { PeriodRequest } from '../../../../common/http/period';
 
@@ -37,7 +23,7 @@ export class SourceFile {
 }
 
 export class TestCase {
-  @ApiPropertyOptional({ default: '' }) @IsOptional() @IsString() @MaxLength(MAX_STDIN) stdin?: string;
+  @ApiPropertyOptional({ default: '' }) @IsOptionalNotNull() @IsString() @MaxLength(MAX_STDIN) stdin?: string;
   @ApiProperty({ example: '4\n' }) @IsString() @MaxLength(MAX_STDIN) expected_output!: string;
 }
 
@@ -47,26 +33,26 @@ export class ExecuteRequest {
   @Length(1, MAX_SOURCE)
   code!: string;
 
-  @ApiPropertyOptional({ enum: LANGUAGES, default: 'python' }) @IsOptional() @IsIn(LANGUAGES) language?: (typeof LANGUAGES)[number];
-  @ApiPropertyOptional({ default: '' }) @IsOptional() @IsString() @MaxLength(MAX_STDIN) stdin?: string;
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() environment_id?: string;
+  @ApiPropertyOptional({ enum: LANGUAGES, default: 'python' }) @IsOptionalNotNull() @IsIn(LANGUAGES) language?: (typeof LANGUAGES)[number];
+  @ApiPropertyOptional({ default: '' }) @IsOptionalNotNull() @IsString() @MaxLength(MAX_STDIN) stdin?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptionalNotNull() @IsUUID() environment_id?: string;
 
-  @ApiPropertyOptional({ description: "Wall-time limit; at most the plan's", minimum: 100, example: 3000 })
-  @IsOptional()
+  @ApiPropertyOptional({ description: "Wall-time limit; at most the plan's", minimum: 100, maximum: 3_600_000, example: 3000 })
+  @IsOptionalNotNull()
   @IsInt()
   @Min(100)
   @Max(3_600_000)
   timeout_ms?: number;
 
-  @ApiPropertyOptional({ description: "Memory limit; at most the plan's", minimum: 16, example: 128 })
-  @IsOptional()
+  @ApiPropertyOptional({ description: "Memory limit; at most the plan's", minimum: 16, maximum: 65_536, example: 128 })
+  @IsOptionalNotNull()
   @IsInt()
   @Min(16)
   @Max(65_536)
   memory_mb?: number;
 
   @ApiPropertyOptional({ type: [String], description: 'Command-line arguments (sys.argv[1:], process.argv.slice(2))' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
@@ -74,25 +60,21 @@ export class ExecuteRequest {
   args?: string[];
 
   @ApiPropertyOptional({ type: [SourceFile], description: 'More source files next to the entry file' })
-  @IsOptional()
-  @IsArray()
+  @IsOptionalNotNull()
+  @IsArrayOfObjects(() => SourceFile)
   @ArrayMaxSize(20)
-  @ValidateNested({ each: true })
-  @Type(() => SourceFile)
   files?: SourceFile[];
 
   @ApiPropertyOptional({ type: [TestCase], description: 'Run once per case; each gets its own result and `passed`' })
-  @IsOptional()
-  @IsArray()
+  @IsOptionalNotNull()
+  @IsArrayOfObjects(() => TestCase)
   @ArrayMaxSize(50)
-  @ValidateNested({ each: true })
-  @Type(() => TestCase)
   tests?: TestCase[];
 }
 
 export class ExecuteQuery {
   @ApiPropertyOptional({ enum: ['true', 'false'], default: 'true', description: 'false: answer 202 at once and poll GET /executions/:id' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(['true', 'false'])
   wait?: 'true' | 'false';
 }
@@ -152,12 +134,12 @@ export class ExecutionListResponse {
 }
 
 export class ListExecutionsRequest extends IntersectionType(PageQuery, PeriodRequest) {
-  @ApiPropertyOptional({ enum: STATUSES }) @IsOptional() @IsIn(STATUSES) status?: string;
-  @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptional() @IsIn(LANGUAGES) language?: string;
+  @ApiPropertyOptional({ enum: STATUSES }) @IsOptionalNotNull() @IsIn(STATUSES) status?: string;
+  @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptionalNotNull() @IsIn(LANGUAGES) language?: string;
 }
 
 export class AdminListExecutionsRequest extends ListExecutionsRequest {
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() user_id?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptionalNotNull() @IsUUID() user_id?: string;
 }
 
 export class RuntimeResponse {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsDate, IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsString, Length } from 'class-validator';
+import { IsDateInRange, IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { Pagination } from '../../../../common/http/pagination';
 import { API_KEY_SCOPES, ApiKeyView } from '../../api-key.mapper';
 
@@ -8,16 +9,16 @@ export class CreateApiKeyRequest {
   @ApiProperty({ example: 'CI runner' }) @IsString() @Length(1, 100) name!: string;
 
   @ApiPropertyOptional({ enum: API_KEY_SCOPES, isArray: true, default: ['execute'] })
-  @IsOptional() @IsArray() @ArrayMaxSize(API_KEY_SCOPES.length) @IsIn(API_KEY_SCOPES, { each: true })
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(API_KEY_SCOPES.length) @IsIn(API_KEY_SCOPES, { each: true })
   scopes?: string[];
 
   @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Never expires when omitted' })
-  @IsOptional() @Type(() => Date) @IsDate()
+  @IsOptionalNotNull() @Type(() => Date) @IsDateInRange()
   expires_at?: Date;
 }
 
 export class ToggleApiKeyRequest {
-  @ApiPropertyOptional({ description: 'The state to set; omitted, the key flips' }) @IsOptional() @IsBoolean() enabled?: boolean;
+  @ApiPropertyOptional({ description: 'The state to set; omitted, the key flips' }) @IsOptionalNotNull() @IsBoolean() enabled?: boolean;
 }
 
 export class ApiKeyResponse implements ApiKeyView {

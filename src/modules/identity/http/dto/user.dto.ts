@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUrl, Length, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { Pagination, PageQuery } from '../../../../common/http/pagination';
 import { IssuedTokens } from '../../token.service';
 import { UserView } from '../../user.mapper';
 
 export const USERNAME_PATTERN = /^[a-zA-Z0-9_-]{3,32}$/;
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-const present = (_: object, value: unknown) => value !== undefined;
 
 export class UserResponse implements UserView {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -60,18 +60,19 @@ export class RegisterRequest {
   password!: string;
 
   @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional() @Transform(trim) @IsString() @Length(1, 100)
+  @IsOptionalNotNull() @Transform(trim) @IsString() @Length(1, 100)
   name?: string;
 }
 
+/** `username` or `email` (or both: username wins); each is validated when sent. */
 export class LoginRequest {
-  @ApiPropertyOptional({ description: 'Username, or an email address', example: 'ada_l' })
-  @ValidateIf((body: LoginRequest) => body.email === undefined)
+  @ApiPropertyOptional({ description: 'Username, or an email address; required without `email`', example: 'ada_l' })
+  @ValidateIf((body: LoginRequest) => body.username !== undefined || body.email === undefined)
   @Transform(trim) @IsString() @Length(1, 255)
   username?: string;
 
-  @ApiPropertyOptional({ example: 'ada@example.com' })
-  @ValidateIf((body: LoginRequest) => body.username === undefined)
+  @ApiPropertyOptional({ description: 'Required without `username`', example: 'ada@example.com' })
+  @IsOptionalNotNull()
   @Transform(trim) @IsString() @Length(1, 255)
   email?: string;
 
@@ -84,9 +85,9 @@ export class OAuthTokenRequest {
   @ApiProperty({ enum: ['password'] }) @IsIn(['password']) grant_type!: string;
   @ApiProperty({ description: 'Username or email' }) @IsString() @Length(1, 255) username!: string;
   @ApiProperty() @IsString() @Length(1, 200) password!: string;
-  @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptional() @IsString() scope?: string;
-  @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptional() @IsString() client_id?: string;
-  @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptional() @IsString() client_secret?: string;
+  @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptionalNotNull() @IsString() scope?: string;
+  @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptionalNotNull() @IsString() client_id?: string;
+  @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptionalNotNull() @IsString() client_secret?: string;
 }
 
 export class OAuthTokenResponse {
@@ -136,31 +137,31 @@ export class SessionListResponse {
 }
 
 export class AdminCreateUserRequest extends RegisterRequest {
-  @ApiPropertyOptional({ enum: ['user', 'admin'], default: 'user' }) @IsOptional() @IsIn(['user', 'admin']) role?: 'user' | 'admin';
-  @ApiPropertyOptional({ default: 'free' }) @IsOptional() @IsString() @Length(1, 20) level?: string;
-  @ApiPropertyOptional({ enum: ['active', 'disabled'], default: 'active' }) @IsOptional() @IsIn(['active', 'disabled']) status?: 'active' | 'disabled';
-  @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean() email_verified?: boolean;
+  @ApiPropertyOptional({ enum: ['user', 'admin'], default: 'user' }) @IsOptionalNotNull() @IsIn(['user', 'admin']) role?: 'user' | 'admin';
+  @ApiPropertyOptional({ default: 'free' }) @IsOptionalNotNull() @IsString() @Length(1, 20) level?: string;
+  @ApiPropertyOptional({ enum: ['active', 'disabled'], default: 'active' }) @IsOptionalNotNull() @IsIn(['active', 'disabled']) status?: 'active' | 'disabled';
+  @ApiPropertyOptional({ default: false }) @IsOptionalNotNull() @IsBoolean() email_verified?: boolean;
 }
 
 export class AdminUpdateUserRequest {
   @ApiPropertyOptional({ pattern: USERNAME_PATTERN.source })
-  @ValidateIf(present) @Transform(trim) @IsString() @Matches(USERNAME_PATTERN, { message: 'username must be 3-32 characters of letters, digits, _ or -' })
+  @IsOptionalNotNull() @Transform(trim) @IsString() @Matches(USERNAME_PATTERN, { message: 'username must be 3-32 characters of letters, digits, _ or -' })
   username?: string;
 
-  @ApiPropertyOptional() @ValidateIf(present) @Transform(trim) @IsEmail() @MaxLength(255) email?: string;
+  @ApiPropertyOptional() @IsOptionalNotNull() @Transform(trim) @IsEmail() @MaxLength(255) email?: string;
   @ApiPropertyOptional({ type: String, nullable: true }) @IsOptional() @IsString() @Length(1, 100) name?: string | null;
-  @ApiPropertyOptional({ enum: ['user', 'admin'] }) @ValidateIf(present) @IsIn(['user', 'admin']) role?: 'user' | 'admin';
-  @ApiPropertyOptional() @ValidateIf(present) @IsString() @Length(1, 20) level?: string;
-  @ApiPropertyOptional({ enum: ['active', 'disabled', 'deleted'] }) @ValidateIf(present) @IsIn(['active', 'disabled', 'deleted']) status?: 'active' | 'disabled' | 'deleted';
-  @ApiPropertyOptional() @ValidateIf(present) @IsBoolean() email_verified?: boolean;
+  @ApiPropertyOptional({ enum: ['user', 'admin'] }) @IsOptionalNotNull() @IsIn(['user', 'admin']) role?: 'user' | 'admin';
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @Length(1, 20) level?: string;
+  @ApiPropertyOptional({ enum: ['active', 'disabled', 'deleted'] }) @IsOptionalNotNull() @IsIn(['active', 'disabled', 'deleted']) status?: 'active' | 'disabled' | 'deleted';
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsBoolean() email_verified?: boolean;
   @ApiPropertyOptional({ type: String, nullable: true }) @IsOptional() @IsUrl({ protocols: ['http', 'https'], require_protocol: true }) @MaxLength(500) avatar_url?: string | null;
 }
 
 export class ListUsersRequest extends PageQuery {
-  @ApiPropertyOptional({ description: 'Part of a username or email' }) @IsOptional() @IsString() @Length(1, 100) search?: string;
-  @ApiPropertyOptional({ enum: ['user', 'admin'] }) @IsOptional() @IsIn(['user', 'admin']) role?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 20) level?: string;
-  @ApiPropertyOptional({ enum: ['active', 'disabled', 'deleted'] }) @IsOptional() @IsIn(['active', 'disabled', 'deleted']) status?: string;
+  @ApiPropertyOptional({ description: 'Part of a username or email' }) @IsOptionalNotNull() @IsString() @Length(1, 100) search?: string;
+  @ApiPropertyOptional({ enum: ['user', 'admin'] }) @IsOptionalNotNull() @IsIn(['user', 'admin']) role?: string;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @Length(1, 20) level?: string;
+  @ApiPropertyOptional({ enum: ['active', 'disabled', 'deleted'] }) @IsOptionalNotNull() @IsIn(['active', 'disabled', 'deleted']) status?: string;
 }
 
 export class UserListResponse {

@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateIf,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { PageQuery, Pagination } from '../../../../common/http/pagination';
 
 export const LANGUAGES = ['python', 'javascript'] as const;
@@ -12,61 +11,59 @@ const MAX_STDIN = 256 * 1024;
 const MAX_TAGS = 20;
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-/** PUT fields may be left out, but not set to null (the columns are NOT NULL). */
-const present = (_: object, value: unknown) => value !== undefined;
 
 export class CreateSnippetRequest {
   @ApiProperty({ example: 'Fibonacci', maxLength: 200 }) @Transform(trim) @IsString() @Length(1, 200) title!: string;
-  @ApiPropertyOptional({ default: '', maxLength: MAX_DESCRIPTION }) @IsOptional() @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
+  @ApiPropertyOptional({ default: '', maxLength: MAX_DESCRIPTION }) @IsOptionalNotNull() @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
   @ApiProperty({ example: 'print(sum(range(10)))' }) @IsString() @Length(1, MAX_CODE) code!: string;
-  @ApiPropertyOptional({ enum: LANGUAGES, default: 'python' }) @IsOptional() @IsIn(LANGUAGES) language?: (typeof LANGUAGES)[number];
+  @ApiPropertyOptional({ enum: LANGUAGES, default: 'python' }) @IsOptionalNotNull() @IsIn(LANGUAGES) language?: (typeof LANGUAGES)[number];
 
   @ApiPropertyOptional({ type: [String], example: ['math', 'recursion'], maxItems: MAX_TAGS })
-  @IsOptional() @IsArray() @ArrayMaxSize(MAX_TAGS) @IsString({ each: true }) @Length(1, 50, { each: true })
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(MAX_TAGS) @IsString({ each: true }) @Length(1, 50, { each: true })
   tags?: string[];
 
-  @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean() is_public?: boolean;
-  @ApiPropertyOptional({ format: 'uuid', description: 'The environment the snippet runs in' }) @IsOptional() @IsUUID() environment_id?: string;
+  @ApiPropertyOptional({ default: false }) @IsOptionalNotNull() @IsBoolean() is_public?: boolean;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The environment the snippet runs in' }) @IsOptionalNotNull() @IsUUID() environment_id?: string;
 }
 
-/** Every field optional: only those sent change. `environment_id: null` detaches the environment. */
+/** Every field optional: only those sent change; null is refused (the columns are NOT NULL), but `environment_id: null` detaches the environment. */
 export class UpdateSnippetRequest {
-  @ApiPropertyOptional({ maxLength: 200 }) @ValidateIf(present) @Transform(trim) @IsString() @Length(1, 200) title?: string;
-  @ApiPropertyOptional() @ValidateIf(present) @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
-  @ApiPropertyOptional() @ValidateIf(present) @IsString() @Length(1, MAX_CODE) code?: string;
-  @ApiPropertyOptional({ enum: LANGUAGES }) @ValidateIf(present) @IsIn(LANGUAGES) language?: (typeof LANGUAGES)[number];
+  @ApiPropertyOptional({ maxLength: 200 }) @IsOptionalNotNull() @Transform(trim) @IsString() @Length(1, 200) title?: string;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @Length(1, MAX_CODE) code?: string;
+  @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptionalNotNull() @IsIn(LANGUAGES) language?: (typeof LANGUAGES)[number];
 
   @ApiPropertyOptional({ type: [String], maxItems: MAX_TAGS })
-  @ValidateIf(present) @IsArray() @ArrayMaxSize(MAX_TAGS) @IsString({ each: true }) @Length(1, 50, { each: true })
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(MAX_TAGS) @IsString({ each: true }) @Length(1, 50, { each: true })
   tags?: string[];
 
-  @ApiPropertyOptional() @ValidateIf(present) @IsBoolean() is_public?: boolean;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsBoolean() is_public?: boolean;
   @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true }) @IsOptional() @IsUUID() environment_id?: string | null;
 }
 
 export class ListSnippetsRequest extends PageQuery {
   @ApiPropertyOptional({ description: 'Case-insensitive substring of the title, description or code' })
-  @IsOptional() @IsString() @Length(1, 200)
+  @IsOptionalNotNull() @IsString() @Length(1, 200)
   q?: string;
 
-  @ApiPropertyOptional({ description: 'Snippets carrying this tag' }) @IsOptional() @IsString() @Length(1, 50) tag?: string;
-  @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptional() @IsIn(LANGUAGES) language?: string;
-  @ApiPropertyOptional({ enum: ['true', 'false'] }) @IsOptional() @IsIn(['true', 'false']) is_public?: 'true' | 'false';
+  @ApiPropertyOptional({ description: 'Snippets carrying this tag' }) @IsOptionalNotNull() @IsString() @Length(1, 50) tag?: string;
+  @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptionalNotNull() @IsIn(LANGUAGES) language?: string;
+  @ApiPropertyOptional({ enum: ['true', 'false'] }) @IsOptionalNotNull() @IsIn(['true', 'false']) is_public?: 'true' | 'false';
 }
 
 /** `{code_id}` or `{post_id}`, exactly one. */
 export class SaveSnippetRequest {
-  @ApiPropertyOptional({ format: 'uuid', description: 'A public snippet (or one of yours) to copy' }) @IsOptional() @IsUUID() code_id?: string;
-  @ApiPropertyOptional({ format: 'uuid', description: "A community post whose code to copy" }) @IsOptional() @IsUUID() post_id?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'A public snippet (or one of yours) to copy' }) @IsOptionalNotNull() @IsUUID() code_id?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: "A community post whose code to copy" }) @IsOptionalNotNull() @IsUUID() post_id?: string;
 }
 
 export class RunSnippetRequest {
-  @ApiPropertyOptional({ default: '' }) @IsOptional() @IsString() @MaxLength(MAX_STDIN) stdin?: string;
-  @ApiPropertyOptional({ description: "Wall-time limit; at most the plan's", minimum: 100 }) @IsOptional() @IsInt() @Min(100) @Max(3_600_000) timeout_ms?: number;
-  @ApiPropertyOptional({ description: "Memory limit; at most the plan's", minimum: 16 }) @IsOptional() @IsInt() @Min(16) @Max(65_536) memory_mb?: number;
+  @ApiPropertyOptional({ default: '' }) @IsOptionalNotNull() @IsString() @MaxLength(MAX_STDIN) stdin?: string;
+  @ApiPropertyOptional({ description: "Wall-time limit; at most the plan's", minimum: 100, maximum: 3_600_000 }) @IsOptionalNotNull() @IsInt() @Min(100) @Max(3_600_000) timeout_ms?: number;
+  @ApiPropertyOptional({ description: "Memory limit; at most the plan's", minimum: 16, maximum: 65_536 }) @IsOptionalNotNull() @IsInt() @Min(16) @Max(65_536) memory_mb?: number;
 
   @ApiPropertyOptional({ type: [String], description: 'Command-line arguments' })
-  @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @MaxLength(1000, { each: true })
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @MaxLength(1000, { each: true })
   args?: string[];
 }
 

@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
+import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { PlanLimits } from '../../plan-limits';
 
 const unlimited = 'null means unlimited';
-const present = (_: object, value: unknown) => value !== undefined;
 
 export class PlanResponse implements PlanLimits {
   @ApiProperty({ example: 'free' }) id!: string;
@@ -40,9 +40,9 @@ function Limit(max = 2 ** 31 - 1): PropertyDecorator {
 
 export class UpdatePlanRequest {
   // These three cannot be unlimited, so null is rejected rather than skipped.
-  @ApiPropertyOptional() @ValidateIf(present) @IsString() @Length(1, 50) name?: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 3600 }) @ValidateIf(present) @IsInt() @Min(1) @Max(3600) execution_timeout_seconds?: number;
-  @ApiPropertyOptional({ minimum: 16, maximum: 65536 }) @ValidateIf(present) @IsInt() @Min(16) @Max(65536) execution_memory_mb?: number;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @Length(1, 50) name?: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 3600 }) @IsOptionalNotNull() @IsInt() @Min(1) @Max(3600) execution_timeout_seconds?: number;
+  @ApiPropertyOptional({ minimum: 16, maximum: 65536 }) @IsOptionalNotNull() @IsInt() @Min(16) @Max(65536) execution_memory_mb?: number;
   @Limit() executions_per_day?: number | null;
   @Limit() api_executions_per_day?: number | null;
   @Limit() max_api_keys?: number | null;
