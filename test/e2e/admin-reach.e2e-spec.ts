@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'pg';
 import { expectError } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
 
@@ -18,7 +17,6 @@ const sidOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')
 
 describe('Admins act on other users\' resources (one owner rule, audited)', () => {
   let app: TestApp;
-  let db: Client;
   let admin: string;
   let adminId: string;
   let alice: User;
@@ -26,14 +24,11 @@ describe('Admins act on other users\' resources (one owner rule, audited)', () =
 
   beforeAll(async () => {
     app = await TestApp.start();
-    db = new Client({ connectionString: app.databaseUrl });
-    await db.connect();
     admin = await app.adminToken();
     adminId = (await app.get('/users/me', { token: admin })).body.id;
     [alice, bob] = [await app.registerUser(), await app.registerUser()];
   });
   afterAll(async () => {
-    await db?.end();
     await app?.stop();
   });
 
@@ -42,7 +37,7 @@ describe('Admins act on other users\' resources (one owner rule, audited)', () =
     const requestId = response.headers.get('x-request-id');
     const deadline = Date.now() + 3000;
     for (;;) {
-      const { rows } = await db.query('SELECT user_id, action, resource_id, status_code, metadata FROM audit_logs WHERE request_id = $1', [requestId]);
+      const { rows } = await app.query('SELECT user_id, action, resource_id, status_code, metadata FROM audit_logs WHERE request_id = $1', [requestId]);
       if (rows.length > 0) return rows[0];
       if (Date.now() > deadline) throw new Error(`no audit entry for request ${requestId}`);
       await sleep(25);

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { Client } from 'pg';
 import { AuditEntry } from '../../src/modules/audit/audit-entry';
 import { AuditWriter } from '../../src/modules/audit/audit-writer';
 import { TestApp } from '../support/test-app';
@@ -20,24 +19,20 @@ let sequence = 0;
 
 describe('Audit trail: poisoned requests', () => {
   let app: TestApp;
-  let db: Client;
   let admin: string;
 
   beforeAll(async () => {
     app = await TestApp.start({ AUDIT_FLUSH_INTERVAL_MS: '1000' });
-    db = new Client({ connectionString: app.databaseUrl });
-    await db.connect();
     admin = await app.adminToken();
   });
   afterAll(async () => {
-    await db?.end();
     await app?.stop();
   });
 
   const requestId = (tag: string) => `poison-${RUN}-${tag}-${++sequence}`;
 
   async function rowFor(id: string): Promise<Record<string, any> | undefined> {
-    const { rows } = await db.query('SELECT * FROM audit_logs WHERE request_id = $1', [id]);
+    const { rows } = await app.query('SELECT * FROM audit_logs WHERE request_id = $1', [id]);
     return rows[0];
   }
 
@@ -92,7 +87,7 @@ describe('Audit trail: poisoned requests', () => {
     const poisoned = await send('POST', '/code-library/save', JSON.stringify({ code_id: huge }));
     expect(poisoned.status).toBeGreaterThanOrEqual(400);
     const row = await expectTrailWorks(poisoned);
-    const { rows } = await db.query('SELECT pg_column_size(a.*) AS bytes FROM audit_logs a WHERE request_id = $1', [poisoned.id]);
+    const { rows } = await app.query('SELECT pg_column_size(a.*) AS bytes FROM audit_logs a WHERE request_id = $1', [poisoned.id]);
     expect(rows[0].bytes).toBeLessThan(2_000);
     expect(row.metadata).toEqual({ error_code: 'UNAUTHORIZED' });
   });
@@ -130,7 +125,7 @@ describe('Audit trail: poisoned requests', () => {
       { numRuns: 200 },
     );
     expect(writer.deadLettered).toBe(deadBefore);
-    const { rows } = await db.query('SELECT count(*)::int AS n FROM audit_logs WHERE request_id = ANY($1)', [ids]);
+    const { rows } = await app.query('SELECT count(*)::int AS n FROM audit_logs WHERE request_id = ANY($1)', [ids]);
     expect(rows[0].n).toBe(ids.length);
   });
 });

@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { expectError, expectValidation } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
 
@@ -28,17 +27,13 @@ type Row = Record<string, any>;
 
 describe('Audit log', () => {
   let app: TestApp;
-  let db: Client;
   let admin: string;
 
   beforeAll(async () => {
     app = await TestApp.start();
-    db = new Client({ connectionString: app.databaseUrl });
-    await db.connect();
     admin = await app.adminToken();
   });
   afterAll(async () => {
-    await db?.end();
     await app?.stop();
   });
 
@@ -46,7 +41,7 @@ describe('Audit log', () => {
   async function waitForRows(where: string, params: unknown[], count = 1): Promise<Row[]> {
     const deadline = Date.now() + 3000;
     for (;;) {
-      const { rows } = await db.query(`SELECT * FROM audit_logs WHERE ${where} ORDER BY created_at, id`, params);
+      const { rows } = await app.query(`SELECT * FROM audit_logs WHERE ${where} ORDER BY created_at, id`, params);
       if (rows.length >= count || Date.now() > deadline) return rows;
       await sleep(25);
     }
@@ -260,9 +255,9 @@ describe('Audit log', () => {
       expect((await app.post('/auth/test-token', undefined, { token: user.token, headers: marker.headers })).status).toBe(200);
       await entryFor(marker.requestId);
 
-      const { rows } = await db.query(`SELECT request_id FROM audit_logs WHERE request_id = ANY($1)`, [gets.map((g) => g.requestId)]);
+      const { rows } = await app.query(`SELECT request_id FROM audit_logs WHERE request_id = ANY($1)`, [gets.map((g) => g.requestId)]);
       expect(rows).toEqual([]);
-      const { rows: getRows } = await db.query(`SELECT count(*)::int AS count FROM audit_logs WHERE method IN ('GET', 'HEAD', 'OPTIONS')`);
+      const { rows: getRows } = await app.query(`SELECT count(*)::int AS count FROM audit_logs WHERE method IN ('GET', 'HEAD', 'OPTIONS')`);
       expect(getRows[0].count).toBe(0);
     });
 
@@ -325,7 +320,7 @@ describe('Audit log', () => {
       const missing = Object.entries(secrets).filter(([, value]) => typeof value !== 'string' || value.length < 8).map(([name]) => name);
       expect(missing).toEqual([]);
 
-      const { rows } = await db.query(`SELECT a::text AS row FROM audit_logs a`);
+      const { rows } = await app.query(`SELECT a::text AS row FROM audit_logs a`);
       const everything = rows.map((r) => r.row as string).join('\n');
       expect(everything).toContain(user.username); // the search is over the right data
       const leaked = Object.entries(secrets).filter(([, value]) => everything.includes(value)).map(([name]) => name);
@@ -401,7 +396,7 @@ describe('Audit log', () => {
       expect(response.body.logs.length).toBeGreaterThan(0);
       expect(response.body.logs.every((l: any) => l.action === 'user.login')).toBe(true);
       expect(response.body.logs.map((l: any) => l.request_id)).toContain(failedId);
-      const { rows } = await db.query(`SELECT count(*)::int AS count FROM audit_logs WHERE action = 'user.login'`);
+      const { rows } = await app.query(`SELECT count(*)::int AS count FROM audit_logs WHERE action = 'user.login'`);
       expect(response.body.pagination.total).toBe(rows[0].count);
 
       const combined = await adminLogs(`?action=user.register&user_id=${alice.id}`);
@@ -414,7 +409,7 @@ describe('Audit log', () => {
       expect(response.status).toBe(200);
       expect(response.body.logs.every((l: any) => l.resource_type === 'api_key')).toBe(true);
       expect(response.body.logs.map((l: any) => l.request_id)).toEqual(expect.arrayContaining([aliceKey.requestId, noTokenId]));
-      const { rows } = await db.query(`SELECT count(*)::int AS count FROM audit_logs WHERE resource_type = 'api_key'`);
+      const { rows } = await app.query(`SELECT count(*)::int AS count FROM audit_logs WHERE resource_type = 'api_key'`);
       expect(response.body.pagination.total).toBe(rows[0].count);
     });
 
@@ -429,7 +424,7 @@ describe('Audit log', () => {
       expect(errors.status).toBe(200);
       expect(errors.body.logs.every((l: any) => l.status_code >= 400 && l.status_code < 500)).toBe(true);
       expect(errors.body.logs.map((l: any) => l.request_id)).toEqual(expect.arrayContaining([failedId, noTokenId, notFoundId]));
-      const { rows } = await db.query(`SELECT count(*)::int AS count FROM audit_logs WHERE status_code BETWEEN 400 AND 499`);
+      const { rows } = await app.query(`SELECT count(*)::int AS count FROM audit_logs WHERE status_code BETWEEN 400 AND 499`);
       expect(errors.body.pagination.total).toBe(rows[0].count);
 
       const created = await adminLogs(`?status=2xx&user_id=${alice.id}`);
@@ -584,7 +579,7 @@ describe('Audit log', () => {
       expect(recent.status).toBe(200);
       const span = Date.parse(recent.body.to) - Date.parse(recent.body.from);
       expect(span).toBe(30 * 86_400_000);
-      const { rows } = await db.query(
+      const { rows } = await app.query(
         `SELECT count(*)::int AS total, count(*) FILTER (WHERE status_code >= 400)::int AS errors FROM audit_logs WHERE created_at >= $1 AND created_at < $2`,
         [recent.body.from, recent.body.to],
       );
@@ -611,8 +606,8 @@ describe('Audit log', () => {
       const c = caller('lists-failed');
       expect((await app.post('/auth/login', { username: user.username, password: 'wrong-password' }, { headers: c.headers })).status).toBe(401);
       await entryFor(c.requestId);
-      const { rows: actionRows } = await db.query(`SELECT DISTINCT action FROM audit_logs ORDER BY 1`);
-      const { rows: typeRows } = await db.query(`SELECT DISTINCT resource_type FROM audit_logs WHERE resource_type IS NOT NULL ORDER BY 1`);
+      const { rows: actionRows } = await app.query(`SELECT DISTINCT action FROM audit_logs ORDER BY 1`);
+      const { rows: typeRows } = await app.query(`SELECT DISTINCT resource_type FROM audit_logs WHERE resource_type IS NOT NULL ORDER BY 1`);
 
       const actions = await app.get('/admin/logs/actions', { token: admin });
       expect(actions.status).toBe(200);
@@ -762,18 +757,18 @@ describe('Audit log', () => {
       const user = await register('pruning');
       await entryFor(user.requestId);
 
-      const { rows: attached } = await db.query(
+      const { rows: attached } = await app.query(
         `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
           WHERE p.relname = 'audit_logs' ORDER BY 1`,
       );
       expect(attached.map((r) => r.relname)).toContain(partition);
-      const { rows: [located] } = await db.query(`SELECT tableoid::regclass::text AS part FROM audit_logs WHERE request_id = $1`, [user.requestId]);
+      const { rows: [located] } = await app.query(`SELECT tableoid::regclass::text AS part FROM audit_logs WHERE request_id = $1`, [user.requestId]);
       expect(located.part).toBe(partition);
 
       const sql =
         `SELECT * FROM audit_logs WHERE user_id = $1 ` +
         `AND created_at >= '${dayStart.toISOString()}'::timestamptz AND created_at < '${dayEnd.toISOString()}'::timestamptz`;
-      const { rows: plan } = await db.query(`EXPLAIN (FORMAT JSON) ${sql}`, [user.id]);
+      const { rows: plan } = await app.query(`EXPLAIN (FORMAT JSON) ${sql}`, [user.id]);
       const relations: string[] = [];
       const walk = (node: any) => {
         if (node['Relation Name']) relations.push(node['Relation Name']);
@@ -785,7 +780,7 @@ describe('Audit log', () => {
       expect(relations).not.toContain('audit_logs_default');
       expect(relations).toEqual([partition]);
 
-      const { rows: found } = await db.query(sql, [user.id]);
+      const { rows: found } = await app.query(sql, [user.id]);
       expect(found.map((r) => r.request_id)).toEqual([user.requestId]);
     });
   });

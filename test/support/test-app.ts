@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, QueryResult, QueryResultRow } from 'pg';
 import { RunningApp, startApp } from '../../src/app.factory';
 import { AppLogger } from '../../src/common/logging/app-logger';
 import { createDatabaseFromTemplate, dropDatabase, urlFor } from './database';
@@ -27,12 +28,25 @@ export interface RequestOptions {
  * cloned from the migrated template, listening on a random port.
  */
 export class TestApp {
+  /** A connection to the app's own database, opened by the first query(). */
+  private db?: Promise<Client>;
+
   private constructor(
     readonly running: RunningApp,
     readonly databaseUrl: string,
     private readonly databaseName: string,
     private readonly dataDir: string,
   ) {}
+
+  /** Runs SQL on the app's database (to check what a request stored), on a connection of the test's own. */
+  async query<R extends QueryResultRow = any>(text: string, params?: unknown[]): Promise<QueryResult<R>> {
+    this.db ??= (async () => {
+      const client = new Client({ connectionString: this.databaseUrl });
+      await client.connect();
+      return client;
+    })();
+    return (await this.db).query<R>(text, params);
+  }
 
   static async start(env: Record<string, string> = {}, options: { databaseName?: string } = {}): Promise<TestApp> {
     const server = process.env.TEST_DATABASE_SERVER!;
@@ -69,6 +83,7 @@ export class TestApp {
 
   /** Stops the app; the database is dropped unless another app shares it. */
   async stop(options: { keepDatabase?: boolean } = {}): Promise<void> {
+    await (await this.db)?.end();
     await this.running.stop();
     if (!options.keepDatabase) await dropDatabase(process.env.TEST_DATABASE_SERVER!, this.databaseName);
     rmSync(this.dataDir, { recursive: true, force: true });
