@@ -1,6 +1,7 @@
 /**
- * Encodes a job for the launcher in Python's `marshal` format, which the
- * launcher reads with the built-in marshal module: importing `json` would cost
+ * Encodes a job (and a runtime of sources, python-runtime.ts) for a sandbox in
+ * Python's `marshal` format, which the sandbox reads with the built-in marshal
+ * module (runtime/program.py, runtime/bootstrap.py): importing `json` would cost
  * a cold sandbox ~10 ms (it pulls in `re` and `enum`). Only what jobs hold:
  * null, booleans, 32-bit integers, strings, arrays and plain objects.
  */

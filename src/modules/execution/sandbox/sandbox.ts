@@ -2,8 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
-import { LAUNCHER_BOOTSTRAP, LAUNCHER_SOURCE } from './launcher.source';
 import { marshal, Marshallable } from './marshal';
+import { BOOTSTRAP, LAUNCHER_SOURCES, PROTOCOL } from './python-runtime';
 
 export type Language = 'python' | 'javascript';
 export type OutputStream = 'stdout' | 'stderr';
@@ -71,7 +71,7 @@ export interface RunHooks {
 export interface SandboxStartOptions {
   /** The interpreter that runs the launcher (and Python code). */
   pythonBinary: string;
-  /** The launcher compiled by that interpreter (compileLauncher); without it the source is compiled at start. */
+  /** The launcher compiled by that interpreter (compileRuntime); without it the sandbox compiles its sources. */
   compiledLauncher?: Buffer;
   /** The full command line around the launcher: bwrap and its arguments, or nothing (SANDBOX=none). */
   wrap: (launcher: string[]) => string[];
@@ -92,8 +92,8 @@ interface LauncherReport {
 
 const SIGXCPU = 24;
 const MAX_REPORT_BYTES = 64 * 1024;
-/** Before the report: R (the sandbox is ready for its job), then S (the job starts). */
-const REPORT_MARKS = 2;
+/** Bytes before the report: the ready mark (the sandbox waits for its job), then the start mark (the job starts). */
+const REPORT_MARKS = PROTOCOL.marks.ready.length + PROTOCOL.marks.start.length;
 /** What a sandbox may hold beyond the program's limit: the launcher, an interpreter's baseline. */
 export const SANDBOX_MEMORY_SLACK_MB = 64;
 const ENTRY: Record<Language, string> = { python: 'main.py', javascript: 'main.js' };
@@ -125,8 +125,9 @@ class CappedOutput {
 
 /**
  * How the service reaches a sandbox's launcher: its stdin, stdout, stderr, job
- * (fd 3) and report (fd 4). A bubblewrap process of its own (SpawnedLauncher),
- * or a sandbox a zygote cloned, whose pipes the zygote relays (zygote.ts).
+ * (fd 3) and report (fd 4), in fd order (PROTOCOL.fds). A bubblewrap process of
+ * its own (SpawnedLauncher), or a sandbox a zygote cloned, whose pipes the
+ * zygote relays (zygote.ts).
  */
 export interface LauncherProcess {
   readonly stdio: [Writable, Readable, Readable, Writable, Readable];
@@ -232,12 +233,12 @@ export class Sandbox {
     });
   }
 
-  /** A sandbox of its own: bubblewrap (or nothing, SANDBOX=none) around the launcher. */
+  /** A sandbox of its own: bubblewrap (or nothing, SANDBOX=none) around the launcher (python-runtime.ts). */
   static start(options: SandboxStartOptions): Sandbox {
-    const launcher = [options.pythonBinary, '-I', '-c', options.compiledLauncher ? LAUNCHER_BOOTSTRAP : LAUNCHER_SOURCE];
+    const launcher = [options.pythonBinary, '-I', '-c', BOOTSTRAP];
     const process = new SpawnedLauncher(options.wrap(launcher), { uid: options.uid, workdir: options.workdir });
-    // A few KiB: the pipe takes them without waiting for the reader.
-    if (options.compiledLauncher) process.stdio[3].write(options.compiledLauncher);
+    // The launcher, ahead of the job; a few tens of KiB: the pipe takes them without waiting for the reader.
+    process.stdio[3].write(options.compiledLauncher ?? LAUNCHER_SOURCES);
     return new Sandbox(process, options.workdir);
   }
 

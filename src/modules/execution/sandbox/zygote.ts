@@ -1,26 +1,27 @@
 import { Readable, Writable } from 'node:stream';
-import { LAUNCHER_BOOTSTRAP } from './launcher.source';
+import { BOOTSTRAP, PROTOCOL } from './python-runtime';
 import { LauncherProcess, Sandbox, SpawnedLauncher } from './sandbox';
 
-const HEADER_BYTES = 9;
+const { fds: FDS, frame_header: HEADER, frame_kinds: KIND } = PROTOCOL;
 /** The sandbox fds the service writes (stdin, job); the others it reads. */
-const TO_SANDBOX = new Set([0, 3]);
+const TO_SANDBOX = new Set([FDS.stdin, FDS.job]);
 
 export interface ZygoteStartOptions {
   /** bwrap and its arguments (with CAP_SYS_ADMIN in the sandbox's user namespace) around the command. */
   wrap: (command: string[]) => string[];
   pythonBinary: string;
-  /** ZYGOTE_SOURCE compiled by that interpreter (compileLauncher). */
+  /** The zygote's runtime compiled by that interpreter (ZYGOTE_SOURCES, compileRuntime). */
   compiledZygote: Buffer;
   tmpfsBytes: number;
   uid?: number;
 }
 
 /**
- * One zygote process (zygote.source.ts): a sandboxed interpreter that clones a
+ * One zygote process (runtime/zygote.py): a sandboxed interpreter that clones a
  * fresh sandbox per run. It holds one sandbox at a time, cloned ahead of its
  * job (the warm pool) or when a run needs it: its uid, and so its process limit
- * and memory cgroup, belong to that run.
+ * and memory cgroup, belong to that run. Its relay (runtime/relay.py) carries
+ * every sandbox's pipes in frames on fds 3 and 4 (runtime/protocol.json).
  */
 export class Zygote {
   private readonly process: SpawnedLauncher;
@@ -32,7 +33,7 @@ export class Zygote {
   readonly ready: Promise<void>;
 
   constructor(options: ZygoteStartOptions) {
-    const command = [options.pythonBinary, '-I', '-c', LAUNCHER_BOOTSTRAP, String(options.tmpfsBytes)];
+    const command = [options.pythonBinary, '-I', '-c', BOOTSTRAP, String(options.tmpfsBytes)];
     this.process = new SpawnedLauncher(options.wrap(command), { uid: options.uid });
     this.process.stdio[3].write(options.compiledZygote);
     let diagnostics = '';
@@ -64,7 +65,7 @@ export class Zygote {
     const id = this.nextId++;
     const launcher = new RelayedLauncher(id, (kind, payload) => this.send(kind, id, payload));
     this.sandboxes.set(id, launcher);
-    this.send('S', id);
+    this.send(KIND.start, id);
     if (!this.alive) launcher.gone();
     return new Sandbox(launcher);
   }
@@ -75,12 +76,13 @@ export class Zygote {
     return this.process.closed;
   }
 
-  private send(kind: 'S' | 'D' | 'E' | 'K', id: number, payload: Buffer = Buffer.alloc(0)): void {
+  /** A frame for the relay (see runtime/protocol.json). */
+  private send(kind: string, id: number, payload: Buffer = Buffer.alloc(0)): void {
     if (!this.alive) return;
-    const header = Buffer.alloc(HEADER_BYTES);
+    const header = Buffer.alloc(HEADER.bytes);
     header.write(kind, 0, 'latin1');
-    header.writeUInt32LE(id, 1);
-    header.writeUInt32LE(payload.length, 5);
+    header.writeUInt32LE(id, HEADER.id_at);
+    header.writeUInt32LE(payload.length, HEADER.length_at);
     // The frames of one turn of the event loop (a job, its end, its stdin) go in one write.
     const channel = this.process.stdio[3];
     if (!channel.writableCorked) {
@@ -92,22 +94,22 @@ export class Zygote {
 
   private receive(chunk: Buffer): void {
     this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    while (this.pending.length >= HEADER_BYTES) {
-      const length = this.pending.readUInt32LE(5);
-      if (this.pending.length < HEADER_BYTES + length) return;
+    while (this.pending.length >= HEADER.bytes) {
+      const length = this.pending.readUInt32LE(HEADER.length_at);
+      if (this.pending.length < HEADER.bytes + length) return;
       const kind = String.fromCharCode(this.pending[0]);
-      const id = this.pending.readUInt32LE(1);
-      const payload = this.pending.subarray(HEADER_BYTES, HEADER_BYTES + length);
-      this.pending = this.pending.subarray(HEADER_BYTES + length);
-      if (kind === 'Z') {
+      const id = this.pending.readUInt32LE(HEADER.id_at);
+      const payload = this.pending.subarray(HEADER.bytes, HEADER.bytes + length);
+      this.pending = this.pending.subarray(HEADER.bytes + length);
+      if (kind === KIND.ready) {
         this.onReady();
         continue;
       }
       const sandbox = this.sandboxes.get(id);
       if (!sandbox) continue;
-      if (kind === 'D') sandbox.data(payload[0], payload.subarray(1));
-      else if (kind === 'E') sandbox.end(payload[0]);
-      else if (kind === 'X') {
+      if (kind === KIND.data) sandbox.data(payload[0], payload.subarray(1));
+      else if (kind === KIND.end) sandbox.end(payload[0]);
+      else if (kind === KIND.gone) {
         this.sandboxes.delete(id);
         sandbox.gone();
       }
@@ -122,20 +124,20 @@ class RelayedLauncher implements LauncherProcess {
   private isGone = false;
   private onGone: () => void = () => undefined;
 
-  constructor(private readonly id: number, private readonly send: (kind: 'D' | 'E' | 'K', payload?: Buffer) => void) {
+  constructor(private readonly id: number, private readonly send: (kind: string, payload?: Buffer) => void) {
     const writer = (fd: number) =>
       new Writable({
         write: (chunk: Buffer, _encoding, done) => {
-          if (!this.isGone) this.send('D', Buffer.concat([Buffer.from([fd]), chunk]));
+          if (!this.isGone) this.send(KIND.data, Buffer.concat([Buffer.from([fd]), chunk]));
           done();
         },
         final: (done) => {
-          if (!this.isGone) this.send('E', Buffer.from([fd]));
+          if (!this.isGone) this.send(KIND.end, Buffer.from([fd]));
           done();
         },
       });
     const reader = () => new Readable({ read: () => undefined });
-    this.stdio = [writer(0), reader(), reader(), writer(3), reader()];
+    this.stdio = [writer(FDS.stdin), reader(), reader(), writer(FDS.job), reader()];
     this.closed = new Promise((resolve) => (this.onGone = resolve));
   }
 
@@ -144,7 +146,7 @@ class RelayedLauncher implements LauncherProcess {
   }
 
   kill(): void {
-    if (!this.isGone) this.send('K');
+    if (!this.isGone) this.send(KIND.kill);
   }
 
   /** Its processes are the zygote's children: they are already in the zygote's memory cgroup. */
@@ -165,7 +167,7 @@ class RelayedLauncher implements LauncherProcess {
     if (this.isGone) return;
     this.isGone = true;
     // push(null) on a stream already ended does nothing.
-    for (const fd of [1, 2, 4]) (this.stdio[fd] as Readable).push(null);
+    for (const fd of [FDS.stdout, FDS.stderr, FDS.report]) (this.stdio[fd] as Readable).push(null);
     // After the data already pushed has reached its listeners.
     setImmediate(() => this.onGone());
   }
