@@ -64,7 +64,17 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
     app.enableCors({
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
       credentials: true,
+      // @fastify/cors allows only GET, HEAD and POST by default, which would block
+      // every PUT, PATCH and DELETE of a single-page app on another origin.
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      // The request headers the API reads. Content-Type is listed because
+      // application/json is not a CORS-safelisted value; a header not listed here
+      // is refused by the browser's preflight.
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-API-Key', 'Idempotency-Key', 'X-Request-Id'],
       exposedHeaders: ['X-Request-Id', 'X-API-Version', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
+      // Browsers may reuse a preflight answer this long instead of sending one
+      // before every request; 7200 s is Chromium's upper bound (Firefox allows more).
+      maxAge: 7200,
     });
   }
   app.useGlobalPipes(createValidationPipe());
