@@ -1,8 +1,8 @@
 /**
  * The layout's rules (ARCHITECTURE.md): contexts import one another only
  * through events/, exported queries/, commands/ (to ask another context to
- * act) and the module file; common/, config/ and database/ never import a
- * context.
+ * act) and the module file; commands and queries never import a context's
+ * http/; common/, config/ and database/ never import a context.
  */
 module.exports = {
   forbidden: [
@@ -15,6 +15,13 @@ module.exports = {
         path: '^src/modules/([^/]+)/',
         pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/(events|queries|commands)/', '^src/modules/[^/]+/[^/]+\\.module\\.ts$'],
       },
+    },
+    {
+      name: 'use-cases-are-not-http',
+      severity: 'error',
+      comment: 'Commands and queries take and return their own types (the DTO classes may implement them): a use case must not depend on the HTTP layer that calls it.',
+      from: { path: '^src/modules/[^/]+/(commands|queries)/' },
+      to: { path: '^src/modules/[^/]+/http/' },
     },
     {
       name: 'common-is-context-free',

@@ -307,14 +307,31 @@ describe('Python environments (/api/v1/user-environments, /environments)', () =>
   });
 
   describe('GET /environments/available', () => {
-    it('lists system, my own and public ones', async () => {
+    const names = (body: any) => body.environments.map((e: any) => `${e.name}:${e.own}`);
+
+    it('lists system, my own and public ones, paginated', async () => {
       const response = await app.get('/environments/available', { token: bob.token });
       expect(response.status).toBe(200);
-      const names = response.body.environments.map((e: any) => `${e.name}:${e.own}`);
-      expect(names).toEqual(['system:false', 'tools:true', 'shared:false']);
-      expect(response.body.environments[0]).toMatchObject({ id: null, backend: 'system', is_public: true });
-      expect(response.body.environments[0].python_version).toMatch(/^3\./);
+      expect(Object.keys(response.body).sort()).toEqual(['environments', 'pagination']);
+      expect(names(response.body)).toEqual(['system:false', 'tools:true', 'shared:false']);
+      expect(response.body.pagination).toEqual({ total: 3, page: 1, limit: 20, pages: 1 });
+      expect(response.body.environments[0]).toEqual({ id: null, name: 'system', backend: 'system', python_version: expect.stringMatching(/^3\./), is_public: true, owner_id: null, own: false });
+      expect(response.body.environments[2]).toEqual({
+        id: env.shared.id, name: 'shared', backend: 'venv', python_version: env.shared.python_version, is_public: true, owner_id: alice.id, own: false,
+      });
       expectError(await app.get('/environments/available'), 401, 'UNAUTHORIZED');
+    });
+
+    it('pages with page and limit; the system environment counts as the first item', async () => {
+      const pages = await Promise.all([1, 2, 3].map((page) => app.get(`/environments/available?page=${page}&limit=1`, { token: bob.token })));
+      expect(pages.map((page) => names(page.body))).toEqual([['system:false'], ['tools:true'], ['shared:false']]);
+      expect(pages[2].body.pagination).toEqual({ total: 3, page: 3, limit: 1, pages: 3 });
+      const second = await app.get('/environments/available?page=2&limit=2', { token: bob.token });
+      expect(names(second.body)).toEqual(['shared:false']);
+      expect(second.body.pagination).toEqual({ total: 3, page: 2, limit: 2, pages: 2 });
+      expect((await app.get('/environments/available?page=3&limit=2', { token: bob.token })).body.environments).toEqual([]);
+      expectValidation(await app.get('/environments/available?limit=101', { token: bob.token }), 'limit');
+      expectValidation(await app.get('/environments/available?page=0', { token: bob.token }), 'page');
     });
   });
 

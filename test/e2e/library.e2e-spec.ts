@@ -7,7 +7,8 @@ import { TestApp } from '../support/test-app';
  * /code-library/:id, POST /code-library/save, POST /code-library/:id/run and
  * the API-key reads GET /codes, /codes/:id; owner rules (someone else's
  * private snippet is 404), API-key scopes, the q/tag/language/is_public
- * filters, and that q is served by the pg_trgm indexes.
+ * filters, that environment_id must name an environment the writer may run
+ * with, and that q is served by the pg_trgm indexes.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -34,6 +35,8 @@ describe('Code library (/api/v1/code-library, /codes)', () => {
   let db: Client;
   let alice: User;
   let bob: User;
+  /** alice's private environment (a real venv), which snippets may name. */
+  let aliceEnv: any;
   const keys: Record<'read' | 'write' | 'execute' | 'profile', string> = { read: '', write: '', execute: '', profile: '' };
 
   beforeAll(async () => {
@@ -50,11 +53,18 @@ describe('Code library (/api/v1/code-library, /codes)', () => {
       expect(response.status).toBe(201);
       keys[name] = response.body.key;
     }
+    aliceEnv = await createEnvironment(alice.token, 'lib-env');
   });
   afterAll(async () => {
     await db.end();
     await app.stop();
   });
+
+  async function createEnvironment(token: string, name: string, isPublic = false): Promise<any> {
+    const response = await app.post('/user-environments', { name, is_public: isPublic }, { token });
+    if (response.status !== 201) throw new Error(`environment create failed: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
+  }
 
   async function create(token: string, body: Record<string, unknown>): Promise<any> {
     const response = await app.post('/code-library', { title: 'A snippet', code: 'print(1)', ...body }, { token });
@@ -74,7 +84,7 @@ describe('Code library (/api/v1/code-library, /codes)', () => {
     });
 
     it('stores every field given, also with a code:write API key', async () => {
-      const body = { title: 'Sum', description: 'Adds', code: 'console.log(1+1)', language: 'javascript', tags: ['math', 'js'], is_public: true, environment_id: UNKNOWN_ID };
+      const body = { title: 'Sum', description: 'Adds', code: 'print(1+1)', language: 'python', tags: ['math', 'py'], is_public: true, environment_id: aliceEnv.id };
       const response = await app.post('/code-library', body, { apiKey: keys.write });
       expect(response.status).toBe(201);
       expectSnippetShape(response.body, { ...body, user_id: alice.id });
@@ -243,7 +253,7 @@ describe('Code library (/api/v1/code-library, /codes)', () => {
 
   describe('PUT /code-library/:id', () => {
     it('changes only the fields given and moves updated_at', async () => {
-      const original = await create(alice.token, { title: 'Before', description: 'keep me', tags: ['a'], environment_id: UNKNOWN_ID });
+      const original = await create(alice.token, { title: 'Before', description: 'keep me', tags: ['a'], environment_id: aliceEnv.id });
       const response = await app.put(`/code-library/${original.id}`, { title: 'After', tags: ['b', 'c'], is_public: true, environment_id: null }, { token: alice.token });
       expect(response.status).toBe(200);
       expectSnippetShape(response.body, {
@@ -289,6 +299,59 @@ describe('Code library (/api/v1/code-library, /codes)', () => {
     });
   });
 
+  describe('environment_id is checked when it is written', () => {
+    /** bob's only environment (free plan: one), private until a test shares it. */
+    let bobEnv: any;
+
+    beforeAll(async () => {
+      bobEnv = await createEnvironment(bob.token, 'bob-env');
+    });
+
+    const snippetCount = async (token: string) => (await app.get('/code-library', { token })).body.pagination.total;
+
+    function expectEnvironmentNotFound(response: any): void {
+      expectError(response, 404, 'NOT_FOUND');
+      expect(response.body.error.message).toBe('Environment not found');
+    }
+
+    it('POST: 404 "Environment not found" for an unknown environment or another user\'s private one; nothing is stored', async () => {
+      const before = await snippetCount(alice.token);
+      expectEnvironmentNotFound(await app.post('/code-library', { title: 't', code: 'x', environment_id: UNKNOWN_ID }, { token: alice.token }));
+      expectEnvironmentNotFound(await app.post('/code-library', { title: 't', code: 'x', environment_id: bobEnv.id }, { apiKey: keys.write }));
+      expect(await snippetCount(alice.token)).toBe(before);
+    });
+
+    it('PUT: 404 "Environment not found" for the same, and the snippet stays unchanged', async () => {
+      const snippet = await create(alice.token, { environment_id: aliceEnv.id });
+      for (const environmentId of [UNKNOWN_ID, bobEnv.id]) {
+        expectEnvironmentNotFound(await app.put(`/code-library/${snippet.id}`, { title: 'Changed', environment_id: environmentId }, { token: alice.token }));
+      }
+      expect((await app.get(`/code-library/${snippet.id}`, { token: alice.token })).body).toEqual(snippet);
+    });
+
+    it('a snippet of someone else is 404 Snippet, whatever environment_id it names', async () => {
+      const snippet = await create(alice.token, {});
+      const response = await app.put(`/code-library/${snippet.id}`, { environment_id: UNKNOWN_ID }, { token: bob.token });
+      expectError(response, 404, 'NOT_FOUND');
+      expect(response.body.error.message).toBe('Snippet not found');
+    });
+
+    it('an admin may name anyone\'s environment', async () => {
+      const response = await app.post('/code-library', { title: 't', code: 'x', environment_id: bobEnv.id }, { token: await app.adminToken() });
+      expect(response.status).toBe(201);
+      expect(response.body.environment_id).toBe(bobEnv.id);
+    });
+
+    it('another user\'s public environment may be named, and runs', async () => {
+      expect((await app.put(`/user-environments/${bobEnv.id}`, { is_public: true }, { token: bob.token })).status).toBe(200);
+      const snippet = await create(alice.token, { code: 'print("shared env")', environment_id: bobEnv.id });
+      const moved = await app.put(`/code-library/${snippet.id}`, { environment_id: bobEnv.id }, { token: alice.token });
+      expect(moved.status).toBe(200);
+      const run = await app.post(`/code-library/${snippet.id}/run`, {}, { token: alice.token });
+      expect(run.body).toMatchObject({ status: 'success', stdout: 'shared env\n', environment: 'bob-env' });
+    });
+  });
+
   describe('DELETE /code-library/:id', () => {
     it('deletes my snippet; a copy saved from it keeps its code and loses saved_from_id', async () => {
       const snippet = await create(alice.token, { is_public: true });
@@ -319,7 +382,7 @@ describe('Code library (/api/v1/code-library, /codes)', () => {
 
   describe('POST /code-library/save', () => {
     it('copies a public snippet into my library as a private snippet with saved_from_id', async () => {
-      const original = await create(alice.token, { title: 'Share me', description: 'd', code: 'print(7)', tags: ['t'], is_public: true, environment_id: UNKNOWN_ID });
+      const original = await create(alice.token, { title: 'Share me', description: 'd', code: 'print(7)', tags: ['t'], is_public: true, environment_id: aliceEnv.id });
       const response = await app.post('/code-library/save', { code_id: original.id }, { token: bob.token });
       expect(response.status).toBe(201);
       expect(Object.keys(response.body).sort()).toEqual(['id', 'message']);
@@ -328,7 +391,7 @@ describe('Code library (/api/v1/code-library, /codes)', () => {
       const copy = await app.get(`/code-library/${response.body.id}`, { token: bob.token });
       expectSnippetShape(copy.body, {
         id: response.body.id, user_id: bob.id, title: 'Share me', description: 'd', code: 'print(7)', language: 'python', tags: ['t'],
-        is_public: false, environment_id: UNKNOWN_ID, saved_from_id: original.id,
+        is_public: false, environment_id: aliceEnv.id, saved_from_id: original.id,
       });
       expectError(await app.get(`/code-library/${response.body.id}`, { token: alice.token }), 404, 'NOT_FOUND');
     });
@@ -396,9 +459,18 @@ describe('Code library (/api/v1/code-library, /codes)', () => {
       expect(run).toMatchObject({ source: 'api', code: snippet.code, status: 'success' });
     });
 
-    it('passes the snippet\'s environment on (the engine answers 404 for environments for now)', async () => {
-      const snippet = await create(alice.token, { environment_id: UNKNOWN_ID });
-      expectError(await app.post(`/code-library/${snippet.id}/run`, {}, { token: alice.token }), 404, 'NOT_FOUND');
+    it('runs in the snippet\'s environment; once that is deleted, the run answers 404', async () => {
+      const snippet = await create(alice.token, { code: 'import sys\nprint(sys.prefix != sys.base_prefix)', environment_id: aliceEnv.id });
+      const response = await app.post(`/code-library/${snippet.id}/run`, {}, { token: alice.token });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ status: 'success', stdout: 'True\n', environment: 'lib-env' });
+
+      const doomed = await createEnvironment(alice.token, 'lib-doomed');
+      const orphan = await create(alice.token, { environment_id: doomed.id });
+      expect((await app.delete(`/user-environments/${doomed.id}`, { token: alice.token })).status).toBe(200);
+      const gone = await app.post(`/code-library/${orphan.id}/run`, {}, { token: alice.token });
+      expectError(gone, 404, 'NOT_FOUND');
+      expect(gone.body.error.message).toBe('Environment not found');
     });
 
     it.each([

@@ -198,7 +198,13 @@ export class AuditWriter implements OnModuleInit, BeforeApplicationShutdown {
     settle?.();
   }
 
-  /** One COPY of the given entries. */
+  /**
+   * One COPY of the given entries. The audit context's only write, and the one
+   * statement kept out of AuditLogRepository: it is a binary stream on a raw
+   * pg connection (not TypeORM), its SQL comes from audit-copy.ts with the
+   * encoder it must match column for column, and how it fails (encoding,
+   * refused data, outage) is this writer's business.
+   */
   async copy(entries: AuditEntry[]): Promise<void> {
     const client: PoolClient = await pgPool(this.dataSource).connect();
     try {

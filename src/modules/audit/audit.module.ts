@@ -7,6 +7,7 @@ import { ProfileLogsController } from './http/profile-logs.controller';
 import { AuditLogStatsHandler } from './queries/audit-log-stats.query';
 import { ListAuditLogsHandler } from './queries/list-audit-logs.query';
 import { ListAuditValuesHandler } from './queries/list-audit-values.query';
+import { AuditLogRepository } from './repositories/audit-log.repository';
 
 const controllers = [AdminLogsController, ProfileLogsController];
 const queryHandlers = [ListAuditLogsHandler, AuditLogStatsHandler, ListAuditValuesHandler];
@@ -14,6 +15,6 @@ const queryHandlers = [ListAuditLogsHandler, AuditLogStatsHandler, ListAuditValu
 @Module({
   imports: [DiscoveryModule],
   controllers,
-  providers: [...queryHandlers, AuditWriter, AuditCapture],
+  providers: [...queryHandlers, AuditLogRepository, AuditWriter, AuditCapture],
 })
 export class AuditModule {}

@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { Actor, mayActOn, mayRead } from '../../common/auth/ownership';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { UserEnvironmentEntity } from './entities/user-environment.entity';
 import { pythonIn } from './environment-directories';
+import { EnvironmentRepository } from './repositories/environment.repository';
 
 export const SYSTEM_ENVIRONMENT = 'system';
 
@@ -26,12 +25,12 @@ export interface EnvironmentTarget {
 @Injectable()
 export class EnvironmentAccess {
   constructor(
-    @InjectRepository(UserEnvironmentEntity) private readonly environments: Repository<UserEnvironmentEntity>,
+    private readonly environments: EnvironmentRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async readable(actor: Actor, id: string): Promise<UserEnvironmentEntity> {
-    const row = await this.environments.findOneBy({ id });
+    const row = await this.environments.findById(id);
     if (!row || !mayRead(actor, row)) throw AppError.notFound('Environment');
     return row;
   }
@@ -46,9 +45,9 @@ export class EnvironmentAccess {
   async byName(actor: Actor, name: string): Promise<EnvironmentTarget> {
     if (name === SYSTEM_ENVIRONMENT) return { row: null, name, python: this.config.execution.pythonBinary };
     const row =
-      (await this.environments.findOneBy({ userId: actor.userId, name })) ??
+      (await this.environments.findOwnedByName(actor.userId, name)) ??
       // Public ones first: a private one is found only when none is public, and only an admin may use it.
-      (await this.environments.findOne({ where: { name }, order: { isPublic: 'DESC', createdAt: 'ASC', id: 'ASC' } }));
+      (await this.environments.findFirstNamed(name));
     if (!row || !mayRead(actor, row)) throw AppError.notFound('Environment');
     return { row, name, python: pythonIn(row.path) };
   }

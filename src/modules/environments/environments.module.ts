@@ -24,6 +24,7 @@ import { ListCondaEnvironmentsHandler } from './queries/list-conda-environments.
 import { ListPackagesHandler } from './queries/list-packages.query';
 import { ListUserEnvironmentsHandler } from './queries/list-user-environments.query';
 import { ResolveEnvironmentHandler } from './queries/resolve-environment.query';
+import { EnvironmentRepository } from './repositories/environment.repository';
 
 const controllers = [UserEnvironmentsController, AdminUserEnvironmentsController, EnvironmentsController];
 const commandHandlers = [
@@ -34,12 +35,13 @@ const queryHandlers = [
   ListPackagesHandler, ResolveEnvironmentHandler,
 ];
 const services = [PythonTools, Conda, EnvironmentAccess, EnvironmentDirectories, EnvironmentLocks];
+const repositories = [EnvironmentRepository];
 
 /** SPEC §4: users' Python environments (venv or conda) and their packages (pip). */
 @Module({
   // Identity: GetUserQuery (the owner's plan); plans: GetPlanQuery (how many environments it allows).
   imports: [TypeOrmModule.forFeature([UserEnvironmentEntity]), IdentityModule, PlansModule],
   controllers,
-  providers: [...services, ...commandHandlers, ...queryHandlers],
+  providers: [...repositories, ...services, ...commandHandlers, ...queryHandlers],
 })
 export class EnvironmentsModule {}

@@ -3,14 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
-import { queryPrepared } from '../../common/database/pg-pool';
 import { ClusterBus } from '../../common/events/cluster-bus';
 import { AppLogger } from '../../common/logging/app-logger';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { ExecutionEntity, TestCaseResult } from './entities/execution.entity';
-import { FINISHED } from './execution.mapper';
+import { ExecutionEntity, FINISHED, TestCaseResult } from './entities/execution.entity';
+import { ExecutionRepository } from './repositories/execution.repository';
 import { OutputStream, RunLimits, RunOutcome, SandboxEnvironment } from './sandbox/sandbox';
 import { SandboxPool } from './sandbox/sandbox-pool';
 import { LeftQueueError, WorkQueue } from './work-queue';
@@ -68,12 +65,10 @@ export function outputMatches(actual: string, expected: string): boolean {
 export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   readonly queue: WorkQueue;
   private readonly active = new Map<string, Internal>();
-  /** The prepared UPDATE statements of finish(), by the fields they set. */
-  private readonly updates = new Map<string, { name: string; text: string }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectRepository(ExecutionEntity) private readonly executions: Repository<ExecutionEntity>,
+    private readonly executions: ExecutionRepository,
     private readonly sandboxes: SandboxPool,
     private readonly bus: ClusterBus,
     private readonly logger: AppLogger,
@@ -113,7 +108,7 @@ export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, On
     let current = row;
     while (!FINISHED(current.status) && Date.now() < deadline) {
       await sleep(200);
-      current = (await this.executions.findOneBy({ id: row.id })) ?? current;
+      current = (await this.executions.findById(row.id)) ?? current;
     }
     return current;
   }
@@ -154,14 +149,7 @@ export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, On
     try {
       const startedAt = row.startedAt ?? new Date();
       // Not awaited: the run need not wait for the bookkeeping; the final update follows it.
-      const marked = admitted
-        ? Promise.resolve()
-        : queryPrepared(
-            this.executions.manager.connection,
-            'executions.mark-running',
-            `UPDATE executions SET status = 'running', started_at = $2 WHERE id = $1 AND status = 'queued'`,
-            [row.id, startedAt],
-          ).catch(() => undefined);
+      const marked = admitted ? Promise.resolve() : this.executions.markRunning(row.id, startedAt).catch(() => undefined);
       const result = row.tests ? await this.runTests(row, limits, run) : await this.runOnce(row, row.stdin, limits, run);
       await marked;
       return await this.finish(row, { ...result, startedAt, finishedAt: new Date() }, accepted);
@@ -240,32 +228,11 @@ export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, On
     }
     Object.assign(row, fields);
     try {
-      await this.store(row.id, fields);
+      await this.executions.finish(row.id, fields);
     } catch (error) {
       this.logger.error(`execution ${row.id}: could not store the result: ${(error as Error).message}`);
     }
     return row;
-  }
-
-  /**
-   * UPDATE executions SET <fields> WHERE id = ..., prepared (every run makes
-   * it), its text made once per set of fields from the entity's columns:
-   * TypeORM's query builder would cost about a millisecond of the API's time
-   * for every run.
-   */
-  private async store(id: string, fields: Partial<ExecutionEntity>): Promise<void> {
-    const names = (Object.keys(fields) as Array<keyof ExecutionEntity>).filter((name) => fields[name] !== undefined);
-    const columns = names.map((name) => this.executions.metadata.findColumnWithPropertyName(name)!);
-    const key = names.join(',');
-    let statement = this.updates.get(key);
-    if (!statement) {
-      const sets = columns.map((column, index) => `"${column.databaseName}" = $${index + 2}`);
-      statement = { name: `executions.update-${this.updates.size + 1}`, text: `UPDATE executions SET ${sets.join(', ')} WHERE id = $1` };
-      this.updates.set(key, statement);
-    }
-    // JSON columns are sent as text: the driver would turn an array into a Postgres array.
-    const values = names.map((name, index) => (columns[index].type === 'jsonb' && fields[name] !== null ? JSON.stringify(fields[name]) : fields[name]));
-    await queryPrepared(this.executions.manager.connection, statement.name, statement.text, [id, ...values]);
   }
 }
 

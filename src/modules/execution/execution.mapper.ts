@@ -25,5 +25,3 @@ export function toExecutionResponse(row: ExecutionEntity): ExecutionResponse {
   if (row.tests) response.tests = row.tests.filter((test): test is TestCaseResponse => 'passed' in test);
   return response;
 }
-
-export const FINISHED = (status: string) => status !== 'queued' && status !== 'running';

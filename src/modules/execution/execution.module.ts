@@ -16,18 +16,20 @@ import { GetExecutionHandler } from './queries/get-execution.query';
 import { GetSandboxStatusHandler } from './queries/get-sandbox-status.query';
 import { ListExecutionsHandler } from './queries/list-executions.query';
 import { ListRuntimesHandler } from './queries/list-runtimes.query';
+import { ExecutionRepository } from './repositories/execution.repository';
 import { SandboxPool } from './sandbox/sandbox-pool';
 
 const controllers = [ExecuteController, ExecutionsController, AdminExecutionsController, RuntimesController];
 const commandHandlers = [StartExecutionHandler, CancelExecutionHandler, RunCodeHandler];
 const queryHandlers = [GetExecutionHandler, ListExecutionsHandler, ListRuntimesHandler, GetSandboxStatusHandler];
 const services = [SandboxPool, ExecutionRunner, ExecutionsReaperJob];
+const repositories = [ExecutionRepository];
 
 /** SPEC §2: code runs in bubblewrap sandboxes, their queue, quotas and history. */
 @Module({
   // Plans: GetPlanQuery (a run's limits); environments: ResolveEnvironmentQuery (a run's interpreter).
   imports: [TypeOrmModule.forFeature([ExecutionEntity]), PlansModule, EnvironmentsModule],
   controllers,
-  providers: [...services, ...commandHandlers, ...queryHandlers],
+  providers: [...repositories, ...services, ...commandHandlers, ...queryHandlers],
 })
 export class ExecutionModule {}

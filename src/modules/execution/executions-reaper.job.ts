@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { MaintenanceJobs } from '../../common/scheduling/maintenance-jobs';
+import { ExecutionRepository } from './repositories/execution.repository';
 
 /** Longer than any run can wait in the queue and then run, with a wide margin. */
 const GRACE_SECONDS = 30 * 60;
@@ -14,7 +14,7 @@ const GRACE_SECONDS = 30 * 60;
 export class ExecutionsReaperJob implements OnModuleInit {
   constructor(
     private readonly jobs: MaintenanceJobs,
-    private readonly dataSource: DataSource,
+    private readonly executions: ExecutionRepository,
   ) {}
 
   onModuleInit(): void {
@@ -22,16 +22,7 @@ export class ExecutionsReaperJob implements OnModuleInit {
       name: 'executions.reap',
       description: 'Mark runs left queued or running by a replica that died as internal_error',
       schedule: '*/10 * * * *',
-      run: async (now) => {
-        const [, reaped] = (await this.dataSource.query(
-          `UPDATE executions SET status = 'internal_error', finished_at = $1
-            WHERE status IN ('queued', 'running')
-              AND created_at < $1::timestamptz
-                - make_interval(secs => timeout_ms / 1000.0 * greatest(coalesce(jsonb_array_length(tests), 1), 1) + $2)`,
-          [now, GRACE_SECONDS],
-        )) as [unknown, number];
-        return { reaped };
-      },
+      run: async (now) => ({ reaped: await this.executions.reapStale(now, GRACE_SECONDS) }),
     });
   }
 }

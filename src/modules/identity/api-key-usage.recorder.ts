@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AppLogger } from '../../common/logging/app-logger';
+import { ApiKeyRepository, KeyUsage } from './repositories/api-key.repository';
 
 const FLUSH_INTERVAL_MS = 1000;
 
@@ -11,11 +11,11 @@ const FLUSH_INTERVAL_MS = 1000;
  */
 @Injectable()
 export class ApiKeyUsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
-  private pending = new Map<string, { count: number; lastUsedAt: Date }>();
+  private pending = new Map<string, KeyUsage>();
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly keys: ApiKeyRepository,
     private readonly logger: AppLogger,
   ) {}
 
@@ -43,17 +43,10 @@ export class ApiKeyUsageRecorder implements OnModuleInit, BeforeApplicationShutd
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    const ids = [...batch.keys()];
     try {
-      await this.dataSource.query(
-        `UPDATE api_keys k SET usage_count = k.usage_count + u.count,
-                last_used_at = GREATEST(COALESCE(k.last_used_at, u.last_used_at), u.last_used_at)
-           FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS u(id, count, last_used_at)
-          WHERE k.id = u.id`,
-        [ids, ids.map((id) => batch.get(id)!.count), ids.map((id) => batch.get(id)!.lastUsedAt)],
-      );
+      await this.keys.addUsage(batch);
     } catch (error) {
-      this.logger.pino.warn({ err: error, keys: ids.length }, 'could not record API key usage; will retry');
+      this.logger.pino.warn({ err: error, keys: batch.size }, 'could not record API key usage; will retry');
       for (const [id, entry] of batch) {
         const newer = this.pending.get(id);
         this.pending.set(id, newer ? { count: newer.count + entry.count, lastUsedAt: newer.lastUsedAt } : entry);

@@ -1,9 +1,11 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { DataSource } from 'typeorm';
 import type { Role } from '../../common/auth/principal';
 import { ClusterBus } from '../../common/events/cluster-bus';
-import { UserEntity, UserStatus } from './entities/user.entity';
+import { UserStatus } from './entities/user.entity';
+import { ApiKeyRepository } from './repositories/api-key.repository';
+import { SessionRepository } from './repositories/session.repository';
+import { UserRepository } from './repositories/user.repository';
 import { toUserView, UserView } from './user.mapper';
 
 interface UserState {
@@ -55,7 +57,9 @@ export class AuthStateCache implements OnModuleInit {
   private generation = 0;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly userRows: UserRepository,
+    private readonly sessionRows: SessionRepository,
+    private readonly keyRows: ApiKeyRepository,
     private readonly bus: ClusterBus,
   ) {}
 
@@ -70,36 +74,26 @@ export class AuthStateCache implements OnModuleInit {
 
   session(sessionId: string): Promise<SessionState | null> {
     return this.lookup(this.sessions, sessionId, async () => {
-      const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-        `SELECT s.user_id, s.revoked_at, s.expires_at, u.username, u.role, u.level, u.status
-           FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
-        [sessionId],
-      );
-      const row = rows[0];
+      const row = await this.sessionRows.findForAuth(sessionId);
       if (!row) return null;
       return {
         ...userStateOf(row),
         revoked: row.revoked_at !== null,
-        expiresAt: (row.expires_at as Date).getTime(),
+        expiresAt: row.expires_at.getTime(),
       };
     });
   }
 
   key(keyHash: string): Promise<KeyState | null> {
     return this.lookup(this.keys, keyHash, async () => {
-      const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-        `SELECT k.id, k.user_id, k.scopes, k.enabled, k.revoked_at, k.expires_at, u.username, u.role, u.level, u.status
-           FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1`,
-        [keyHash],
-      );
-      const row = rows[0];
+      const row = await this.keyRows.findForAuth(keyHash);
       if (!row) return null;
       return {
         ...userStateOf(row),
-        keyId: row.id as string,
-        scopes: row.scopes as string[],
+        keyId: row.id,
+        scopes: row.scopes,
         usable: row.enabled === true && row.revoked_at === null,
-        expiresAt: row.expires_at ? (row.expires_at as Date).getTime() : null,
+        expiresAt: row.expires_at ? row.expires_at.getTime() : null,
       };
     });
   }
@@ -107,7 +101,7 @@ export class AuthStateCache implements OnModuleInit {
   /** The user's profile as the API shows it. */
   async user(userId: string): Promise<UserView | null> {
     const entry = await this.lookup(this.users, userId, async () => {
-      const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id: userId });
+      const user = await this.userRows.findById(userId);
       return user ? { ...toUserView(user), userId: user.id } : null;
     });
     if (!entry) return null;
@@ -134,12 +128,13 @@ export class AuthStateCache implements OnModuleInit {
   }
 }
 
-function userStateOf(row: Record<string, unknown>): UserState {
+/** A row's user columns (as both auth lookups select them). */
+function userStateOf(row: Omit<UserState, 'userId'> & { user_id: string }): UserState {
   return {
-    userId: row.user_id as string,
-    username: row.username as string,
-    role: row.role as Role,
-    level: row.level as string,
-    status: row.status as UserStatus,
+    userId: row.user_id,
+    username: row.username,
+    role: row.role,
+    level: row.level,
+    status: row.status,
   };
 }

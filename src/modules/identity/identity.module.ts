@@ -31,6 +31,9 @@ import { GetUserHandler } from './queries/get-user.query';
 import { ListApiKeysHandler } from './queries/list-api-keys.query';
 import { ListSessionsHandler } from './queries/list-sessions.query';
 import { ListUsersHandler } from './queries/list-users.query';
+import { ApiKeyRepository } from './repositories/api-key.repository';
+import { SessionRepository } from './repositories/session.repository';
+import { UserRepository } from './repositories/user.repository';
 import { SessionCleanupJob } from './session-cleanup.job';
 import { SessionIssuer } from './session-issuer';
 import { TokenService } from './token.service';
@@ -42,6 +45,7 @@ const commandHandlers = [
   CreateUserHandler, UpdateUserHandler, EnsureFirstAdminHandler,
 ];
 const queryHandlers = [GetUserHandler, GetUserDetailsHandler, ListUsersHandler, ListSessionsHandler, ListApiKeysHandler];
+const repositories = [UserRepository, SessionRepository, ApiKeyRepository];
 const services = [PasswordHasher, TokenService, SessionIssuer, LoginLockout, AuthStateCache, ApiKeyUsageRecorder, SessionCleanupJob];
 
 @Module({
@@ -51,6 +55,7 @@ const services = [PasswordHasher, TokenService, SessionIssuer, LoginLockout, Aut
   providers: [
     ...commandHandlers,
     ...queryHandlers,
+    ...repositories,
     ...services,
     // The passport strategies the global AuthGuard asks (by name: see common/auth/credentials.ts).
     JwtStrategy,

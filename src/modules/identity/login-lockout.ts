@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
+import { UserRepository } from './repositories/user.repository';
 
 /**
  * Five failed logins within 15 minutes lock an account for 15 minutes. The count
@@ -12,7 +12,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 @Injectable()
 export class LoginLockout {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly users: UserRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -31,17 +31,6 @@ export class LoginLockout {
 
   async recordFailure(userId: string): Promise<void> {
     const { lockoutAttempts, lockoutWindowSeconds } = this.config.auth;
-    await this.dataSource.query(
-      `UPDATE users SET
-         failed_login_count = CASE WHEN failed_login_window_start > now() - make_interval(secs => $2)
-                                   THEN failed_login_count + 1 ELSE 1 END,
-         failed_login_window_start = CASE WHEN failed_login_window_start > now() - make_interval(secs => $2)
-                                   THEN failed_login_window_start ELSE now() END,
-         locked_until = CASE WHEN failed_login_window_start > now() - make_interval(secs => $2)
-                                  AND failed_login_count + 1 >= $3
-                             THEN now() + make_interval(secs => $2) ELSE locked_until END
-       WHERE id = $1`,
-      [userId, lockoutWindowSeconds, lockoutAttempts],
-    );
+    await this.users.recordFailedLogin(userId, lockoutWindowSeconds, lockoutAttempts);
   }
 }

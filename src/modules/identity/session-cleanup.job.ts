@@ -1,14 +1,14 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { MaintenanceJobs } from '../../common/scheduling/maintenance-jobs';
+import { SessionRepository } from './repositories/session.repository';
 
 /** sessions.cleanup: deletes sessions that ended (revoked or expired) more than SESSIONS_KEEP_DAYS ago. */
 @Injectable()
 export class SessionCleanupJob implements OnModuleInit {
   constructor(
     private readonly jobs: MaintenanceJobs,
-    private readonly dataSource: DataSource,
+    private readonly sessions: SessionRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -19,11 +19,7 @@ export class SessionCleanupJob implements OnModuleInit {
       schedule: '15 3 * * *',
       run: async (now) => {
         const cutoff = new Date(now.getTime() - this.config.scheduler.sessionsKeepDays * 86_400_000);
-        const [, deleted] = (await this.dataSource.query(
-          'DELETE FROM user_sessions WHERE revoked_at < $1 OR expires_at < $1',
-          [cutoff],
-        )) as [unknown, number];
-        return { deleted };
+        return { deleted: await this.sessions.deleteEndedBefore(cutoff) };
       },
     });
   }

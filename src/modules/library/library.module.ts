@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EnvironmentsModule } from '../environments/environments.module';
 import { ExecutionModule } from '../execution/execution.module';
 import { CreateSnippetHandler } from './commands/create-snippet.command';
 import { DeleteSnippetHandler } from './commands/delete-snippet.command';
@@ -11,16 +12,18 @@ import { CodeLibraryController } from './http/code-library.controller';
 import { CodesController } from './http/codes.controller';
 import { GetSnippetHandler } from './queries/get-snippet.query';
 import { ListSnippetsHandler } from './queries/list-snippets.query';
+import { SnippetRepository } from './repositories/snippet.repository';
 
 const controllers = [CodeLibraryController, CodesController];
 const commandHandlers = [CreateSnippetHandler, UpdateSnippetHandler, DeleteSnippetHandler, SaveSnippetHandler, RunSnippetHandler];
 const queryHandlers = [GetSnippetHandler, ListSnippetsHandler];
+const repositories = [SnippetRepository];
 
 /** SPEC §3: the snippet library; runs go through the execution context's RunCodeCommand. */
 @Module({
-  // Execution: RunCodeCommand (running a snippet).
-  imports: [TypeOrmModule.forFeature([SnippetEntity]), ExecutionModule],
+  // Execution: RunCodeCommand (running a snippet); environments: ResolveEnvironmentQuery (checking a snippet's environment_id).
+  imports: [TypeOrmModule.forFeature([SnippetEntity]), ExecutionModule, EnvironmentsModule],
   controllers,
-  providers: [...commandHandlers, ...queryHandlers],
+  providers: [...repositories, ...commandHandlers, ...queryHandlers],
 })
 export class LibraryModule {}

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { DataSource } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { MaintenanceJob } from '../../common/scheduling/maintenance-jobs';
 import { AppLogger } from '../../common/logging/app-logger';
-
-export type JobTrigger = 'schedule' | 'startup' | 'manual';
+import { JobRunRepository, JobTrigger } from './repositories/job-run.repository';
 
 export interface JobRunView {
   id: string | null;
@@ -30,7 +29,7 @@ const INSTANCE = `${hostname()}:${process.pid}`;
 @Injectable()
 export class JobRunner {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly jobRuns: JobRunRepository,
     private readonly logger: AppLogger,
   ) {}
 
@@ -39,36 +38,21 @@ export class JobRunner {
       id: null, job_name: job.name, trigger, status: 'skipped', skipped_reason: reason,
       scheduled_for: scheduledFor?.toISOString() ?? null, started_at: null, finished_at: null, output: null, error: null,
     });
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`job:${job.name}`])) as Array<{ locked: boolean }>;
-      if (!locked) return skipped('running_elsewhere');
+    // The lock is held by a connection, so everything below runs on one of its own.
+    return this.jobRuns.onOwnConnection(async (manager) => {
+      if (!(await this.jobRuns.tryLock(job.name, manager))) return skipped('running_elsewhere');
       try {
-        if (scheduledFor) {
-          const done = (await runner.query('SELECT 1 FROM job_runs WHERE job_name = $1 AND scheduled_for = $2 LIMIT 1', [job.name, scheduledFor])) as unknown[];
-          if (done.length > 0) return skipped('already_ran');
-        }
-        return await this.execute(runner, job, trigger, scheduledFor);
+        if (scheduledFor && (await this.jobRuns.hasRunFor(job.name, scheduledFor, manager))) return skipped('already_ran');
+        return await this.execute(manager, job, trigger, scheduledFor);
       } finally {
-        await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [`job:${job.name}`]);
+        await this.jobRuns.unlock(job.name, manager);
       }
-    } finally {
-      await runner.release();
-    }
+    });
   }
 
-  private async execute(
-    runner: { query: (sql: string, params?: unknown[]) => Promise<any> },
-    job: MaintenanceJob,
-    trigger: JobTrigger,
-    scheduledFor: Date | null,
-  ): Promise<JobRunView> {
+  private async execute(manager: EntityManager, job: MaintenanceJob, trigger: JobTrigger, scheduledFor: Date | null): Promise<JobRunView> {
     const startedAt = new Date();
-    const [{ id }] = (await runner.query(
-      `INSERT INTO job_runs (created_at, job_name, trigger, scheduled_for, status, instance) VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id`,
-      [startedAt, job.name, trigger, scheduledFor, INSTANCE],
-    )) as Array<{ id: string }>;
+    const id = await this.jobRuns.recordStart({ startedAt, jobName: job.name, trigger, scheduledFor, instance: INSTANCE }, manager);
     let output: Record<string, unknown> | null = null;
     let error: string | null = null;
     try {
@@ -79,10 +63,7 @@ export class JobRunner {
     }
     const finishedAt = new Date();
     const status = error === null ? 'succeeded' : 'failed';
-    await runner.query(
-      `UPDATE job_runs SET finished_at = $3, status = $4, output = $5, error = $6 WHERE id = $1 AND created_at = $2`,
-      [id, startedAt, finishedAt, status, output === null ? null : JSON.stringify(output), error],
-    );
+    await this.jobRuns.recordEnd(id, startedAt, { finishedAt, status, output, error }, manager);
     return {
       id, job_name: job.name, trigger, status, scheduled_for: scheduledFor?.toISOString() ?? null,
       started_at: startedAt.toISOString(), finished_at: finishedAt.toISOString(), output, error,

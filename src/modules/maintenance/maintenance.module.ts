@@ -6,10 +6,11 @@ import { JobRunner } from './job-runner';
 import { MaintenanceScheduler } from './maintenance-scheduler';
 import { PartitionJobs } from './partition-jobs';
 import { ListMaintenanceJobsHandler } from './queries/list-maintenance-jobs.query';
+import { JobRunRepository } from './repositories/job-run.repository';
 
 @Module({
   imports: [ScheduleModule.forRoot()],
   controllers: [MaintenanceController],
-  providers: [JobRunner, MaintenanceScheduler, PartitionJobs, RunMaintenanceJobHandler, ListMaintenanceJobsHandler],
+  providers: [JobRunRepository, JobRunner, MaintenanceScheduler, PartitionJobs, RunMaintenanceJobHandler, ListMaintenanceJobsHandler],
 })
 export class MaintenanceModule {}

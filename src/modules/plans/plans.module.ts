@@ -6,6 +6,7 @@ import { PlanCache } from './plan-cache';
 import { PlansController } from './http/plans.controller';
 import { GetPlanHandler } from './queries/get-plan.query';
 import { ListPlansHandler } from './queries/list-plans.query';
+import { PlanRepository } from './repositories/plan.repository';
 
 const controllers = [PlansController];
 const commandHandlers = [UpdatePlanHandler];
@@ -14,6 +15,6 @@ const queryHandlers = [ListPlansHandler, GetPlanHandler];
 @Module({
   imports: [TypeOrmModule.forFeature([PlanEntity])],
   controllers,
-  providers: [PlanCache, ...commandHandlers, ...queryHandlers],
+  providers: [PlanRepository, PlanCache, ...commandHandlers, ...queryHandlers],
 })
 export class PlansModule {}

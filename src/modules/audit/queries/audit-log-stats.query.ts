@@ -1,7 +1,6 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { periodOf } from '../audit-log.view';
-import { auditWhere } from './list-audit-logs.query';
+import { AuditLogRepository } from '../repositories/audit-log.repository';
 
 export interface AuditLogStats {
   from: string;
@@ -26,27 +25,15 @@ export class AuditLogStatsQuery extends Query<AuditLogStats> {
 
 @QueryHandler(AuditLogStatsQuery)
 export class AuditLogStatsHandler implements IQueryHandler<AuditLogStatsQuery> {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly auditLogs: AuditLogRepository) {}
 
   async execute(query: AuditLogStatsQuery): Promise<AuditLogStats> {
     const period = periodOf(query.from, query.to);
-    const where = auditWhere(period);
-    const run = <T>(sql: string) => this.dataSource.query(sql, where.params) as Promise<T[]>;
-    const [[totals], byAction, byDay, byUser] = await Promise.all([
-      run<{ total: number; errors: number }>(
-        `SELECT count(*)::int AS total, count(*) FILTER (WHERE status_code >= 400)::int AS errors FROM audit_logs WHERE ${where.sql}`,
-      ),
-      run<{ action: string; count: number }>(
-        `SELECT action, count(*)::int AS count FROM audit_logs WHERE ${where.sql} GROUP BY action ORDER BY count DESC, action LIMIT 100`,
-      ),
-      run<{ day: string; count: number; errors: number }>(
-        `SELECT to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, count(*)::int AS count,
-                count(*) FILTER (WHERE status_code >= 400)::int AS errors
-           FROM audit_logs WHERE ${where.sql} GROUP BY 1 ORDER BY 1`,
-      ),
-      run<{ user_id: string | null; count: number }>(
-        `SELECT user_id, count(*)::int AS count FROM audit_logs WHERE ${where.sql} GROUP BY user_id ORDER BY count DESC LIMIT 20`,
-      ),
+    const [totals, byAction, byDay, byUser] = await Promise.all([
+      this.auditLogs.totals(period),
+      this.auditLogs.statsByAction(period),
+      this.auditLogs.statsByDay(period),
+      this.auditLogs.statsByUser(period),
     ]);
     return {
       from: period.from.toISOString(),

@@ -1,7 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
@@ -13,6 +12,7 @@ import { UserEnvironmentEntity } from '../entities/user-environment.entity';
 import { EnvironmentDirectories, pythonIn } from '../environment-directories';
 import { EnvironmentLocks } from '../environment-locks';
 import { PythonTools } from '../python-tools';
+import { EnvironmentRepository, isDuplicateName } from '../repositories/environment.repository';
 
 export interface CreateEnvironmentInput {
   name: string;
@@ -44,7 +44,8 @@ export class CreateEnvironmentCommand extends Command<UserEnvironmentEntity> {
 @CommandHandler(CreateEnvironmentCommand)
 export class CreateEnvironmentHandler implements ICommandHandler<CreateEnvironmentCommand> {
   constructor(
-    @InjectRepository(UserEnvironmentEntity) private readonly environments: Repository<UserEnvironmentEntity>,
+    private readonly environments: EnvironmentRepository,
+    private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly queries: QueryBus,
     private readonly directories: EnvironmentDirectories,
@@ -59,10 +60,10 @@ export class CreateEnvironmentHandler implements ICommandHandler<CreateEnvironme
     const id = uuidv7();
     const path = this.directories.directoryFor(id);
     const now = new Date();
-    const row = this.environments.create({
+    const row: UserEnvironmentEntity = {
       id, userId: owner.userId, name: input.name, description: input.description ?? '', pythonVersion: input.python_version ?? '',
       backend, isPublic: input.is_public ?? false, path, status: 'creating', createdAt: now, updatedAt: now,
-    });
+    };
     await this.insertWithinLimit(row, limit);
     try {
       await this.locks.run(id, async () => {
@@ -74,13 +75,13 @@ export class CreateEnvironmentHandler implements ICommandHandler<CreateEnvironme
         if (input.packages?.length) await this.tools.install(python, input.packages);
       });
     } catch (error) {
-      await this.environments.delete({ id });
+      await this.environments.delete(id);
       await this.directories.remove(id);
       throw error;
     }
     row.status = 'ready';
     row.updatedAt = new Date();
-    await this.environments.update({ id }, { status: row.status, pythonVersion: row.pythonVersion, updatedAt: row.updatedAt });
+    await this.environments.markReady(id, row.pythonVersion, row.updatedAt);
     return row;
   }
 
@@ -101,27 +102,22 @@ export class CreateEnvironmentHandler implements ICommandHandler<CreateEnvironme
     return plan.max_environments;
   }
 
-  /** Count and insert under a per-user advisory lock, so two concurrent creates cannot both take the last slot. */
+  /** Count and insert in one transaction under a per-user lock, so two concurrent creates cannot both take the last slot. */
   private async insertWithinLimit(row: UserEnvironmentEntity, limit: number | null): Promise<void> {
     try {
-      await this.environments.manager.transaction(async (tx) => {
+      await this.dataSource.transaction(async (manager) => {
         if (limit !== null) {
-          await tx.query(`SELECT pg_advisory_xact_lock(hashtext('user_environments:' || $1))`, [row.userId]);
-          const count = await tx.count(UserEnvironmentEntity, { where: { userId: row.userId } });
+          await this.environments.lockOwner(row.userId, manager);
+          const count = await this.environments.countOwnedBy(row.userId, manager);
           if (count >= limit) {
             throw new AppError(ErrorCode.FORBIDDEN, `Your plan allows ${limit} environment${limit === 1 ? '' : 's'}`, { limit, current: count });
           }
         }
-        await tx.insert(UserEnvironmentEntity, row);
+        await this.environments.insert(row, manager);
       });
     } catch (error) {
       if (isDuplicateName(error)) throw AppError.conflict(`You already have an environment named ${row.name}`, { field: 'name' });
       throw error;
     }
   }
-}
-
-export function isDuplicateName(error: unknown): boolean {
-  const { code, constraint } = error as { code?: string; constraint?: string };
-  return code === '23505' && constraint === 'user_environments_user_id_name_key';
 }

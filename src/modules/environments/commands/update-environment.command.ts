@@ -1,11 +1,9 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { UserEnvironmentEntity } from '../entities/user-environment.entity';
 import { EnvironmentAccess } from '../environment-access';
-import { isDuplicateName } from './create-environment.command';
+import { EnvironmentRepository, isDuplicateName } from '../repositories/environment.repository';
 
 export interface UpdateEnvironmentInput {
   name?: string;
@@ -27,7 +25,7 @@ export class UpdateEnvironmentCommand extends Command<UserEnvironmentEntity> {
 @CommandHandler(UpdateEnvironmentCommand)
 export class UpdateEnvironmentHandler implements ICommandHandler<UpdateEnvironmentCommand> {
   constructor(
-    @InjectRepository(UserEnvironmentEntity) private readonly environments: Repository<UserEnvironmentEntity>,
+    private readonly environments: EnvironmentRepository,
     private readonly access: EnvironmentAccess,
   ) {}
 
@@ -38,7 +36,7 @@ export class UpdateEnvironmentHandler implements ICommandHandler<UpdateEnvironme
     if (input.is_public !== undefined) row.isPublic = input.is_public;
     row.updatedAt = new Date();
     try {
-      await this.environments.update({ id }, { name: row.name, description: row.description, isPublic: row.isPublic, updatedAt: row.updatedAt });
+      await this.environments.updateDetails(id, { name: row.name, description: row.description, isPublic: row.isPublic, updatedAt: row.updatedAt });
     } catch (error) {
       if (isDuplicateName(error)) throw AppError.conflict(`An environment named ${row.name} already exists for its owner`, { field: 'name' });
       throw error;

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBadGatewayResponse, ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags,
@@ -10,6 +10,7 @@ import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { Audit } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
+import { PageQuery } from '../../../common/http/pagination';
 import { InstallPackagesCommand } from '../commands/install-packages.command';
 import { UninstallPackageCommand } from '../commands/uninstall-package.command';
 import { UpgradePackageCommand } from '../commands/upgrade-package.command';
@@ -55,14 +56,14 @@ export class EnvironmentsController {
   }
 
   @Get('environments/available')
-  @ApiOperation({ summary: 'Environments I may run with: system, mine, and public ones' })
+  @ApiOperation({ summary: 'Environments I may run with: system, mine, and public ones (paginated; system counts as the first item)' })
   @ApiOkResponse({ type: AvailableEnvironmentsResponse })
-  async available(@CurrentUser() user: Principal): Promise<AvailableEnvironmentsResponse> {
-    return { environments: await this.queries.execute(new ListAvailableEnvironmentsQuery(user.user_id)) };
+  available(@CurrentUser() user: Principal, @Query() query: PageQuery): Promise<AvailableEnvironmentsResponse> {
+    return this.queries.execute(new ListAvailableEnvironmentsQuery(user.user_id, query.page, query.limit));
   }
 
   @Get('environments/:name/info')
-  @ApiOperation({ summary: 'Python version, path, size on disk, package count and owner (`:name`: system, mine first, then a public one)' })
+  @ApiOperation({ summary: 'Python version, path, size on disk, package count and owner', description: '`name`: `system`, else one of mine, else a public one.' })
   @ApiOkResponse({ type: EnvironmentInfoResponse })
   @ApiNotFoundResponse({ description: 'No such environment I may see', type: ErrorResponse })
   info(@CurrentUser() user: Principal, @EnvironmentNameParam() name: string): Promise<EnvironmentInfoResponse> {

@@ -39,7 +39,10 @@ export class UserEnvironmentsController {
 
   @Post()
   @Audit({ action: 'environment.create', resourceType: 'environment', resourceId: (r) => r.id, metadata: createMetadata })
-  @ApiOperation({ summary: 'Create a Python environment (a venv; a conda env when python_version is given and conda is available), then install `packages`' })
+  @ApiOperation({
+    summary: 'Create a Python environment, then install its packages',
+    description: 'A venv; a conda environment when `python_version` is given and conda is available. `packages` are installed with pip.',
+  })
   @ApiCreatedResponse({ type: EnvironmentResponse })
   @ApiForbiddenResponse({ description: 'The plan\'s environment limit is reached (details.limit)', type: ErrorResponse })
   @ApiConflictResponse({ description: 'You already have an environment with this name', type: ErrorResponse })

@@ -1,8 +1,7 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { pagination, Pagination } from '../../../common/http/pagination';
 import { UserEnvironmentEntity } from '../entities/user-environment.entity';
+import { EnvironmentRepository } from '../repositories/environment.repository';
 
 /** Environments, newest first: one user's (userId), or everyone's (null, for admins). */
 export class ListUserEnvironmentsQuery extends Query<{ rows: UserEnvironmentEntity[]; pagination: Pagination }> {
@@ -17,15 +16,10 @@ export class ListUserEnvironmentsQuery extends Query<{ rows: UserEnvironmentEnti
 
 @QueryHandler(ListUserEnvironmentsQuery)
 export class ListUserEnvironmentsHandler implements IQueryHandler<ListUserEnvironmentsQuery> {
-  constructor(@InjectRepository(UserEnvironmentEntity) private readonly environments: Repository<UserEnvironmentEntity>) {}
+  constructor(private readonly environments: EnvironmentRepository) {}
 
   async execute({ userId, page, limit }: ListUserEnvironmentsQuery): Promise<{ rows: UserEnvironmentEntity[]; pagination: Pagination }> {
-    const [rows, total] = await this.environments.findAndCount({
-      where: userId ? { userId } : {},
-      order: { createdAt: 'DESC', id: 'DESC' },
-      skip: (page - 1) * limit,
-      take: limit,
-    });
+    const { rows, total } = await this.environments.listNewestFirst(userId, { page, limit });
     return { rows, pagination: pagination(total, { page, limit }) };
   }
 }

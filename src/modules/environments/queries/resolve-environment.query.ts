@@ -1,9 +1,7 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { Actor, mayRead } from '../../../common/auth/ownership';
-import { UserEnvironmentEntity } from '../entities/user-environment.entity';
 import { pythonIn } from '../environment-directories';
+import { EnvironmentRepository } from '../repositories/environment.repository';
 
 export interface ResolvedEnvironment {
   id: string;
@@ -32,11 +30,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @QueryHandler(ResolveEnvironmentQuery)
 export class ResolveEnvironmentHandler implements IQueryHandler<ResolveEnvironmentQuery> {
-  constructor(@InjectRepository(UserEnvironmentEntity) private readonly environments: Repository<UserEnvironmentEntity>) {}
+  constructor(private readonly environments: EnvironmentRepository) {}
 
   async execute({ environmentId, actor }: ResolveEnvironmentQuery): Promise<ResolvedEnvironment | null> {
     if (!UUID.test(environmentId)) return null;
-    const row = await this.environments.findOneBy({ id: environmentId.toLowerCase() });
+    const row = await this.environments.findById(environmentId.toLowerCase());
     if (!row || row.status !== 'ready') return null;
     if (!mayRead(actor, row)) return null;
     return { id: row.id, name: row.name, directory: row.path, python_binary: pythonIn(row.path) };

@@ -1,13 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
 import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
-import { ExecutionEntity } from '../entities/execution.entity';
-import { FINISHED } from '../execution.mapper';
+import { ExecutionEntity, FINISHED } from '../entities/execution.entity';
 import { ExecutionRunner } from '../execution-runner';
 import { GetExecutionQuery } from '../queries/get-execution.query';
+import { ExecutionRepository } from '../repositories/execution.repository';
 
 const WAIT_FOR_OTHER_REPLICA_MS = 3000;
 
@@ -28,7 +26,7 @@ export class CancelExecutionCommand extends Command<ExecutionEntity> {
 @CommandHandler(CancelExecutionCommand)
 export class CancelExecutionHandler implements ICommandHandler<CancelExecutionCommand> {
   constructor(
-    @InjectRepository(ExecutionEntity) private readonly executions: Repository<ExecutionEntity>,
+    private readonly executions: ExecutionRepository,
     private readonly runner: ExecutionRunner,
     private readonly queries: QueryBus,
   ) {}
@@ -41,10 +39,10 @@ export class CancelExecutionHandler implements ICommandHandler<CancelExecutionCo
     if (local) return local.done;
     for (let waited = 0; waited < WAIT_FOR_OTHER_REPLICA_MS; waited += 100) {
       await sleep(100);
-      const current = await this.executions.findOneByOrFail({ id });
+      const current = await this.executions.getById(id);
       if (FINISHED(current.status)) return current;
     }
-    await this.executions.update({ id, status: In(['queued', 'running']) }, { status: 'killed', finishedAt: new Date() });
-    return this.executions.findOneByOrFail({ id });
+    await this.executions.killUnfinished(id, new Date());
+    return this.executions.getById(id);
   }
 }

@@ -1,20 +1,14 @@
 import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import type { Principal } from '../../../common/auth/principal';
 import { toExecutionResponse } from '../execution.mapper';
-import { StartExecutionCommand } from './start-execution.command';
+import { StartExecutionCommand, StartExecutionInput } from './start-execution.command';
 
 /** A finished run on the wire (GET /executions/:id's shape). */
 export type ExecutionResult = ReturnType<typeof toExecutionResponse>;
 
-/** What another context may ask to run: the subset of POST /execute it needs. */
-export interface RunCodeRequest {
-  code: string;
+/** What another context may ask to run: the subset of POST /execute it needs, the language always named. */
+export interface RunCodeRequest extends Omit<StartExecutionInput, 'files' | 'tests'> {
   language: 'python' | 'javascript';
-  stdin?: string;
-  environment_id?: string;
-  timeout_ms?: number;
-  memory_mb?: number;
-  args?: string[];
 }
 
 /**

@@ -1,12 +1,9 @@
-import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
 import { Inject } from '@nestjs/common';
-import { Repository } from 'typeorm';
+import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
-import { queryPrepared } from '../../../common/database/pg-pool';
 import { uuidv7 } from '../../../common/ids';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { ResolvedEnvironment, ResolveEnvironmentQuery } from '../../environments/queries/resolve-environment.query';
@@ -14,11 +11,26 @@ import { GetPlanQuery } from '../../plans/queries/get-plan.query';
 import { ExecutionEntity } from '../entities/execution.entity';
 import { nextUtcMidnight, resolveLimits } from '../execution-limits';
 import { ActiveRun, ExecutionRunner, RunPlan } from '../execution-runner';
-import type { ExecuteRequest } from '../http/dto/execution.dto';
+import { ExecutionRepository } from '../repositories/execution.repository';
 import { SandboxPool } from '../sandbox/sandbox-pool';
 
 const UNLIMITED = 2 ** 31 - 1;
 const UNIQUE_VIOLATION = '23505';
+
+/** What a run is made of: POST /execute's body (ExecuteRequest) or another context's RunCodeRequest. */
+export interface StartExecutionInput {
+  code: string;
+  language?: 'python' | 'javascript';
+  stdin?: string;
+  environment_id?: string;
+  timeout_ms?: number;
+  memory_mb?: number;
+  args?: string[];
+  /** More source files next to the entry file. */
+  files?: Array<{ path: string; content: string }>;
+  /** Run once per case. */
+  tests?: Array<{ stdin?: string; expected_output: string }>;
+}
 
 export interface StartedExecution {
   row: ExecutionEntity;
@@ -46,7 +58,7 @@ export type ExecutionMode = 'wait' | 'stream' | 'background';
 export class StartExecutionCommand extends Command<StartedExecution> {
   constructor(
     readonly principal: Principal,
-    readonly request: ExecuteRequest,
+    readonly request: StartExecutionInput,
     readonly idempotencyKey: string | undefined,
     readonly mode: ExecutionMode = 'wait',
   ) {
@@ -58,7 +70,7 @@ export class StartExecutionCommand extends Command<StartedExecution> {
 export class StartExecutionHandler implements ICommandHandler<StartExecutionCommand> {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectRepository(ExecutionEntity) private readonly executions: Repository<ExecutionEntity>,
+    private readonly executions: ExecutionRepository,
     private readonly runner: ExecutionRunner,
     private readonly sandboxes: SandboxPool,
     private readonly queries: QueryBus,
@@ -91,7 +103,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
     const source = principal.via === 'api_key' ? 'api' : 'web';
     const quotaName = source === 'api' ? 'api_executions_per_day' : 'executions_per_day';
     const quota = admin ? null : plan![quotaName];
-    const row = this.executions.create({
+    const row: ExecutionEntity = {
       id: uuidv7(),
       userId: principal.user_id,
       apiKeyId: principal.api_key_id ?? null,
@@ -116,15 +128,15 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       timeoutMs: limits.wallMs,
       memoryMb: limits.memoryMb,
       idempotencyKey: idempotencyKey ?? null,
+      createdAt: new Date(),
       startedAt: null,
       finishedAt: null,
-    });
+    };
 
     // A caller waiting for the result takes a free worker slot before the
     // insert, so the row is stored as running and no second write is needed.
     const cap = admin ? null : plan!.max_concurrent_executions;
     const admitted = mode === 'background' ? undefined : this.runner.queue.tryEnter(principal.user_id, cap);
-    row.createdAt = new Date();
     if (admitted) {
       row.status = 'running';
       row.startedAt = row.createdAt;
@@ -136,7 +148,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       environment: environment && { directory: environment.directory, pythonBinary: environment.python_binary },
       streamOutput: mode === 'stream',
     };
-    const inserting = this.insertCounted(row, quota ?? UNLIMITED);
+    const inserting = this.executions.insertCounted(row, quota ?? UNLIMITED);
     // A caller who waits for the result and already holds a worker slot has its
     // code started while the insert is on its way (~1-2 ms sooner): the run is
     // stopped, and nothing of it stored or shown, if the insert fails or the
@@ -174,51 +186,6 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
     return { row, run, done: run.done, replayed: false };
   }
 
-  /**
-   * One statement (prepared: every run makes it): the quota row for (user, UTC
-   * day, source) is incremented only while under the limit, and the run is
-   * inserted only if that happened.
-   */
-  private async insertCounted(row: ExecutionEntity, limit: number): Promise<boolean> {
-    const inserted = await queryPrepared(
-      this.executions.manager.connection,
-      'executions.insert-counted',
-      `WITH quota AS (
-         INSERT INTO execution_quota_usage AS q (user_id, day, source, used)
-         SELECT $2, (now() AT TIME ZONE 'UTC')::date, $4, 1 WHERE $18::int > 0
-         ON CONFLICT (user_id, day, source) DO UPDATE SET used = q.used + 1 WHERE q.used < $18::int
-         RETURNING used
-       )
-       INSERT INTO executions (id, user_id, api_key_id, source, language, environment, code, stdin, args, files, tests,
-         status, timeout_ms, memory_mb, idempotency_key, environment_id, created_at, started_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $19
-       WHERE EXISTS (SELECT 1 FROM quota)
-       RETURNING id`,
-      [
-        row.id,
-        row.userId,
-        row.apiKeyId,
-        row.source,
-        row.language,
-        row.environment,
-        row.code,
-        row.stdin,
-        JSON.stringify(row.args),
-        JSON.stringify(row.files),
-        row.tests ? JSON.stringify(row.tests) : null,
-        row.status,
-        row.timeoutMs,
-        row.memoryMb,
-        row.idempotencyKey,
-        row.environmentId,
-        row.createdAt,
-        limit,
-        row.startedAt,
-      ],
-    );
-    return inserted.length === 1;
-  }
-
   /** The caller's own, a public, or (for admins) any environment; Python only. */
   private async environmentFor(principal: Principal, environmentId: string, language: string | undefined): Promise<ResolvedEnvironment> {
     if ((language ?? 'python') !== 'python') {
@@ -230,7 +197,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
   }
 
   private async replay(userId: string, idempotencyKey: string): Promise<StartedExecution | undefined> {
-    const row = await this.executions.findOneBy({ userId, idempotencyKey });
+    const row = await this.executions.findByIdempotencyKey(userId, idempotencyKey);
     if (!row) return undefined;
     const run = this.runner.find(row.id);
     return { row, run, done: run?.done ?? this.runner.settled(row), replayed: true };

@@ -4,6 +4,9 @@ import type { Language, RunStatus } from '../sandbox/sandbox';
 export type ExecutionStatus = 'queued' | 'running' | RunStatus;
 export type ExecutionSource = 'web' | 'api';
 
+/** Whether a run has ended (any status but queued and running). */
+export const FINISHED = (status: string) => status !== 'queued' && status !== 'running';
+
 /** One test case of a run with `tests[]`, as asked. */
 export interface TestCaseInput {
   stdin: string;

@@ -42,7 +42,7 @@ export class ExecuteController {
   @Post()
   @HttpCode(200)
   @Audit(audit)
-  @ApiOperation({ summary: 'Run code in a sandbox and answer with its result (`?wait=false`: 202 at once, then poll)' })
+  @ApiOperation({ summary: 'Run code in a sandbox and answer with its result', description: 'With `?wait=false`: 202 at once, then poll `GET /executions/{id}`.' })
   @ApiOkResponse({ type: ExecutionResponse })
   @ApiAcceptedResponse({ type: QueuedExecutionResponse })
   async execute(

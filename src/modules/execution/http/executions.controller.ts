@@ -44,7 +44,7 @@ export class ExecutionsController {
   @HttpCode(200)
   @ApiKeyScopes('execute')
   @Audit({ action: 'code.cancel', resourceType: 'execution' })
-  @ApiOperation({ summary: 'Stop a queued or running run of mine (an admin: anyone\'s); it ends with status `killed`' })
+  @ApiOperation({ summary: 'Stop a queued or running run of mine (an admin: anyone\'s); it ends with status killed' })
   @ApiOkResponse({ type: ExecutionResponse })
   @ApiNotFoundResponse({ description: 'No such run of yours', type: ErrorResponse })
   @ApiConflictResponse({ description: 'The run already finished', type: ErrorResponse })

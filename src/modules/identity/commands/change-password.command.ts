@@ -3,9 +3,9 @@ import { DataSource } from 'typeorm';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { AuthStateCache } from '../auth-state.cache';
-import { UserEntity } from '../entities/user.entity';
 import { PasswordHasher } from '../password-hasher';
-import { revokeSessions, SessionScope } from './revoke-sessions.command';
+import { SessionRepository, SessionScope } from '../repositories/session.repository';
+import { UserRepository } from '../repositories/user.repository';
 
 /**
  * Sets a new password. A user changing their own proves the current one and
@@ -26,12 +26,14 @@ export class ChangePasswordCommand extends Command<void> {
 export class ChangePasswordHandler implements ICommandHandler<ChangePasswordCommand> {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
     private readonly hasher: PasswordHasher,
     private readonly state: AuthStateCache,
   ) {}
 
   async execute({ userId, newPassword, own }: ChangePasswordCommand): Promise<void> {
-    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id: userId });
+    const user = await this.users.findById(userId);
     if (!user || user.status === 'deleted') throw AppError.notFound('User');
     if (own && !(await this.hasher.verify(own.currentPassword, user.passwordHash))) {
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong');
@@ -39,8 +41,8 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePasswordComm
     const passwordHash = await this.hasher.hash(newPassword);
     const scope: SessionScope = own?.sessionId ? { allExcept: own.sessionId } : { all: true };
     await this.dataSource.transaction(async (manager) => {
-      await manager.update(UserEntity, { id: userId }, { passwordHash, failedLoginCount: 0, lockedUntil: null });
-      await revokeSessions(manager, userId, scope, 'password_changed');
+      await this.users.setPassword(userId, passwordHash, manager);
+      await this.sessions.revokeSessions(userId, scope, 'password_changed', manager);
     });
     await this.state.userChanged(userId);
   }

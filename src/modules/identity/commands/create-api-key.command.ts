@@ -1,12 +1,12 @@
 import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { Principal } from '../../../common/auth/principal';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { GetPlanQuery } from '../../plans/queries/get-plan.query';
 import { ApiKeyView, displayPrefixOf, generateApiKey, toApiKeyView } from '../api-key.mapper';
-import { ApiKeyEntity } from '../entities/api-key.entity';
-import { UserEntity } from '../entities/user.entity';
+import { ApiKeyRepository } from '../repositories/api-key.repository';
+import { UserRepository } from '../repositories/user.repository';
 import { sha256 } from '../token.service';
 
 export type CreatedApiKey = ApiKeyView & { key: string };
@@ -27,6 +27,8 @@ export class CreateApiKeyCommand extends Command<CreatedApiKey> {
 export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand> {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly users: UserRepository,
+    private readonly keys: ApiKeyRepository,
     private readonly queries: QueryBus,
   ) {}
 
@@ -40,21 +42,22 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
     const created = await this.dataSource.transaction(async (manager) => {
       if (limit !== null) {
         // Locking the owner's row serialises concurrent creations, so the count is exact.
-        await manager.findOne(UserEntity, { where: { id: owner.user_id }, lock: { mode: 'pessimistic_write' } });
-        const count = await manager.count(ApiKeyEntity, { where: { userId: owner.user_id, revokedAt: IsNull() } });
+        await this.users.lockForUpdate(owner.user_id, manager);
+        const count = await this.keys.countUnrevokedKeys(owner.user_id, manager);
         if (count >= limit) {
           throw new AppError(ErrorCode.FORBIDDEN, `The ${owner.level} plan allows ${limit} API key(s); delete one first`, { limit, level: owner.level });
         }
       }
-      return manager.save(
-        manager.create(ApiKeyEntity, {
+      return this.keys.insert(
+        {
           userId: owner.user_id,
           name,
           scopes: [...new Set(scopes)],
           expiresAt,
           keyHash: sha256(key),
           displayPrefix: displayPrefixOf(key),
-        }),
+        },
+        manager,
       );
     });
     return { ...toApiKeyView(created), key };

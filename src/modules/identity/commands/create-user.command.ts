@@ -1,10 +1,10 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import type { Role } from '../../../common/auth/principal';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
-import { UserEntity, UserStatus } from '../entities/user.entity';
+import { UserStatus } from '../entities/user.entity';
 import { PasswordHasher } from '../password-hasher';
+import { UserRepository } from '../repositories/user.repository';
 import { duplicateUserField, toUserView, UserView } from '../user.mapper';
 
 export interface NewUser {
@@ -28,25 +28,22 @@ export class CreateUserCommand extends Command<UserView> {
 @CommandHandler(CreateUserCommand)
 export class CreateUserHandler implements ICommandHandler<CreateUserCommand> {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
   ) {}
 
   async execute({ user }: CreateUserCommand): Promise<UserView> {
-    const users = this.dataSource.getRepository(UserEntity);
     try {
-      const saved = await users.save(
-        users.create({
-          username: user.username,
-          email: user.email,
-          name: user.name ?? null,
-          passwordHash: await this.hasher.hash(user.password),
-          role: user.role ?? 'user',
-          level: user.level ?? 'free',
-          status: user.status ?? 'active',
-          emailVerified: user.email_verified ?? false,
-        }),
-      );
+      const saved = await this.users.insert({
+        username: user.username,
+        email: user.email,
+        name: user.name ?? null,
+        passwordHash: await this.hasher.hash(user.password),
+        role: user.role ?? 'user',
+        level: user.level ?? 'free',
+        status: user.status ?? 'active',
+        emailVerified: user.email_verified ?? false,
+      });
       return toUserView(saved);
     } catch (error) {
       throw userWriteError(error);

@@ -1,11 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { AppError } from '../../../common/errors/app-error';
 import { AppLogger } from '../../../common/logging/app-logger';
-import { UserEntity } from '../entities/user.entity';
+import { UserRepository } from '../repositories/user.repository';
 import { CreateUserCommand } from './create-user.command';
 
 /**
@@ -17,14 +16,14 @@ export class EnsureFirstAdminCommand extends Command<void> {}
 @CommandHandler(EnsureFirstAdminCommand)
 export class EnsureFirstAdminHandler implements ICommandHandler<EnsureFirstAdminCommand> {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly users: UserRepository,
     private readonly commands: CommandBus,
     private readonly logger: AppLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async execute(): Promise<void> {
-    const admins = await this.dataSource.getRepository(UserEntity).countBy({ role: 'admin' });
+    const admins = await this.users.countAdmins();
     if (admins > 0) return;
     const { adminUsername, adminEmail } = this.config.auth;
     const generated = this.config.auth.adminPassword === undefined;
@@ -42,10 +41,13 @@ export class EnsureFirstAdminHandler implements ICommandHandler<EnsureFirstAdmin
       throw error;
     }
     if (generated) {
-      // Printed once, straight to the console: it must not be lost in JSON logs.
-      process.stdout.write(
-        `\n  First admin created: username "${adminUsername}", password "${password}"\n  Change it after logging in; it is not shown again.\n\n`,
-      );
+      // Printed once, framed: it must not be lost among the log lines.
+      this.logger.banner([
+        'First admin created',
+        `  username: ${adminUsername}`,
+        `  password: ${password}`,
+        'Change it after logging in; it is not shown again.',
+      ]);
     } else {
       this.logger.log(`First admin "${adminUsername}" created`, 'Identity');
     }

@@ -1,12 +1,11 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { ClientInfo } from '../../../common/http/client-info';
-import { UserEntity } from '../entities/user.entity';
 import { AuthStateCache } from '../auth-state.cache';
 import { LoginLockout } from '../login-lockout';
 import { PasswordHasher } from '../password-hasher';
+import { UserRepository } from '../repositories/user.repository';
 import { SessionIssuer } from '../session-issuer';
 import { toUserView } from '../user.mapper';
 import { AuthResult } from './register-user.command';
@@ -25,7 +24,7 @@ export class LoginCommand extends Command<AuthResult> {
 @CommandHandler(LoginCommand)
 export class LoginHandler implements ICommandHandler<LoginCommand> {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
     private readonly lockout: LoginLockout,
     private readonly sessions: SessionIssuer,
@@ -33,12 +32,7 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
   ) {}
 
   async execute({ identifier, password, client }: LoginCommand): Promise<AuthResult> {
-    const user = await this.dataSource
-      .getRepository(UserEntity)
-      .createQueryBuilder('u')
-      .where(identifier.includes('@') ? 'lower(u.email) = lower(:identifier)' : 'lower(u.username) = lower(:identifier)', { identifier })
-      .andWhere("u.status <> 'deleted'")
-      .getOne();
+    const user = await this.users.findByLogin(identifier);
     if (user) this.lockout.assertNotLocked(user.lockedUntil);
 
     // Always one bcrypt comparison, so an unknown name takes as long as a wrong password.
@@ -49,7 +43,7 @@ export class LoginHandler implements ICommandHandler<LoginCommand> {
     }
     if (user.status === 'disabled') throw new AppError(ErrorCode.ACCOUNT_DISABLED, 'This account is disabled');
 
-    const tokens = await this.sessions.open(this.dataSource, user, client);
+    const tokens = await this.sessions.open(user, client);
     user.lastLoginAt = new Date();
     // last_login_at changed: drop cached profiles everywhere, without making the caller wait for it.
     this.state.userChanged(user.id).catch(() => undefined);

@@ -4,8 +4,8 @@ import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { ClientInfo } from '../../../common/http/client-info';
 import { AuthStateCache } from '../auth-state.cache';
-import { UserEntity } from '../entities/user.entity';
-import { UserSessionEntity } from '../entities/user-session.entity';
+import { SessionRepository } from '../repositories/session.repository';
+import { UserRepository } from '../repositories/user.repository';
 import { IssuedTokens, sha256, TokenService } from '../token.service';
 
 export class RefreshTokensCommand extends Command<IssuedTokens> {
@@ -27,6 +27,8 @@ type Outcome = { tokens: IssuedTokens } | { error: AppError; revokedUserId?: str
 export class RefreshTokensHandler implements ICommandHandler<RefreshTokensCommand> {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly sessions: SessionRepository,
+    private readonly users: UserRepository,
     private readonly tokens: TokenService,
     private readonly state: AuthStateCache,
   ) {}
@@ -38,14 +40,11 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
     // The revocation on reuse must commit, so the transaction returns the error
     // instead of throwing it.
     const outcome = await this.dataSource.transaction(async (manager): Promise<Outcome> => {
-      const session = await manager.findOne(UserSessionEntity, {
-        where: { id: parsed.sessionId },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const session = await this.sessions.lockForUpdate(parsed.sessionId, manager);
       if (!session) return { error: new AppError(ErrorCode.UNAUTHORIZED, 'Invalid refresh token') };
       if (session.revokedAt) return { error: new AppError(ErrorCode.TOKEN_REVOKED, 'This session has been revoked') };
       if (session.refreshTokenHash !== parsed.secretHash) {
-        await manager.update(UserSessionEntity, { id: session.id }, { revokedAt: new Date(), revokedReason: 'refresh_reuse' });
+        await this.sessions.revokeById(session.id, 'refresh_reuse', manager);
         return {
           error: new AppError(ErrorCode.TOKEN_REVOKED, 'Refresh token reuse detected; the session has been revoked'),
           revokedUserId: session.userId,
@@ -54,16 +53,12 @@ export class RefreshTokensHandler implements ICommandHandler<RefreshTokensComman
       if (session.expiresAt.getTime() <= Date.now()) {
         return { error: new AppError(ErrorCode.TOKEN_EXPIRED, 'Refresh token has expired; log in again') };
       }
-      const user = await manager.findOneByOrFail(UserEntity, { id: session.userId });
+      const user = await this.users.getById(session.userId, manager);
       if (user.status === 'deleted') return { error: new AppError(ErrorCode.TOKEN_REVOKED, 'This session has been revoked') };
       if (user.status === 'disabled') return { error: new AppError(ErrorCode.ACCOUNT_DISABLED, 'This account is disabled') };
 
       const secret = this.tokens.newRefreshSecret();
-      await manager.update(
-        UserSessionEntity,
-        { id: session.id },
-        { refreshTokenHash: sha256(secret), lastUsedAt: new Date(), ip: client.ip, userAgent: client.userAgent },
-      );
+      await this.sessions.rotateRefreshToken(session.id, sha256(secret), client, manager);
       return { tokens: this.tokens.issue(user, session.id, secret) };
     });
 

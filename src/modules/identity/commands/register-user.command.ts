@@ -2,8 +2,8 @@ import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { AppError } from '../../../common/errors/app-error';
 import { ClientInfo } from '../../../common/http/client-info';
-import { UserEntity } from '../entities/user.entity';
 import { PasswordHasher } from '../password-hasher';
+import { UserRepository } from '../repositories/user.repository';
 import { SessionIssuer } from '../session-issuer';
 import { IssuedTokens } from '../token.service';
 import { duplicateUserField, toUserView, UserView } from '../user.mapper';
@@ -29,6 +29,7 @@ export class RegisterUserCommand extends Command<AuthResult> {
 export class RegisterUserHandler implements ICommandHandler<RegisterUserCommand> {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionIssuer,
   ) {}
@@ -38,10 +39,11 @@ export class RegisterUserHandler implements ICommandHandler<RegisterUserCommand>
     try {
       return await this.dataSource.transaction(async (manager) => {
         // The unique lower() indexes decide between concurrent registrations.
-        const user = await manager.save(
-          manager.create(UserEntity, { username: command.username, email: command.email, name: command.name ?? null, passwordHash }),
+        const user = await this.users.insert(
+          { username: command.username, email: command.email, name: command.name ?? null, passwordHash },
+          manager,
         );
-        const tokens = await this.sessions.open(manager, user, command.client);
+        const tokens = await this.sessions.open(user, command.client, manager);
         user.lastLoginAt = new Date();
         return { user: toUserView(user), tokens };
       });

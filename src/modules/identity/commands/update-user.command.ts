@@ -4,9 +4,11 @@ import type { Role } from '../../../common/auth/principal';
 import { AppError } from '../../../common/errors/app-error';
 import { AuthStateCache } from '../auth-state.cache';
 import { UserEntity, UserStatus } from '../entities/user.entity';
+import { ApiKeyRepository } from '../repositories/api-key.repository';
+import { SessionRepository } from '../repositories/session.repository';
+import { UserRepository } from '../repositories/user.repository';
 import { toUserView, UserView } from '../user.mapper';
 import { userWriteError } from './create-user.command';
-import { revokeSessions } from './revoke-sessions.command';
 
 export interface UserChanges {
   username?: string;
@@ -36,6 +38,9 @@ export class UpdateUserCommand extends Command<UserView> {
 export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
+    private readonly keys: ApiKeyRepository,
     private readonly state: AuthStateCache,
   ) {}
 
@@ -43,7 +48,7 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
     let saved: UserEntity;
     try {
       saved = await this.dataSource.transaction(async (manager) => {
-        const user = await manager.findOne(UserEntity, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+        const user = await this.users.lockForUpdate(userId, manager);
         if (!user) throw AppError.notFound('User');
         const set = <K extends keyof UserEntity>(key: K, value: UserEntity[K] | undefined) => {
           if (value !== undefined) user[key] = value;
@@ -56,10 +61,10 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUserCommand> {
         set('status', changes.status);
         set('emailVerified', changes.email_verified);
         set('avatarUrl', changes.avatar_url);
-        const result = await manager.save(user);
+        const result = await this.users.save(user, manager);
         if (changes.status === 'deleted') {
-          await revokeSessions(manager, userId, { all: true }, 'user_deleted');
-          await manager.query('UPDATE api_keys SET revoked_at = now(), enabled = false WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+          await this.sessions.revokeSessions(userId, { all: true }, 'user_deleted', manager);
+          await this.keys.revokeAllKeys(userId, manager);
         }
         return result;
       });

@@ -4,7 +4,7 @@ import type { Role } from '../../../common/auth/principal';
 export type UserStatus = 'active' | 'disabled' | 'deleted';
 
 // The lower() unique indexes are expressions TypeORM cannot describe; the
-// migration owns them (synchronize: false keeps migration:generate quiet).
+// migration owns them (synchronize: false: TypeORM's schema tools leave them alone).
 @Index('users_username_lower_key', { synchronize: false })
 @Index('users_email_lower_key', { synchronize: false })
 @Index('users_created_at_idx', ['createdAt'])

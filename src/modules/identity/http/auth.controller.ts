@@ -1,14 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse,
-  ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse,
+  ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse, getSchemaPath,
 } from '@nestjs/swagger';
 import { Authenticated, CurrentUser, Public } from '../../../common/auth/auth.decorators';
 import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { Audit } from '../../../common/audit/audit.decorator';
-import { ErrorResponse } from '../../../common/errors/error-response.dto';
+import { ErrorResponse, OAuth2ErrorResponse } from '../../../common/errors/error-response.dto';
+import { OAuth2ErrorFilter } from '../../../common/errors/oauth2-error.filter';
 import { AcceptsFormBody } from '../../../common/http/body-parsers';
 import { Client, ClientInfo } from '../../../common/http/client-info';
 import { UuidParam } from '../../../common/http/uuid-param';
@@ -32,6 +33,7 @@ function attemptedAccount(request: { body?: unknown }): Record<string, unknown> 
 }
 
 @ApiTags('auth')
+@ApiExtraModels(OAuth2ErrorResponse)
 @ApiBadRequestResponse({ description: 'Invalid input; details.fields lists each field', type: ErrorResponse })
 @Controller('auth')
 export class AuthController {
@@ -58,7 +60,7 @@ export class AuthController {
   @ApiOkResponse({ type: AuthResponse })
   @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS', type: ErrorResponse })
   @ApiForbiddenResponse({ description: 'ACCOUNT_DISABLED', type: ErrorResponse })
-  @ApiTooManyRequestsResponse({ description: 'Locked after 5 failures in 15 minutes', type: ErrorResponse })
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED: the account is locked after 5 failures in 15 minutes (Retry-After), or a rate limit', type: ErrorResponse })
   login(@Body() body: LoginRequest, @Client() client: ClientInfo): Promise<AuthResponse> {
     return this.commands.execute(new LoginCommand((body.username ?? body.email)!, body.password, client));
   }
@@ -68,9 +70,39 @@ export class AuthController {
   @Public()
   @HttpCode(200)
   @AcceptsFormBody()
-  @ApiOperation({ summary: 'OAuth2 password grant (used by Swagger UI "Authorize")' })
-  @ApiOkResponse({ type: OAuthTokenResponse })
-  @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS', type: ErrorResponse })
+  @UseFilters(OAuth2ErrorFilter)
+  @ApiOperation({
+    summary: 'OAuth2 password grant (used by Swagger UI "Authorize")',
+    description:
+      'Errors are in the OAuth2 shape (RFC 6749 §5.2) `{error, error_description}`, not the error envelope: ' +
+      '400 `invalid_request` (a field missing or invalid), `unsupported_grant_type` (grant_type other than `password`), ' +
+      '`invalid_grant` (wrong username or password, or a disabled account). A locked account (too many failed logins) ' +
+      'or a rate limit answers 429 `temporarily_unavailable` with Retry-After: RFC 6749 has no code for it, and ' +
+      '`invalid_grant` would say the password is wrong. No client authentication is involved, so never `invalid_client`.',
+  })
+  @ApiOkResponse({ description: 'The tokens (RFC 6749 §5.1)', type: OAuthTokenResponse })
+  @ApiBadRequestResponse({
+    description: 'invalid_request, unsupported_grant_type or invalid_grant (RFC 6749 §5.2)',
+    content: {
+      'application/json': {
+        schema: { $ref: getSchemaPath(OAuth2ErrorResponse) },
+        examples: {
+          invalid_grant: { summary: 'Wrong username or password', value: { error: 'invalid_grant', error_description: 'Wrong username, email or password' } },
+          invalid_request: { summary: 'A field missing', value: { error: 'invalid_request', error_description: 'password must be a string' } },
+          unsupported_grant_type: { summary: 'grant_type is not password', value: { error: 'unsupported_grant_type', error_description: 'grant_type must be one of the following values: password' } },
+        },
+      },
+    },
+  })
+  @ApiTooManyRequestsResponse({
+    description: 'temporarily_unavailable: the account is locked after too many failed logins, or a rate limit (Retry-After)',
+    content: {
+      'application/json': {
+        schema: { $ref: getSchemaPath(OAuth2ErrorResponse) },
+        example: { error: 'temporarily_unavailable', error_description: 'Too many failed logins; this account is locked for a while' },
+      },
+    },
+  })
   async token(@Body() body: OAuthTokenRequest, @Client() client: ClientInfo): Promise<OAuthTokenResponse> {
     const { tokens } = await this.commands.execute(new LoginCommand(body.username, body.password, client));
     return { access_token: tokens.access, token_type: 'bearer', expires_in: tokens.expires_in, refresh_token: tokens.refresh };
@@ -82,7 +114,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a refresh token for a new pair (the old one stops working)' })
   @ApiOkResponse({ type: TokensEnvelope })
-  @ApiUnauthorizedResponse({ description: 'Invalid, expired or revoked; reuse of a rotated token revokes the session', type: ErrorResponse })
+  @ApiUnauthorizedResponse({ description: 'UNAUTHORIZED, TOKEN_EXPIRED or TOKEN_REVOKED: invalid, expired or revoked; reuse of a rotated token revokes the session', type: ErrorResponse })
   async refresh(@Body() body: RefreshRequest, @Client() client: ClientInfo): Promise<TokensEnvelope> {
     return { tokens: await this.commands.execute(new RefreshTokensCommand(body.refresh_token, client)) };
   }

@@ -1,7 +1,6 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { AppError } from '../../../common/errors/app-error';
-import { UserEntity } from '../entities/user.entity';
+import { UserRepository } from '../repositories/user.repository';
 import { toUserView, UserView } from '../user.mapper';
 
 export interface UserDetails extends UserView {
@@ -18,17 +17,12 @@ export class GetUserDetailsQuery extends Query<UserDetails> {
 
 @QueryHandler(GetUserDetailsQuery)
 export class GetUserDetailsHandler implements IQueryHandler<GetUserDetailsQuery> {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly users: UserRepository) {}
 
   async execute({ userId }: GetUserDetailsQuery): Promise<UserDetails> {
-    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id: userId });
+    const user = await this.users.findById(userId);
     if (!user) throw AppError.notFound('User');
-    const [counts] = (await this.dataSource.query(
-      `SELECT
-         (SELECT count(*)::int FROM user_sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()) AS active_sessions,
-         (SELECT count(*)::int FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL) AS api_keys`,
-      [userId],
-    )) as Array<{ active_sessions: number; api_keys: number }>;
+    const counts = await this.users.countSessionsAndKeys(userId);
     const lockedUntil = user.lockedUntil && user.lockedUntil.getTime() > Date.now() ? user.lockedUntil.toISOString() : null;
     return { ...toUserView(user), locked_until: lockedUntil, counts };
   }

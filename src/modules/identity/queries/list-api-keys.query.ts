@@ -1,8 +1,7 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { DataSource, IsNull } from 'typeorm';
 import { Pagination, pagination } from '../../../common/http/pagination';
 import { ApiKeyView, toApiKeyView } from '../api-key.mapper';
-import { ApiKeyEntity } from '../entities/api-key.entity';
+import { ApiKeyRepository } from '../repositories/api-key.repository';
 
 /** The caller's keys, without their values (those are shown once, at creation). */
 export class ListApiKeysQuery extends Query<{ api_keys: ApiKeyView[]; pagination: Pagination }> {
@@ -17,15 +16,10 @@ export class ListApiKeysQuery extends Query<{ api_keys: ApiKeyView[]; pagination
 
 @QueryHandler(ListApiKeysQuery)
 export class ListApiKeysHandler implements IQueryHandler<ListApiKeysQuery> {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly keys: ApiKeyRepository) {}
 
   async execute({ userId, page, limit }: ListApiKeysQuery): Promise<{ api_keys: ApiKeyView[]; pagination: Pagination }> {
-    const [keys, total] = await this.dataSource.getRepository(ApiKeyEntity).findAndCount({
-      where: { userId, revokedAt: IsNull() },
-      order: { createdAt: 'DESC' },
-      skip: (page - 1) * limit,
-      take: limit,
-    });
-    return { api_keys: keys.map(toApiKeyView), pagination: pagination(total, { page, limit }) };
+    const { rows, total } = await this.keys.listUnrevokedKeys(userId, { page, limit });
+    return { api_keys: rows.map(toApiKeyView), pagination: pagination(total, { page, limit }) };
   }
 }

@@ -1,6 +1,5 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { DataSource, IsNull, MoreThan } from 'typeorm';
-import { UserSessionEntity } from '../entities/user-session.entity';
+import { SessionRepository } from '../repositories/session.repository';
 
 export interface SessionView {
   id: string;
@@ -24,13 +23,10 @@ export class ListSessionsQuery extends Query<SessionView[]> {
 
 @QueryHandler(ListSessionsQuery)
 export class ListSessionsHandler implements IQueryHandler<ListSessionsQuery> {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly sessions: SessionRepository) {}
 
   async execute({ userId, currentSessionId }: ListSessionsQuery): Promise<SessionView[]> {
-    const sessions = await this.dataSource.getRepository(UserSessionEntity).find({
-      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
-      order: { createdAt: 'DESC' },
-    });
+    const sessions = await this.sessions.listLive(userId);
     return sessions.map((s) => ({
       id: s.id,
       ip: s.ip,

@@ -1,12 +1,11 @@
 import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { uuidv7 } from '../../../common/ids';
 import { SnippetEntity } from '../entities/snippet.entity';
 import { GetSnippetQuery } from '../queries/get-snippet.query';
+import { SnippetRepository } from '../repositories/snippet.repository';
 
 /** What is copied: a snippet, or the code embedded in a community post. */
 export interface SaveSource {
@@ -29,7 +28,7 @@ export class SaveSnippetCommand extends Command<{ id: string }> {
 @CommandHandler(SaveSnippetCommand)
 export class SaveSnippetHandler implements ICommandHandler<SaveSnippetCommand> {
   constructor(
-    @InjectRepository(SnippetEntity) private readonly snippets: Repository<SnippetEntity>,
+    private readonly snippets: SnippetRepository,
     private readonly queries: QueryBus,
   ) {}
 
@@ -40,7 +39,7 @@ export class SaveSnippetHandler implements ICommandHandler<SaveSnippetCommand> {
     }
     const fields = source.code_id !== undefined ? await this.fromSnippet(source.code_id, actor) : this.fromPost();
     const now = new Date();
-    const row = this.snippets.create({ ...fields, id: uuidv7(), userId: actor.userId, isPublic: false, createdAt: now, updatedAt: now });
+    const row: SnippetEntity = { ...fields, id: uuidv7(), userId: actor.userId, isPublic: false, createdAt: now, updatedAt: now };
     await this.snippets.insert(row);
     return { id: row.id };
   }

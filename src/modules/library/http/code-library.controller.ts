@@ -33,6 +33,9 @@ const savedFrom = (request: { body?: unknown }) => {
   return { code_id, post_id };
 };
 
+/** As POST /execute answers an environment_id the caller may not run with. */
+const environmentNotFound = { description: 'environment_id names no environment I may run with (mine, a public one; an admin: any): "Environment not found"', type: ErrorResponse };
+
 @ApiTags('code-library')
 @ApiBadRequestResponse({ description: 'Invalid input; details.fields lists each field', type: ErrorResponse })
 @Controller('code-library')
@@ -47,8 +50,9 @@ export class CodeLibraryController {
   @Audit({ action: 'code.create', resourceType: 'snippet', resourceId: (r) => r.id, metadata: changedFields })
   @ApiOperation({ summary: 'Add a snippet to my library' })
   @ApiCreatedResponse({ type: SnippetResponse })
+  @ApiNotFoundResponse(environmentNotFound)
   async create(@CurrentUser() user: Principal, @Body() body: CreateSnippetRequest): Promise<SnippetResponse> {
-    return toSnippetResponse(await this.commands.execute(new CreateSnippetCommand(user.user_id, body)));
+    return toSnippetResponse(await this.commands.execute(new CreateSnippetCommand(actorOf(user), body)));
   }
 
   @Get()
@@ -62,7 +66,10 @@ export class CodeLibraryController {
   @Post('save')
   @Authenticated()
   @Audit({ action: 'code.save', resourceType: 'snippet', resourceId: (r) => r.id, metadata: savedFrom })
-  @ApiOperation({ summary: 'Copy a snippet I may read (`code_id`: mine, a public one; an admin: any) or a post\'s code (`post_id`) into my library, as a private snippet' })
+  @ApiOperation({
+    summary: 'Copy a snippet I may read, or a post\'s code, into my library as a private snippet',
+    description: '`code_id`: a snippet of mine or a public one (an admin: any); `post_id`: a community post.',
+  })
   @ApiCreatedResponse({ type: SavedSnippetResponse })
   @ApiNotFoundResponse({ description: 'No such snippet, another user\'s private one, or no such post', type: ErrorResponse })
   async save(@CurrentUser() user: Principal, @Body() body: SaveSnippetRequest): Promise<SavedSnippetResponse> {
@@ -84,7 +91,7 @@ export class CodeLibraryController {
   @Audit({ action: 'code.update', resourceType: 'snippet', metadata: changedFields })
   @ApiOperation({ summary: 'Change the fields given of one of my snippets (an admin: anyone\'s)' })
   @ApiOkResponse({ type: SnippetResponse })
-  @ApiNotFoundResponse({ description: 'No such snippet of mine', type: ErrorResponse })
+  @ApiNotFoundResponse({ description: `No such snippet of mine, or ${environmentNotFound.description}`, type: ErrorResponse })
   async update(@CurrentUser() user: Principal, @UuidParam() id: string, @Body() body: UpdateSnippetRequest): Promise<SnippetResponse> {
     return toSnippetResponse(await this.commands.execute(new UpdateSnippetCommand(actorOf(user), id, body)));
   }

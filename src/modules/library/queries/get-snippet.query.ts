@@ -1,9 +1,8 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { Actor, mayRead } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { SnippetEntity } from '../entities/snippet.entity';
+import { SnippetRepository } from '../repositories/snippet.repository';
 
 /**
  * A snippet the caller may read: their own, a public one, or any for an admin.
@@ -20,10 +19,10 @@ export class GetSnippetQuery extends Query<SnippetEntity> {
 
 @QueryHandler(GetSnippetQuery)
 export class GetSnippetHandler implements IQueryHandler<GetSnippetQuery> {
-  constructor(@InjectRepository(SnippetEntity) private readonly snippets: Repository<SnippetEntity>) {}
+  constructor(private readonly snippets: SnippetRepository) {}
 
   async execute({ id, actor }: GetSnippetQuery): Promise<SnippetEntity> {
-    const row = await this.snippets.findOneBy({ id });
+    const row = await this.snippets.findById(id);
     if (!row || !mayRead(actor, row)) throw AppError.notFound('Snippet');
     return row;
   }

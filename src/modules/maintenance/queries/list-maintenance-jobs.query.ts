@@ -1,8 +1,8 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { DataSource } from 'typeorm';
 import { MaintenanceJobs } from '../../../common/scheduling/maintenance-jobs';
 import { JobRunView } from '../job-runner';
 import { MaintenanceScheduler } from '../maintenance-scheduler';
+import { JobRunRepository } from '../repositories/job-run.repository';
 
 export interface MaintenanceJobView {
   name: string;
@@ -19,14 +19,12 @@ export class ListMaintenanceJobsHandler implements IQueryHandler<ListMaintenance
   constructor(
     private readonly jobs: MaintenanceJobs,
     private readonly scheduler: MaintenanceScheduler,
-    private readonly dataSource: DataSource,
+    private readonly jobRuns: JobRunRepository,
   ) {}
 
   async execute(): Promise<MaintenanceJobView[]> {
-    const rows: Array<Record<string, any>> = await this.dataSource.query(
-      `SELECT DISTINCT ON (job_name) * FROM job_runs ORDER BY job_name, created_at DESC`,
-    );
-    const lastRuns = new Map(rows.map((row) => [row.job_name as string, row]));
+    const rows = await this.jobRuns.latestRunPerJob();
+    const lastRuns = new Map(rows.map((row) => [row.job_name, row]));
     return this.jobs.all().map((job) => {
       const row = lastRuns.get(job.name);
       const nextRun = this.scheduler.nextRun(job.name);
@@ -40,10 +38,11 @@ export class ListMaintenanceJobsHandler implements IQueryHandler<ListMaintenance
               id: row.id,
               job_name: row.job_name,
               trigger: row.trigger,
-              status: row.status,
-              scheduled_for: row.scheduled_for ? (row.scheduled_for as Date).toISOString() : null,
-              started_at: (row.created_at as Date).toISOString(),
-              finished_at: row.finished_at ? (row.finished_at as Date).toISOString() : null,
+              // A run in progress is listed as 'running', which JobRunView does not name (yet).
+              status: row.status as JobRunView['status'],
+              scheduled_for: row.scheduled_for ? row.scheduled_for.toISOString() : null,
+              started_at: row.created_at.toISOString(),
+              finished_at: row.finished_at ? row.finished_at.toISOString() : null,
               output: row.output,
               error: row.error,
             }

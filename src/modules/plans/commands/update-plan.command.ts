@@ -1,12 +1,12 @@
 import { Command, CommandHandler, EventBus, ICommandHandler } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppError } from '../../../common/errors/app-error';
 import { PlanEntity } from '../entities/plan.entity';
 import { PlanUpdatedEvent } from '../events/plan-updated.event';
 import { PlanCache } from '../plan-cache';
 import { PlanLimits } from '../plan-limits';
 import { toPlanLimits } from '../plan.mapper';
+import { PlanRepository } from '../repositories/plan.repository';
 
 const PLAN_ID = /^[A-Za-z0-9_-]{1,20}$/;
 
@@ -25,7 +25,8 @@ export class UpdatePlanCommand extends Command<PlanLimits> {
 @CommandHandler(UpdatePlanCommand)
 export class UpdatePlanHandler implements ICommandHandler<UpdatePlanCommand> {
   constructor(
-    @InjectRepository(PlanEntity) private readonly plans: Repository<PlanEntity>,
+    private readonly dataSource: DataSource,
+    private readonly plans: PlanRepository,
     private readonly events: EventBus,
     private readonly cache: PlanCache,
   ) {}
@@ -34,8 +35,8 @@ export class UpdatePlanHandler implements ICommandHandler<UpdatePlanCommand> {
     // Plan ids are short slugs; anything else (e.g. a NUL byte PostgreSQL rejects) cannot name one.
     if (!PLAN_ID.test(planId)) throw AppError.notFound('Plan');
     // Locking the row serialises concurrent edits, so one admin's change never overwrites another's.
-    const saved = await this.plans.manager.transaction(async (manager) => {
-      const plan = await manager.findOne(PlanEntity, { where: { id: planId }, lock: { mode: 'pessimistic_write' } });
+    const saved = await this.dataSource.transaction(async (manager) => {
+      const plan = await this.plans.lockForUpdate(planId, manager);
       if (!plan) throw AppError.notFound('Plan');
       const set = <K extends keyof PlanEntity>(key: K, value: PlanEntity[K] | undefined) => {
         if (value !== undefined) plan[key] = value;
@@ -54,7 +55,7 @@ export class UpdatePlanHandler implements ICommandHandler<UpdatePlanCommand> {
       set('maxUploadBytes', changes.max_upload_bytes);
       set('requestsPerMinute', changes.requests_per_minute);
       set('requestsPerHour', changes.requests_per_hour);
-      return toPlanLimits(await manager.save(plan));
+      return toPlanLimits(await this.plans.save(plan, manager));
     });
     await this.cache.changed(saved.id);
     this.events.publish(new PlanUpdatedEvent(saved));

@@ -1,18 +1,16 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
-import { PlanEntity } from '../entities/plan.entity';
 import { PlanLimits } from '../plan-limits';
 import { toPlanLimits } from '../plan.mapper';
+import { PlanRepository } from '../repositories/plan.repository';
 
 export class ListPlansQuery extends Query<PlanLimits[]> {}
 
 @QueryHandler(ListPlansQuery)
 export class ListPlansHandler implements IQueryHandler<ListPlansQuery> {
-  constructor(@InjectRepository(PlanEntity) private readonly plans: Repository<PlanEntity>) {}
+  constructor(private readonly plans: PlanRepository) {}
 
   async execute(): Promise<PlanLimits[]> {
-    const plans = await this.plans.find({ order: { sortOrder: 'ASC' } });
+    const plans = await this.plans.listInOrder();
     return plans.map(toPlanLimits);
   }
 }

@@ -6,6 +6,7 @@ import {
 import { IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { PageQuery, Pagination } from '../../../../common/http/pagination';
 import { isRequirement, MAX_REQUIREMENT_LENGTH } from '../../requirement';
+import { ApiRequestExample } from '../../../../common/http/swagger';
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const PYTHON_VERSION = /^3(?:\.\d{1,2}){0,2}$/;
@@ -30,6 +31,8 @@ const IsRequirementList = (options?: ValidationOptions): PropertyDecorator =>
 
 const packagesDoc: ApiPropertyOptions = { type: [String], example: ['requests==2.32.0', 'numpy>=1.26,<2'], maxItems: MAX_PACKAGES, description: `PEP 508 names with version specifiers; at most ${MAX_REQUIREMENT_LENGTH} characters each` };
 
+// No packages and no python_version: both depend on the server (its package index, conda).
+@ApiRequestExample({ name: 'data-science', description: 'For my notebooks' })
 export class CreateEnvironmentRequest {
   @ApiProperty({ example: 'data-science', maxLength: 64, description: 'A slug (a-z, 0-9, -), unique among your environments; `system` is reserved' })
   @Transform(trim) @IsString() @Length(1, 64) @Matches(SLUG, { message: 'name must be a slug: lowercase letters, digits and single hyphens' }) @IsNotIn(RESERVED_NAMES, { message: 'name "system" is reserved' })
@@ -48,6 +51,7 @@ export class CreateEnvironmentRequest {
   packages?: string[];
 }
 
+@ApiRequestExample({ description: 'Shared with the team', is_public: true })
 export class UpdateEnvironmentRequest {
   @ApiPropertyOptional({ maxLength: 64 })
   @IsOptionalNotNull() @Transform(trim) @IsString() @Length(1, 64) @Matches(SLUG, { message: 'name must be a slug: lowercase letters, digits and single hyphens' }) @IsNotIn(RESERVED_NAMES, { message: 'name "system" is reserved' })
@@ -61,6 +65,7 @@ export class AdminListEnvironmentsRequest extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid', description: 'Only this user\'s environments' }) @IsOptionalNotNull() @IsUUID() user_id?: string;
 }
 
+@ApiRequestExample({ packages: ['requests==2.32.0'] })
 export class InstallPackagesRequest {
   @ApiProperty({ ...packagesDoc, minItems: 1 } as ApiPropertyOptions)
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_PACKAGES) @IsRequirementList()
@@ -96,7 +101,8 @@ export class AvailableEnvironment {
 }
 
 export class AvailableEnvironmentsResponse {
-  @ApiProperty({ type: [AvailableEnvironment], description: 'system first, then own, then public ones of others' }) environments!: AvailableEnvironment[];
+  @ApiProperty({ type: [AvailableEnvironment], description: 'system first (on page 1), then own, then public ones of others' }) environments!: AvailableEnvironment[];
+  @ApiProperty({ type: Pagination, description: 'total counts the system environment' }) pagination!: Pagination;
 }
 
 export class CondaEnvironmentsResponse {

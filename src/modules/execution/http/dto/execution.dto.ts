@@ -3,6 +3,9 @@ import { ArrayMaxSize, IsArray, IsIn, IsInt, IsString, IsUUID, Length, Matches, 
 import { IsArrayOfObjects, IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { PageQuery, Pagination } from '../../../../common/http/pagination';
 import { PeriodRequest } from '../../../../common/http/period';
+import type { StartExecutionInput } from '../../commands/start-execution.command';
+import type { RuntimeInfo, RuntimeList } from '../../queries/list-runtimes.query';
+import { ApiRequestExample } from '../../../../common/http/swagger';
 
 export const LANGUAGES = ['python', 'javascript'] as const;
 export const STATUSES = ['queued', 'running', 'success', 'error', 'timeout', 'memory_limit', 'output_limit', 'killed', 'internal_error'] as const;
@@ -27,7 +30,8 @@ export class TestCase {
   @ApiProperty({ example: '4\n' }) @IsString() @MaxLength(MAX_STDIN) expected_output!: string;
 }
 
-export class ExecuteRequest {
+@ApiRequestExample({ code: "print('hello')", language: 'python' })
+export class ExecuteRequest implements StartExecutionInput {
   @ApiProperty({ example: 'print("hello")', description: 'The program (the entry file when `files` are given)' })
   @IsString()
   @Length(1, MAX_SOURCE)
@@ -142,7 +146,7 @@ export class AdminListExecutionsRequest extends ListExecutionsRequest {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptionalNotNull() @IsUUID() user_id?: string;
 }
 
-export class RuntimeResponse {
+export class RuntimeResponse implements RuntimeInfo {
   @ApiProperty({ enum: LANGUAGES }) language!: string;
   @ApiProperty({ example: '3.11.2' }) version!: string;
   @ApiProperty({ description: 'Default wall-time limit of the free plan' }) default_timeout_ms!: number;
@@ -150,7 +154,7 @@ export class RuntimeResponse {
   @ApiProperty({ description: 'Each of stdout and stderr is kept up to this many bytes' }) output_limit_bytes!: number;
 }
 
-export class RuntimeListResponse {
+export class RuntimeListResponse implements RuntimeList {
   @ApiProperty({ type: [RuntimeResponse] }) runtimes!: RuntimeResponse[];
   @ApiProperty({ enum: ['bwrap', 'none', 'unavailable'] }) sandbox!: string;
   @ApiPropertyOptional() sandbox_message?: string;

@@ -4,7 +4,9 @@ import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsString, Length } from 'class-
 import { IsDateInRange, IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { Pagination } from '../../../../common/http/pagination';
 import { API_KEY_SCOPES, ApiKeyView } from '../../api-key.mapper';
+import { ApiRequestExample } from '../../../../common/http/swagger';
 
+@ApiRequestExample({ name: 'CI runner', scopes: ['execute'] })
 export class CreateApiKeyRequest {
   @ApiProperty({ example: 'CI runner' }) @IsString() @Length(1, 100) name!: string;
 
@@ -17,6 +19,7 @@ export class CreateApiKeyRequest {
   expires_at?: Date;
 }
 
+@ApiRequestExample({ enabled: false })
 export class ToggleApiKeyRequest {
   @ApiPropertyOptional({ description: 'The state to set; omitted, the key flips' }) @IsOptionalNotNull() @IsBoolean() enabled?: boolean;
 }

@@ -5,6 +5,7 @@ import { IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { Pagination, PageQuery } from '../../../../common/http/pagination';
 import { IssuedTokens } from '../../token.service';
 import { UserView } from '../../user.mapper';
+import { ApiRequestExample } from '../../../../common/http/swagger';
 
 export const USERNAME_PATTERN = /^[a-zA-Z0-9_-]{3,32}$/;
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -46,6 +47,7 @@ export class AuthResponse {
   @ApiProperty({ type: TokensResponse }) tokens!: TokensResponse;
 }
 
+@ApiRequestExample({ username: 'ada_l', email: 'ada@example.com', password: 'correct-horse-battery', name: 'Ada Lovelace' })
 export class RegisterRequest {
   @ApiProperty({ example: 'ada_l', pattern: USERNAME_PATTERN.source })
   @Transform(trim) @IsString() @Matches(USERNAME_PATTERN, { message: 'username must be 3-32 characters of letters, digits, _ or -' })
@@ -65,6 +67,7 @@ export class RegisterRequest {
 }
 
 /** `username` or `email` (or both: username wins); each is validated when sent. */
+@ApiRequestExample({ username: 'ada_l', password: 'correct-horse-battery' })
 export class LoginRequest {
   @ApiPropertyOptional({ description: 'Username, or an email address; required without `email`', example: 'ada_l' })
   @ValidateIf((body: LoginRequest) => body.username !== undefined || body.email === undefined)
@@ -81,10 +84,11 @@ export class LoginRequest {
   password!: string;
 }
 
+@ApiRequestExample({ grant_type: 'password', username: 'ada_l', password: 'correct-horse-battery' })
 export class OAuthTokenRequest {
-  @ApiProperty({ enum: ['password'] }) @IsIn(['password']) grant_type!: string;
-  @ApiProperty({ description: 'Username or email' }) @IsString() @Length(1, 255) username!: string;
-  @ApiProperty() @IsString() @Length(1, 200) password!: string;
+  @ApiProperty({ enum: ['password'], example: 'password' }) @IsIn(['password']) grant_type!: string;
+  @ApiProperty({ description: 'Username or email', example: 'ada_l' }) @IsString() @Length(1, 255) username!: string;
+  @ApiProperty({ example: 'correct-horse-battery' }) @IsString() @Length(1, 200) password!: string;
   @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptionalNotNull() @IsString() scope?: string;
   @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptionalNotNull() @IsString() client_id?: string;
   @ApiPropertyOptional({ description: 'Ignored; accepted for OAuth2 clients' }) @IsOptionalNotNull() @IsString() client_secret?: string;
@@ -97,8 +101,10 @@ export class OAuthTokenResponse {
   @ApiProperty() refresh_token!: string;
 }
 
+// A refresh token cannot be made up: the example only shows where it goes.
+@ApiRequestExample({ refresh_token: 'paste the refresh token from /auth/login' })
 export class RefreshRequest {
-  @ApiProperty() @IsString() @Length(1, 200) refresh_token!: string;
+  @ApiProperty({ description: '`tokens.refresh` of /auth/login, /auth/register or the last /auth/refresh' }) @IsString() @Length(1, 200) refresh_token!: string;
 }
 
 export class TokensEnvelope {
@@ -113,11 +119,13 @@ export class RevokedResponse extends SuccessResponse {
   @ApiProperty({ description: 'How many sessions were revoked' }) revoked!: number;
 }
 
+@ApiRequestExample({ current_password: 'correct-horse-battery', new_password: 'correct-horse-battery-staple' })
 export class ChangePasswordRequest {
   @ApiProperty() @IsString() @Length(1, 200) current_password!: string;
   @ApiProperty({ minLength: 8, maxLength: 72 }) @IsString() @MinLength(8) @MaxLength(72) new_password!: string;
 }
 
+@ApiRequestExample({ new_password: 'correct-horse-battery-staple' })
 export class ResetPasswordRequest {
   @ApiProperty({ minLength: 8, maxLength: 72 }) @IsString() @MinLength(8) @MaxLength(72) new_password!: string;
 }
@@ -136,6 +144,7 @@ export class SessionListResponse {
   @ApiProperty({ type: [SessionResponse] }) sessions!: SessionResponse[];
 }
 
+@ApiRequestExample({ username: 'grace_h', email: 'grace@example.com', password: 'correct-horse-battery', name: 'Grace Hopper', role: 'user', level: 'free' })
 export class AdminCreateUserRequest extends RegisterRequest {
   @ApiPropertyOptional({ enum: ['user', 'admin'], default: 'user' }) @IsOptionalNotNull() @IsIn(['user', 'admin']) role?: 'user' | 'admin';
   @ApiPropertyOptional({ default: 'free' }) @IsOptionalNotNull() @IsString() @Length(1, 20) level?: string;
@@ -143,6 +152,7 @@ export class AdminCreateUserRequest extends RegisterRequest {
   @ApiPropertyOptional({ default: false }) @IsOptionalNotNull() @IsBoolean() email_verified?: boolean;
 }
 
+@ApiRequestExample({ name: 'Grace Hopper', level: 'basic' })
 export class AdminUpdateUserRequest {
   @ApiPropertyOptional({ pattern: USERNAME_PATTERN.source })
   @IsOptionalNotNull() @Transform(trim) @IsString() @Matches(USERNAME_PATTERN, { message: 'username must be 3-32 characters of letters, digits, _ or -' })

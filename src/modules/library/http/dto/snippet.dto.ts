@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
 import { IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { PageQuery, Pagination } from '../../../../common/http/pagination';
+import { ApiRequestExample } from '../../../../common/http/swagger';
 
 export const LANGUAGES = ['python', 'javascript'] as const;
 const MAX_CODE = 256 * 1024;
@@ -12,6 +13,7 @@ const MAX_TAGS = 20;
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
+@ApiRequestExample({ title: 'Fibonacci', code: 'a, b = 0, 1\nfor _ in range(10):\n    print(a)\n    a, b = b, a + b\n', language: 'python', tags: ['math'] })
 export class CreateSnippetRequest {
   @ApiProperty({ example: 'Fibonacci', maxLength: 200 }) @Transform(trim) @IsString() @Length(1, 200) title!: string;
   @ApiPropertyOptional({ default: '', maxLength: MAX_DESCRIPTION }) @IsOptionalNotNull() @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
@@ -27,6 +29,7 @@ export class CreateSnippetRequest {
 }
 
 /** Every field optional: only those sent change; null is refused (the columns are NOT NULL), but `environment_id: null` detaches the environment. */
+@ApiRequestExample({ title: 'Fibonacci, first ten', is_public: true })
 export class UpdateSnippetRequest {
   @ApiPropertyOptional({ maxLength: 200 }) @IsOptionalNotNull() @Transform(trim) @IsString() @Length(1, 200) title?: string;
   @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
@@ -52,11 +55,14 @@ export class ListSnippetsRequest extends PageQuery {
 }
 
 /** `{code_id}` or `{post_id}`, exactly one. */
+// Needs the id of a public snippet: there is none to name in advance.
+@ApiRequestExample({ code_id: '00000000-0000-4000-8000-000000000000' })
 export class SaveSnippetRequest {
   @ApiPropertyOptional({ format: 'uuid', description: 'A public snippet (or one of yours) to copy' }) @IsOptionalNotNull() @IsUUID() code_id?: string;
   @ApiPropertyOptional({ format: 'uuid', description: "A community post whose code to copy" }) @IsOptionalNotNull() @IsUUID() post_id?: string;
 }
 
+@ApiRequestExample({ stdin: '' })
 export class RunSnippetRequest {
   @ApiPropertyOptional({ default: '' }) @IsOptionalNotNull() @IsString() @MaxLength(MAX_STDIN) stdin?: string;
   @ApiPropertyOptional({ description: "Wall-time limit; at most the plan's", minimum: 100, maximum: 3_600_000 }) @IsOptionalNotNull() @IsInt() @Min(100) @Max(3_600_000) timeout_ms?: number;

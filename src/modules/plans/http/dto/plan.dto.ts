@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { PlanLimits } from '../../plan-limits';
+import { ApiRequestExample } from '../../../../common/http/swagger';
 
 const unlimited = 'null means unlimited';
 
@@ -38,6 +39,7 @@ function Limit(max = 2 ** 31 - 1): PropertyDecorator {
   };
 }
 
+@ApiRequestExample({ executions_per_day: 500 })
 export class UpdatePlanRequest {
   // These three cannot be unlimited, so null is rejected rather than skipped.
   @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @Length(1, 50) name?: string;

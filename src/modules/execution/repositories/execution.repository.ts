@@ -1,0 +1,158 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import { queryPrepared } from '../../../common/database/pg-pool';
+import { ExecutionEntity } from '../entities/execution.entity';
+
+/** The filters of the run lists (all optional; no user_id: everyone's runs). */
+export interface ExecutionSearch {
+  user_id?: string;
+  status?: string;
+  language?: string;
+  from?: Date;
+  to?: Date;
+}
+
+/**
+ * The `executions` table (and the daily quota counters in
+ * `execution_quota_usage`, which only the insert of a run touches): every
+ * statement the execution context makes. The statements every run makes
+ * (insert, mark running, finish) are named prepared statements, sent
+ * straight to the pg pool: PostgreSQL plans them once per connection, and
+ * TypeORM's query builder would cost about a millisecond of the API's time
+ * for each.
+ */
+@Injectable()
+export class ExecutionRepository {
+  /** The prepared UPDATE statements of finish(), by the fields they set. */
+  private readonly updates = new Map<string, { name: string; text: string }>();
+
+  constructor(@InjectRepository(ExecutionEntity) private readonly executions: Repository<ExecutionEntity>) {}
+
+  findById(id: string): Promise<ExecutionEntity | null> {
+    return this.executions.findOneBy({ id });
+  }
+
+  /** A run known to exist (runs are not deleted); throws EntityNotFoundError otherwise. */
+  getById(id: string): Promise<ExecutionEntity> {
+    return this.executions.findOneByOrFail({ id });
+  }
+
+  /** The run a user started with this Idempotency-Key. */
+  findByIdempotencyKey(userId: string, idempotencyKey: string): Promise<ExecutionEntity | null> {
+    return this.executions.findOneBy({ userId, idempotencyKey });
+  }
+
+  /**
+   * Inserts a run if the daily quota allows it, in one statement (exact under
+   * concurrency): the quota row for (user, UTC day, source) is incremented only
+   * while under `dailyLimit`, and the run is inserted only if that happened.
+   * False: the quota is used up.
+   */
+  async insertCounted(row: ExecutionEntity, dailyLimit: number): Promise<boolean> {
+    const inserted = await queryPrepared(
+      this.executions.manager.connection,
+      'executions.insert-counted',
+      `WITH quota AS (
+         INSERT INTO execution_quota_usage AS q (user_id, day, source, used)
+         SELECT $2, (now() AT TIME ZONE 'UTC')::date, $4, 1 WHERE $18::int > 0
+         ON CONFLICT (user_id, day, source) DO UPDATE SET used = q.used + 1 WHERE q.used < $18::int
+         RETURNING used
+       )
+       INSERT INTO executions (id, user_id, api_key_id, source, language, environment, code, stdin, args, files, tests,
+         status, timeout_ms, memory_mb, idempotency_key, environment_id, created_at, started_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $19
+       WHERE EXISTS (SELECT 1 FROM quota)
+       RETURNING id`,
+      [
+        row.id,
+        row.userId,
+        row.apiKeyId,
+        row.source,
+        row.language,
+        row.environment,
+        row.code,
+        row.stdin,
+        JSON.stringify(row.args),
+        JSON.stringify(row.files),
+        row.tests ? JSON.stringify(row.tests) : null,
+        row.status,
+        row.timeoutMs,
+        row.memoryMb,
+        row.idempotencyKey,
+        row.environmentId,
+        row.createdAt,
+        dailyLimit,
+        row.startedAt,
+      ],
+    );
+    return inserted.length === 1;
+  }
+
+  /** A queued run got its worker slot. */
+  async markRunning(id: string, startedAt: Date): Promise<void> {
+    await queryPrepared(
+      this.executions.manager.connection,
+      'executions.mark-running',
+      `UPDATE executions SET status = 'running', started_at = $2 WHERE id = $1 AND status = 'queued'`,
+      [id, startedAt],
+    );
+  }
+
+  /**
+   * Stores a run's outcome: UPDATE executions SET <fields> WHERE id = ...,
+   * prepared, its text made once per set of fields from the entity's columns.
+   */
+  async finish(id: string, fields: Partial<ExecutionEntity>): Promise<void> {
+    const names = (Object.keys(fields) as Array<keyof ExecutionEntity>).filter((name) => fields[name] !== undefined);
+    const columns = names.map((name) => this.executions.metadata.findColumnWithPropertyName(name)!);
+    const key = names.join(',');
+    let statement = this.updates.get(key);
+    if (!statement) {
+      const sets = columns.map((column, index) => `"${column.databaseName}" = $${index + 2}`);
+      statement = { name: `executions.update-${this.updates.size + 1}`, text: `UPDATE executions SET ${sets.join(', ')} WHERE id = $1` };
+      this.updates.set(key, statement);
+    }
+    // JSON columns are sent as text: the driver would turn an array into a Postgres array.
+    const values = names.map((name, index) => (columns[index].type === 'jsonb' && fields[name] !== null ? JSON.stringify(fields[name]) : fields[name]));
+    await queryPrepared(this.executions.manager.connection, statement.name, statement.text, [id, ...values]);
+  }
+
+  /** Marks a run killed unless it finished meanwhile (for a run no live replica holds). */
+  async killUnfinished(id: string, at: Date): Promise<void> {
+    await this.executions.update({ id, status: In(['queued', 'running']) }, { status: 'killed', finishedAt: at });
+  }
+
+  /**
+   * Marks internal_error the runs still queued or running that were created
+   * longer ago than they could take (their time limit, per test case) plus
+   * `graceSeconds`, as of `now`; answers how many.
+   */
+  async reapStale(now: Date, graceSeconds: number): Promise<number> {
+    const [, reaped] = (await this.executions.query(
+      `UPDATE executions SET status = 'internal_error', finished_at = $1
+        WHERE status IN ('queued', 'running')
+          AND created_at < $1::timestamptz
+            - make_interval(secs => timeout_ms / 1000.0 * greatest(coalesce(jsonb_array_length(tests), 1), 1) + $2)`,
+      [now, graceSeconds],
+    )) as [unknown, number];
+    return reaped;
+  }
+
+  /** One page of the runs matching the filters, newest first, and how many match in all. */
+  async search(filters: ExecutionSearch, page: { page: number; limit: number }): Promise<{ rows: ExecutionEntity[]; total: number }> {
+    const query = this.executions.createQueryBuilder('e');
+    if (filters.user_id) query.andWhere('e.user_id = :userId', { userId: filters.user_id });
+    if (filters.status) query.andWhere('e.status = :status', { status: filters.status });
+    if (filters.language) query.andWhere('e.language = :language', { language: filters.language });
+    if (filters.from) query.andWhere('e.created_at >= :from', { from: filters.from });
+    if (filters.to) query.andWhere('e.created_at < :to', { to: filters.to });
+    const [rows, total] = await query
+      .orderBy('e.created_at', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .skip((page.page - 1) * page.limit)
+      .take(page.limit)
+      .getManyAndCount();
+    return { rows, total };
+  }
+}
