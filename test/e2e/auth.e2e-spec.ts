@@ -34,6 +34,16 @@ function expectNoSecrets(response: ApiResponse): void {
   expect(text).not.toMatch(/\$2[aby]\$\d\d\$/);
 }
 
+/** Asserts the token endpoint's error body (RFC 6749 §5.2): `{error, error_description}`, no envelope. */
+function expectOAuth2Error(response: ApiResponse, status: number, error: string): void {
+  if (response.status !== status || response.body?.error !== error) {
+    throw new Error(`expected ${status} ${error}, got ${response.status} ${JSON.stringify(response.body)}`);
+  }
+  expect(Object.keys(response.body).sort()).toEqual(['error', 'error_description']);
+  expect(typeof response.body.error_description).toBe('string');
+  expect(response.headers.get('cache-control')).toBe('no-store');
+}
+
 function expectUser(body: any, user: { id: string; username: string; email: string }): void {
   expect(body).toMatchObject({ id: user.id, username: user.username, email: user.email, role: 'user', status: 'active' });
   expect(body).not.toHaveProperty('password_hash');
@@ -200,8 +210,11 @@ describe('Auth: register, login, tokens, API keys (SPEC §1)', () => {
         expect(locked.body.error.details.retry_after).toBeGreaterThan(0);
         expect(locked.body.error.details.retry_after).toBeLessThanOrEqual(15 * 60);
       }
-      // The OAuth2 grant is the same login and is locked too.
-      expectError(await app.request('POST', '/auth/token', { form: { grant_type: 'password', username: victim.username, password: victim.password } }), 429, 'RATE_LIMITED');
+      // The OAuth2 grant is the same login and is locked too: 429 with Retry-After, in the OAuth2 shape.
+      const lockedToken = await app.request('POST', '/auth/token', { form: { grant_type: 'password', username: victim.username, password: victim.password } });
+      expectOAuth2Error(lockedToken, 429, 'temporarily_unavailable');
+      expect(Number(lockedToken.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(lockedToken.body.error_description).toContain('locked');
 
       const other = await app.post('/auth/login', { username: bystander.username, password: bystander.password });
       expect(other.status).toBe(200);
@@ -248,17 +261,43 @@ describe('Auth: register, login, tokens, API keys (SPEC §1)', () => {
       expect(response.body.token_type).toBe('bearer');
     });
 
-    it('answers 400 for a wrong grant_type or missing fields', async () => {
+    it('answers 400 unsupported_grant_type for a grant_type other than password (RFC 6749 §5.2)', async () => {
       const user = await app.registerUser();
-      expectValidation(await app.request('POST', '/auth/token', { form: { grant_type: 'client_credentials', username: user.username, password: user.password } }), 'grant_type');
-      expectValidation(await app.request('POST', '/auth/token', { form: { username: user.username, password: user.password } }), 'grant_type');
-      expectValidation(await app.request('POST', '/auth/token', { form: { grant_type: 'password' } }), 'username', 'password');
+      for (const grant_type of ['client_credentials', 'authorization_code', 'refresh_token']) {
+        expectOAuth2Error(await app.request('POST', '/auth/token', { form: { grant_type, username: user.username, password: user.password } }), 400, 'unsupported_grant_type');
+      }
     });
 
-    it('answers 401 INVALID_CREDENTIALS for a bad password or unknown user', async () => {
+    it('answers 400 invalid_request for a missing or invalid field, naming it', async () => {
       const user = await app.registerUser();
-      expectError(await app.request('POST', '/auth/token', { form: { grant_type: 'password', username: user.username, password: 'wrong-password' } }), 401, 'INVALID_CREDENTIALS');
-      expectError(await app.request('POST', '/auth/token', { form: { grant_type: 'password', username: `nobody_${unique()}`, password: 'password-123' } }), 401, 'INVALID_CREDENTIALS');
+      const noGrant = await app.request('POST', '/auth/token', { form: { username: user.username, password: user.password } });
+      expectOAuth2Error(noGrant, 400, 'invalid_request');
+      expect(noGrant.body.error_description).toContain('grant_type');
+      const noCredentials = await app.request('POST', '/auth/token', { form: { grant_type: 'password' } });
+      expectOAuth2Error(noCredentials, 400, 'invalid_request');
+      expect(noCredentials.body.error_description).toContain('username');
+      expect(noCredentials.body.error_description).toContain('password');
+      expectOAuth2Error(await app.request('POST', '/auth/token', { form: { grant_type: 'password', username: user.username, password: user.password, remember_me: 'yes' } }), 400, 'invalid_request');
+    });
+
+    it('answers 400 invalid_grant for a bad password or an unknown user, and records the refusal in the audit log', async () => {
+      const user = await app.registerUser();
+      const wrong = await app.request('POST', '/auth/token', { form: { grant_type: 'password', username: user.username, password: 'wrong-password' }, headers: { 'x-request-id': `oauth-wrong-${user.id}` } });
+      expectOAuth2Error(wrong, 400, 'invalid_grant');
+      expectOAuth2Error(await app.request('POST', '/auth/token', { form: { grant_type: 'password', username: `nobody_${unique()}`, password: 'password-123' } }), 400, 'invalid_grant');
+      // The audit entry keeps the app's own error code, as for every other route.
+      let rows: any[] = [];
+      for (let i = 0; i < 100 && rows.length === 0; i++) {
+        ({ rows } = await app.query('SELECT status_code, metadata FROM audit_logs WHERE request_id = $1', [`oauth-wrong-${user.id}`]));
+        if (rows.length === 0) await sleep(50);
+      }
+      expect(rows).toEqual([{ status_code: 400, metadata: expect.objectContaining({ error_code: 'INVALID_CREDENTIALS', username: user.username }) }]);
+    });
+
+    it('keeps the error envelope on every other route', async () => {
+      const user = await app.registerUser();
+      expectError(await app.post('/auth/login', { username: user.username, password: 'wrong-password' }), 401, 'INVALID_CREDENTIALS');
+      expectValidation(await app.post('/auth/refresh', {}), 'refresh_token');
     });
   });
 
@@ -343,7 +382,7 @@ describe('Auth: register, login, tokens, API keys (SPEC §1)', () => {
       }
       expectError(await app.post('/auth/login', { username: user.username, password: user.password }), 403, 'ACCOUNT_DISABLED');
       expectError(await app.post('/auth/login', { email: user.email, password: user.password }), 403, 'ACCOUNT_DISABLED');
-      expectError(await app.request('POST', '/auth/token', { form: { grant_type: 'password', username: user.username, password: user.password } }), 403, 'ACCOUNT_DISABLED');
+      expectOAuth2Error(await app.request('POST', '/auth/token', { form: { grant_type: 'password', username: user.username, password: user.password } }), 400, 'invalid_grant');
       expectError(await app.post('/auth/refresh', { refresh_token: user.refresh }), 403, 'ACCOUNT_DISABLED');
       // A wrong password on a disabled account reveals nothing more than on an active one.
       expectError(await app.post('/auth/login', { username: user.username, password: 'wrong-password' }), 401, 'INVALID_CREDENTIALS');

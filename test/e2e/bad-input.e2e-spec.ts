@@ -220,7 +220,8 @@ describe('Bad input answers 4xx in the error envelope', () => {
       expectError(await app.request('POST', '/code-library', { form: { title: 't', code: 'c' }, token: user.token }), 415, 'UNSUPPORTED_MEDIA_TYPE');
       const token = await app.request('POST', '/auth/token', { form: { grant_type: 'password', ...form } });
       expect(token.status).toBe(200);
-      expectError(await app.request('POST', '/auth/token', { form: { grant_type: 'password', username: 'admin', password: 'x%' } }), 401, 'INVALID_CREDENTIALS');
+      // The token endpoint answers in OAuth2's shape (RFC 6749 §5.2): a wrong password is invalid_grant.
+      expect(await app.request('POST', '/auth/token', { form: { grant_type: 'password', username: 'admin', password: 'x%' } })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     });
 
     it('answers 400 BAD_REQUEST for a form body with bad percent-encoding at /auth/token', async () => {

@@ -21,8 +21,10 @@ const userDocs = (): MethodDecorator & ClassDecorator =>
   applyDecorators(
     ApiBearerAuth(SWAGGER_JWT),
     ApiSecurity(SWAGGER_OAUTH2),
-    ApiUnauthorizedResponse({ description: 'Missing, invalid, expired or revoked credentials', type: ErrorResponse }),
+    ApiUnauthorizedResponse({ description: 'UNAUTHORIZED, TOKEN_EXPIRED or TOKEN_REVOKED: missing, invalid, expired or revoked credentials', type: ErrorResponse }),
   );
+
+const DISABLED = 'ACCOUNT_DISABLED: the account is disabled';
 
 /** No credentials needed. */
 export const Public = (): MethodDecorator & ClassDecorator =>
@@ -30,14 +32,18 @@ export const Public = (): MethodDecorator & ClassDecorator =>
 
 /** A logged-in user (JWT). The default; written out so Swagger shows it. */
 export const Authenticated = (): MethodDecorator & ClassDecorator =>
-  applyDecorators(SetMetadata<string, AuthRequirement>(AUTH_REQUIREMENT, {}), userDocs());
+  applyDecorators(
+    SetMetadata<string, AuthRequirement>(AUTH_REQUIREMENT, {}),
+    userDocs(),
+    ApiForbiddenResponse({ description: DISABLED, type: ErrorResponse }),
+  );
 
 /** A logged-in user whose role is admin. */
 export const AdminOnly = (): MethodDecorator & ClassDecorator =>
   applyDecorators(
     SetMetadata<string, AuthRequirement>(AUTH_REQUIREMENT, { admin: true }),
     userDocs(),
-    ApiForbiddenResponse({ description: 'The caller is not an admin', type: ErrorResponse }),
+    ApiForbiddenResponse({ description: `FORBIDDEN: the caller is not an admin; ${DISABLED}`, type: ErrorResponse }),
   );
 
 /** A logged-in user, or an API key with one of these scopes. */
@@ -46,7 +52,7 @@ export const ApiKeyScopes = (...scopes: string[]): MethodDecorator & ClassDecora
     SetMetadata<string, AuthRequirement>(AUTH_REQUIREMENT, { apiKeyScopes: scopes }),
     userDocs(),
     ApiSecurity(SWAGGER_API_KEY),
-    ApiForbiddenResponse({ description: `The API key lacks the scope ${scopes.join(' or ')}`, type: ErrorResponse }),
+    ApiForbiddenResponse({ description: `FORBIDDEN: the API key lacks the scope ${scopes.join(' or ')}; ${DISABLED}`, type: ErrorResponse }),
   );
 
 /** The authenticated caller; only on routes that require authentication. */

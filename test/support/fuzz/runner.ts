@@ -42,16 +42,27 @@ export function errorCodeOf(outcome: Outcome): string | undefined {
 /**
  * What is wrong with an answer, as a short label that is the same for every
  * request failing the same way (reports group by it), or null when nothing is:
- * any 5xx, a 4xx outside the SPEC envelope {error: {code, message, details,
+ * any 5xx, a 4xx outside the error envelope {error: {code, message, details,
  * request_id}} or not JSON, no answer at all, or (except on streams) none in time.
+ * An OAuth2 endpoint may also answer RFC 6749's {error, error_description}.
  */
-export function problemOf(outcome: Outcome, streaming: boolean, timeoutMs: number): string | null {
-  if (outcome.kind === 'timeout') return streaming ? null : `no answer within ${timeoutMs / 1000} s`;
+export function problemOf(outcome: Outcome, options: { streaming: boolean; oauth2: boolean }, timeoutMs: number): string | null {
+  if (outcome.kind === 'timeout') return options.streaming ? null : `no answer within ${timeoutMs / 1000} s`;
   if (outcome.kind === 'network-error') return `no HTTP answer (${outcome.message})`;
   if (outcome.status >= 500) return `${outcome.status} ${errorCodeOf(outcome) ?? '(no envelope)'}`;
   if (outcome.status < 400) return null;
+  if (options.oauth2 && isOAuth2Error(outcome)) return null;
   const envelope = envelopeProblem(outcome);
   return envelope ? `${outcome.status} ${envelope}` : null;
+}
+
+function isOAuth2Error(outcome: Extract<Outcome, { kind: 'response' }>): boolean {
+  try {
+    const body = JSON.parse(outcome.text) as { error?: unknown; error_description?: unknown };
+    return typeof body.error === 'string' && typeof body.error_description === 'string';
+  } catch {
+    return false;
+  }
 }
 
 function envelopeProblem(outcome: Extract<Outcome, { kind: 'response' }>): string | null {
