@@ -2,19 +2,21 @@
 # Needs DATABASE_URL, JWT_SECRET and ENCRYPTION_KEY at run time (NODE_ENV=production
 # refuses to start without them); see docker-compose.yml and README.md.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
-# bubblewrap and python3 for code execution. The container needs user namespaces
-# (e.g. `--security-opt seccomp=unconfined` or a seccomp profile allowing unshare).
-RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap python3 \
+FROM node:24-bookworm-slim
+# bubblewrap and python3 for code execution, python3-venv for Python environments. The
+# container needs user namespaces (e.g. `--security-opt seccomp=unconfined` or a seccomp
+# profile allowing unshare).
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap python3 python3-venv \
     && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
+    LOG_FORMAT=json \
     PORT=3000 \
     DATA_DIR=/app/.data
 WORKDIR /app

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { CommandBus } from '@nestjs/cqrs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -44,9 +45,16 @@ export interface RunningApp {
   app: NestFastifyApplication;
   config: AppConfig;
   logger: AppLogger;
-  /** Base URL the server listens on, e.g. http://127.0.0.1:3000 */
+  /** The address and port the server is bound to, e.g. 0.0.0.0:3000 */
+  address: string;
+  /** A base URL to reach it on from this machine, e.g. http://localhost:3000 */
   url: string;
   stop(): Promise<void>;
+}
+
+/** `host:port`, with brackets for IPv6. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**
@@ -55,7 +63,7 @@ export interface RunningApp {
  */
 export async function startApp(env: Env, logger?: AppLogger): Promise<RunningApp> {
   const config = readAppConfig(env);
-  logger ??= new AppLogger(config.logLevel);
+  logger ??= new AppLogger(config.logLevel, config.logFormat);
   mkdirSync(config.dataDir, { recursive: true });
   const secrets = resolveSecrets(config.dataDir, config.auth);
 
@@ -70,13 +78,15 @@ export async function startApp(env: Env, logger?: AppLogger): Promise<RunningApp
     await app.init();
     await app.get(CommandBus).execute(new EnsureFirstAdminCommand());
     await app.listen({ port: config.port, host: config.host });
-    const address = app.getHttpServer().address() as { port: number };
-    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const bound = app.getHttpServer().address() as AddressInfo;
+    // A wildcard address is not one to open: this machine reaches it as localhost.
+    const wildcard = bound.address === '0.0.0.0' || bound.address === '::';
     return {
       app,
       config,
       logger,
-      url: `http://${host}:${address.port}`,
+      address: hostPort(bound.address, bound.port),
+      url: `http://${hostPort(wildcard ? 'localhost' : bound.address, bound.port)}`,
       async stop() {
         // Finish in-flight requests first, so their audit entries and key usage
         // are buffered before the flush in beforeApplicationShutdown.

@@ -1,6 +1,36 @@
 import 'reflect-metadata';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startApp } from './app.factory';
+import type { AppConfig } from './config/app-config';
 import { ConfigError } from './config/env';
+
+const run = promisify(execFile);
+
+/** Whether `command` starts and exits 0. */
+async function succeeds(command: string, args: string[]): Promise<boolean> {
+  try {
+    await run(command, args, { timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The Debian packages code execution needs that this machine lacks, each with
+ * what is off without it. The service starts anyway (runs answer 503).
+ */
+async function missingSystemPackages(execution: AppConfig['execution']): Promise<{ name: string; without: string }[]> {
+  const [bwrap, venv] = await Promise.all([
+    execution.sandbox === 'bwrap' ? succeeds(execution.bwrapBinary, ['--version']) : true,
+    succeeds(execution.pythonBinary, ['-c', 'import ensurepip, venv']),
+  ]);
+  return [
+    ...(bwrap ? [] : [{ name: 'bubblewrap', without: 'code runs answer 503' }]),
+    ...(venv ? [] : [{ name: 'python3-venv', without: 'Python environments cannot be created' }]),
+  ];
+}
 
 /**
  * Bootstrap only. On SIGINT/SIGTERM the server stops taking requests, finishes
@@ -18,8 +48,7 @@ async function main(): Promise<void> {
     process.stderr.write(`CodeRunner failed to start: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   }
-  const { logger, url, stop } = running;
-  logger.log(`CodeRunner listening on ${url} (Swagger UI: ${url}/docs)`, 'Bootstrap');
+  const { logger, config, address, url, stop } = running;
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -40,6 +69,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  const missing = await missingSystemPackages(config.execution);
+  if (missing.length) {
+    logger.warn(
+      `Missing system packages: ${missing.map((p) => `${p.name} (${p.without})`).join(', ')}. Install with: apt-get install ${missing.map((p) => p.name).join(' ')}`,
+      'Bootstrap',
+    );
+  }
+  logger.log(`CodeRunner listening on ${address}; API ${url}/api/v1, Swagger UI ${url}/docs`, 'Bootstrap');
 }
 
 void main();

@@ -20,16 +20,22 @@ describe('readAppConfig', () => {
     expect(config.trustProxy).toBe(false);
   });
 
+  it('logs human-readable lines to a terminal and JSON elsewhere, unless LOG_FORMAT says', () => {
+    expect(readAppConfig({}).logFormat).toBe(process.stdout.isTTY ? 'pretty' : 'json');
+    expect(readAppConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(readAppConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+  });
+
   it('reports every problem at once', () => {
     let error: unknown;
     try {
-      readAppConfig({ PORT: 'abc', RATE_LIMIT_ENABLED: 'maybe', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
+      readAppConfig({ PORT: 'abc', RATE_LIMIT_ENABLED: 'maybe', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', LOG_FORMAT: 'xml' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const name of ['PORT', 'RATE_LIMIT_ENABLED', 'DATABASE_URL', 'LOG_LEVEL']) expect(problems).toContain(name);
+    for (const name of ['PORT', 'RATE_LIMIT_ENABLED', 'DATABASE_URL', 'LOG_LEVEL', 'LOG_FORMAT']) expect(problems).toContain(name);
   });
 
   it('refuses production without secrets and a database', () => {

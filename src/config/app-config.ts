@@ -4,6 +4,8 @@ import { Env, EnvReader } from './env';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** `pretty`: one human-readable line per entry; `json`: one JSON object per line, for log collectors. */
+export type LogFormat = 'pretty' | 'json';
 
 /**
  * The whole configuration, read once from the environment at start and
@@ -19,6 +21,7 @@ export interface AppConfig {
   corsOrigins: string[];
   trustProxy: boolean;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   bodyLimitBytes: number;
   database: {
     url: string | undefined;
@@ -130,6 +133,8 @@ export function readAppConfig(env: Env): AppConfig {
     corsOrigins: r.list('CORS_ORIGINS'),
     trustProxy: r.bool('TRUST_PROXY', false),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    // Someone watching a terminal reads the log; anything else (a file, a pipe, a container runtime) parses it.
+    logFormat: r.oneOf('LOG_FORMAT', ['pretty', 'json'] as const, process.stdout.isTTY ? 'pretty' : 'json'),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1024 * 1024, 1024),
     database: {
       url: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),

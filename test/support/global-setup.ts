@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
@@ -18,6 +18,9 @@ export default async function globalSetup(): Promise<void> {
   if (!serverUrl) {
     // Its own directory per run: two test runs at once must not share (and stop) one server.
     const dir = mkdtempSync(join(tmpdir(), 'coderunner-test-postgres-'));
+    // As root, the server runs as the postgres user: mkdtemp's 0700 would keep it out (and it would
+    // move the cluster to /var/lib/coderunner, which the teardown does not remove).
+    chmodSync(dir, 0o755);
     process.env.TEST_EMBEDDED_DIR = dir;
     const embedded = new EmbeddedPostgres(dir, { log: () => undefined, warn: (m) => process.stderr.write(`${m}\n`) });
     serverUrl = await embedded.start();

@@ -98,7 +98,9 @@ export class SandboxFleet {
     this.statusValue = await this.probe(this.spawner);
     if (this.statusValue.mechanism === 'bwrap') this.statusValue.memory = cgroups?.kind ?? 'rlimit+watch';
     if (this.statusValue.mechanism === 'unavailable') {
-      this.warn(`Code execution is unavailable: ${this.statusValue.message}`);
+      // bwrap not installed at all: `npm start` already names the missing system packages in one
+      // line; any other failure (user namespaces refused, say) is said here. /health says both.
+      if (!this.statusValue.message?.includes('ENOENT')) this.warn(`Code execution is unavailable: ${this.statusValue.message}`);
       return;
     }
     if (execution.zygote && compiledZygote) {
