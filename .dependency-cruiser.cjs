@@ -1,5 +1,5 @@
 /**
- * The layout's rules (ARCHITECTURE.md): contexts import one another only
+ * The layout's rules (docs/architecture.md): contexts import one another only
  * through events/, exported queries/, commands/ (to ask another context to
  * act) and the module file; commands and queries never import a context's
  * http/; common/, config/ and database/ never import a context.

@@ -23,7 +23,7 @@ import {
  * a time (BENCH_RUNS samples each, default 200):
  *
  *  (a) GET /api/v1/code-library?q=<word> for the typical user;
- *  (b) the same for the heavy user (q searches only the caller's own snippets, SPEC §3);
+ *  (b) the same for the heavy user (q searches only the caller's own snippets);
  *  (c) GET /api/v1/code-library (first page) for the heavy user.
  * And, for reference, the same q as SQL over all 100 k rows (no user filter):
  * whether the pg_trgm indexes serve it and how long PostgreSQL takes.

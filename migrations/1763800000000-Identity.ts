@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Plans with the SPEC §0 defaults, users, login sessions and API keys. */
+/** Plans with their default limits, users, login sessions and API keys. */
 export class Identity1763800000000 implements MigrationInterface {
   name = 'Identity1763800000000';
 

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The code library (SPEC §3). `q` searches title, description and code by
+ * The code library. `q` searches title, description and code by
  * case-insensitive substring (ILIKE '%word%'); pg_trgm GIN indexes serve that
  * without a sequential scan (a tsvector would match whole words only, not
  * `fib` in `fibonacci`). pg_trgm ships with PostgreSQL (contrib) and is a

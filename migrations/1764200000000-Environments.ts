@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Users' Python environments (SPEC §4). Names are unique per owner (two users
+ * Users' Python environments. Names are unique per owner (two users
  * may both have `data-science`); `path` is derived from the id when the row is
  * created and never from user input.
  */

@@ -6,7 +6,7 @@ import { ConfigError } from './env';
 import { resolveSecrets } from './secrets';
 
 describe('readAppConfig', () => {
-  it('has the SPEC defaults on an empty environment', () => {
+  it('has the documented defaults (README, Configuration) on an empty environment', () => {
     const config = readAppConfig({});
     expect(config.port).toBe(3000);
     expect(config.host).toBe('0.0.0.0');

@@ -3,7 +3,7 @@ import { expectError } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
 
 /**
- * SPEC §0's owner rule across contexts (common/auth/ownership.ts): a user
+ * The owner rule across contexts (common/auth/ownership.ts): a user
  * reads and changes only their own resources, someone else's private one
  * answers 404; an admin reads and changes anyone's, and every change or run an
  * admin makes to someone else's resource is audited with the admin as the

@@ -3,12 +3,12 @@ import { expectError, expectValidation } from '../support/expectations';
 import { TestApp } from '../support/test-app';
 
 /**
- * SPEC §1 sessions: refresh rotation with reuse detection, logout (the access
+ * Sessions: refresh rotation with reuse detection, logout (the access
  * token stops at once), logout-all, listing and revoking sessions, and
  * change-password revoking the other sessions.
  */
 
-describe('Auth sessions: refresh, logout, sessions, change-password (SPEC §1)', () => {
+describe('Auth sessions: refresh, logout, sessions, change-password', () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await TestApp.start();

@@ -3,7 +3,7 @@ import { expectError, expectValidation } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
 
 /**
- * SPEC §1 identity: register, login (JSON and OAuth2 form), lockout, access-token
+ * Identity: register, login (JSON and OAuth2 form), lockout, access-token
  * validation on test-token / verify / profile / users/me, expiry, disabled
  * accounts, and API keys on /users/me. Sessions, refresh, logout and
  * change-password are in auth-sessions.e2e-spec.ts.
@@ -50,7 +50,7 @@ function expectUser(body: any, user: { id: string; username: string; email: stri
   expect(body).not.toHaveProperty('password');
 }
 
-describe('Auth: register, login, tokens, API keys (SPEC §1)', () => {
+describe('Auth: register, login, tokens, API keys', () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await TestApp.start();

@@ -9,7 +9,7 @@ import { expectError, expectValidation } from '../support/expectations';
 import { TestApp } from '../support/test-app';
 
 /**
- * SPEC §4 Python environments and packages, end to end: /user-environments
+ * Python environments and packages, end to end: /user-environments
  * (CRUD), /admin/user-environments, /conda-environments (a stand-in `conda`
  * on PATH), /environments/available and /environments/:name/{info,packages,
  * packages/install, packages/:package, packages/:package/upgrade} with real

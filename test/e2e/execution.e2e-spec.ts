@@ -2,7 +2,7 @@ import { expectError, expectValidation } from '../support/expectations';
 import { ApiResponse, RequestOptions, TestApp } from '../support/test-app';
 
 /**
- * SPEC §2 code execution, end to end against the real app and real bubblewrap
+ * Code execution, end to end against the real app and real bubblewrap
  * sandboxes: POST /execute (sync, ?wait=false, /stream), GET /executions,
  * GET /executions/:id, POST /executions/:id/cancel, GET /admin/executions,
  * GET /runtimes; plan limits, daily quotas, per-user concurrency, idempotency.

@@ -3,7 +3,7 @@ import { expectError, expectValidation } from '../support/expectations';
 import { TestApp } from '../support/test-app';
 
 /**
- * SPEC §3 code library, end to end: POST/GET /code-library, GET/PUT/DELETE
+ * The code library, end to end: POST/GET /code-library, GET/PUT/DELETE
  * /code-library/:id, POST /code-library/save, POST /code-library/:id/run and
  * the API-key reads GET /codes, /codes/:id; owner rules (someone else's
  * private snippet is 404), API-key scopes, the q/tag/language/is_public

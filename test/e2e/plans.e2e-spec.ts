@@ -2,8 +2,8 @@ import { expectError, expectValidation } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
 
 /**
- * SPEC §0 "Plans / user levels", §1 GET /user-levels and PUT /admin/plans/:id,
- * §13 GET /plans: four seeded plans with their default limits, public to read,
+ * Plans (user levels): GET /user-levels, PUT /admin/plans/:id and
+ * GET /plans: four seeded plans with their default limits, public to read,
  * editable by admins only, and an edit takes effect at once.
  *
  * Every test that edits a plan relies on afterEach putting all four back to the
@@ -13,7 +13,7 @@ import { ApiResponse, TestApp } from '../support/test-app';
 const MB = 1024 ** 2;
 const GB = 1024 ** 3;
 
-/** The seeded plans (migration 1763800000000-Identity, SPEC §0 table), in display order. */
+/** The seeded plans (migration 1763800000000-Identity), in display order. */
 const DEFAULT_PLANS = [
   {
     id: 'free',
@@ -141,7 +141,7 @@ describe('Plans (/api/v1/user-levels, /api/v1/plans, /api/v1/admin/plans/:id)', 
   }
 
   describe('GET /user-levels and GET /plans', () => {
-    it.each(LIST_PATHS)('GET %s lists the four seeded plans with the SPEC defaults, free to enterprise, without credentials', async (path) => {
+    it.each(LIST_PATHS)('GET %s lists the four seeded plans with their default limits, free to enterprise, without credentials', async (path) => {
       const response = await app.get(path);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toContain('application/json');

@@ -5,7 +5,7 @@ import { expectError } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
 
 /**
- * SPEC §0 rate limits: per caller and plan, fixed minute and hour windows,
+ * Rate limits: per caller and plan, fixed minute and hour windows,
  * X-RateLimit-* headers, 429 RATE_LIMITED with Retry-After; memory store per
  * instance, Redis store shared by instances; separate from the login lockout.
  *

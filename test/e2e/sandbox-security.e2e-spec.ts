@@ -6,7 +6,7 @@ import { TestApp } from '../support/test-app';
 
 /**
  * Untrusted programs sent through the real HTTP API (POST /api/v1/execute),
- * proving the sandbox's isolation (SPEC §2, "Sandbox requirements").
+ * proving the sandbox's isolation (README, Code execution).
  */
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -1104,7 +1104,7 @@ setTimeout(() => console.log('started'), 300);
 
 /**
  * Zygote sandboxes on a machine without a writable memory cgroup: the relay
- * watches each run's tree of processes (see zygote.source.ts).
+ * watches each run's tree of processes (see runtime/relay.py).
  */
 describe('Sandbox memory limits: zygote sandboxes, memory without cgroups', () => {
   let app: TestApp;

@@ -1,6 +1,6 @@
 import type { ApiResponse } from './test-app';
 
-/** Asserts the SPEC error envelope with the given status and code. */
+/** Asserts the error envelope with the given status and code. */
 export function expectError(response: ApiResponse, status: number, code: string): void {
   if (response.status !== status || response.body?.error?.code !== code) {
     throw new Error(`expected ${status} ${code}, got ${response.status} ${JSON.stringify(response.body)}`);

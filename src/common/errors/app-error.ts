@@ -3,7 +3,7 @@ import { ErrorCode, HTTP_STATUS_BY_CODE } from './error-code';
 export type ErrorDetails = Record<string, unknown>;
 
 /**
- * The one error type handlers throw. The global filter turns it into the SPEC
+ * The one error type handlers throw. The global filter turns it into the error
  * envelope; the status comes from the code, so the two can never disagree.
  */
 export class AppError extends Error {

@@ -1,5 +1,5 @@
 /**
- * The SPEC §0 error codes and the one table that maps them to HTTP status.
+ * The API's error codes (listed in openapi.json) and the one table that maps them to HTTP status.
  * REQUEST_TIMEOUT and HEADERS_TOO_LARGE are for what Node's HTTP parser
  * refuses before there is a request (client-error.ts).
  */

@@ -22,7 +22,7 @@ const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: [ErrorCode.BAD_REQUEST, 'Body is empty but Content-Type is application/json'],
   FST_ERR_CTP_INVALID_JSON_BODY: [ErrorCode.BAD_REQUEST, 'Malformed JSON body'],
   FST_ERR_BAD_URL: [ErrorCode.BAD_REQUEST, 'Malformed URL (bad percent-encoding)'],
-  // Fastify answers 414, which SPEC §0 has no code for: a path parameter over 100 characters is a bad request.
+  // Fastify answers 414, which the API's error codes have no code for: a path parameter over 100 characters is a bad request.
   FST_ERR_MAX_PARAM_LENGTH: [ErrorCode.BAD_REQUEST, 'A path parameter is too long'],
 };
 
@@ -48,7 +48,7 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 };
 
 /**
- * Turns anything thrown while serving a request into the SPEC envelope. Used by
+ * Turns anything thrown while serving a request into the error envelope. Used by
  * the Nest exception filter and by Fastify's error handler (errors raised before
  * a route handler runs, such as malformed JSON), so both answer identically.
  */

@@ -15,7 +15,7 @@ class ErrorBody {
   request_id!: string;
 }
 
-/** The SPEC §0 error envelope, for Swagger. */
+/** The error envelope, for Swagger. */
 export class ErrorResponse {
   @ApiProperty({ type: ErrorBody })
   error!: ErrorBody;

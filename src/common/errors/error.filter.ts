@@ -4,7 +4,7 @@ import { drainRefusedBody } from '../http/refused-body';
 import { AppLogger } from '../logging/app-logger';
 import { describeError } from './error-envelope';
 
-/** Writes every error a route throws in the SPEC envelope. */
+/** Writes every error a route throws in the error envelope. */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: AppLogger) {}

@@ -15,7 +15,7 @@ interface OAuth2Error {
 /**
  * The token endpoint's refusals in RFC 6749 §5.2's shape, `{error, error_description}`:
  * OAuth2 clients (Swagger UI's Authorize dialog among them) read that, not the
- * SPEC envelope. There is no client authentication, so never `invalid_client`.
+ * error envelope. There is no client authentication, so never `invalid_client`.
  * RFC 6749 has no code for a locked account or a rate limit: those keep 429 and
  * Retry-After, with `temporarily_unavailable` (try again later) rather than
  * `invalid_grant`, which would tell the client that the password is wrong.

@@ -11,7 +11,7 @@ import { IsOptionalNotNull } from './dto-validators';
 export const MAX_PAGE = 1_000_000;
 const MAX_LIMIT = 100;
 
-/** `?page=1&limit=20`, limit at most 100 (SPEC §0 "Lists"). Every list query extends it. */
+/** `?page=1&limit=20`, limit at most 100 (every list of openapi.json). Every list query extends it. */
 export class PageQuery {
   @ApiPropertyOptional({ default: 1, minimum: 1, maximum: MAX_PAGE })
   @IsOptionalNotNull()

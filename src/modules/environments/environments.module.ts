@@ -37,7 +37,7 @@ const queryHandlers = [
 const services = [PythonTools, Conda, EnvironmentAccess, EnvironmentDirectories, EnvironmentLocks];
 const repositories = [EnvironmentRepository];
 
-/** SPEC §4: users' Python environments (venv or conda) and their packages (pip). */
+/** Users' Python environments (venv or conda) and their packages (pip). */
 @Module({
   // Identity: GetUserQuery (the owner's plan); plans: GetPlanQuery (how many environments it allows).
   imports: [TypeOrmModule.forFeature([UserEnvironmentEntity]), IdentityModule, PlansModule],

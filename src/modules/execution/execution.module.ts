@@ -25,7 +25,7 @@ const queryHandlers = [GetExecutionHandler, ListExecutionsHandler, ListRuntimesH
 const services = [SandboxPool, ExecutionRunner, ExecutionsReaperJob];
 const repositories = [ExecutionRepository];
 
-/** SPEC §2: code runs in bubblewrap sandboxes, their queue, quotas and history. */
+/** Code runs in bubblewrap sandboxes, their queue, quotas and history. */
 @Module({
   // Plans: GetPlanQuery (a run's limits); environments: ResolveEnvironmentQuery (a run's interpreter).
   imports: [TypeOrmModule.forFeature([ExecutionEntity]), PlansModule, EnvironmentsModule],

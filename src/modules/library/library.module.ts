@@ -19,7 +19,7 @@ const commandHandlers = [CreateSnippetHandler, UpdateSnippetHandler, DeleteSnipp
 const queryHandlers = [GetSnippetHandler, ListSnippetsHandler];
 const repositories = [SnippetRepository];
 
-/** SPEC §3: the snippet library; runs go through the execution context's RunCodeCommand. */
+/** The snippet library (README: Code library); runs go through the execution context's RunCodeCommand. */
 @Module({
   // Execution: RunCodeCommand (running a snippet); environments: ResolveEnvironmentQuery (checking a snippet's environment_id).
   imports: [TypeOrmModule.forFeature([SnippetEntity]), ExecutionModule, EnvironmentsModule],

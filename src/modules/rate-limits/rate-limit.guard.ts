@@ -18,7 +18,7 @@ interface Window {
 }
 
 /**
- * SPEC §0 rate limits: per caller (user, an API key's owner, or the IP of an
+ * Rate limits (docs/architecture.md, Rate limits): per caller (user, an API key's owner, or the IP of an
  * anonymous caller), per plan, per minute and per hour, in fixed windows.
  * Admins and unlimited plans pass untouched. Runs after AuthGuard (see
  * AppModule), so it knows the caller; AppModule leaves it out when

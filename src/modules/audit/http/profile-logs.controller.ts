@@ -9,7 +9,7 @@ import { ListAuditLogsQuery } from '../queries/list-audit-logs.query';
 import { ListAuditValuesQuery } from '../queries/list-audit-values.query';
 import { ActionListResponse, AuditLogListResponse, ProfileLogsRequest, ResourceTypeListResponse } from './dto/audit-log.dto';
 
-/** The caller's own audit trail (SPEC §6). */
+/** The caller's own audit trail. */
 @ApiTags('profile')
 @Authenticated()
 @ApiBadRequestResponse({ type: ErrorResponse })

@@ -53,7 +53,7 @@ export class ApiKeysController {
   @Post(':id/toggle')
   @HttpCode(200)
   @Audit({ action: 'api_key.toggle', resourceType: 'api_key', metadata: (request) => ({ enabled: (request.body as Record<string, unknown> | undefined)?.enabled }) })
-  @ApiOperation({ summary: 'Same as PUT /api-keys/:id/toggle (seed 004 uses POST)' })
+  @ApiOperation({ summary: 'Same as PUT /api-keys/:id/toggle (for clients that toggle with POST)' })
   @ApiOkResponse({ type: ApiKeyResponse })
   @ApiNotFoundResponse({ type: ErrorResponse })
   togglePost(@CurrentUser() user: Principal, @UuidParam() id: string, @Body() body: ToggleApiKeyRequest = {}): Promise<ApiKeyResponse> {

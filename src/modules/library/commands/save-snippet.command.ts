@@ -51,7 +51,7 @@ export class SaveSnippetHandler implements ICommandHandler<SaveSnippetCommand> {
   }
 
   /**
-   * The community context (SPEC §6) does not exist yet; once it does, this asks
+   * The community context does not exist yet; once it does, this asks
    * its post query for the embedded code (savedFromId stays null: a post is no snippet).
    */
   private fromPost(): never {
