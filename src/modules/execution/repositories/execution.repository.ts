@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { queryPrepared } from '../../../common/database/pg-pool';
 import { ExecutionEntity } from '../entities/execution.entity';
+import { newestFirstPage } from '../../../common/database/newest-first-page';
 
 /** The filters of the run lists (all optional; no user_id: everyone's runs). */
 export interface ExecutionSearch {
@@ -147,12 +148,6 @@ export class ExecutionRepository {
     if (filters.language) query.andWhere('e.language = :language', { language: filters.language });
     if (filters.from) query.andWhere('e.created_at >= :from', { from: filters.from });
     if (filters.to) query.andWhere('e.created_at < :to', { to: filters.to });
-    const [rows, total] = await query
-      .orderBy('e.created_at', 'DESC')
-      .addOrderBy('e.id', 'DESC')
-      .skip((page.page - 1) * page.limit)
-      .take(page.limit)
-      .getManyAndCount();
-    return { rows, total };
+    return newestFirstPage(query, { createdAt: 'e.created_at', id: 'e.id' }, page);
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { UserEntity } from '../entities/user.entity';
+import { newestFirstPage } from '../../../common/database/newest-first-page';
 
 /** What a new user row is made of; the rest comes from the column defaults. */
 export type NewUserRow = Pick<UserEntity, 'username' | 'email' | 'name' | 'passwordHash'> &
@@ -60,13 +61,7 @@ export class UserRepository {
     if (filters.role) query.andWhere('u.role = :role', { role: filters.role });
     if (filters.level) query.andWhere('u.level = :level', { level: filters.level });
     if (filters.status) query.andWhere('u.status = :status', { status: filters.status });
-    const [rows, total] = await query
-      .orderBy('u.createdAt', 'DESC')
-      .addOrderBy('u.id', 'DESC')
-      .skip((page.page - 1) * page.limit)
-      .take(page.limit)
-      .getManyAndCount();
-    return { rows, total };
+    return newestFirstPage(query, { createdAt: 'u.createdAt', id: 'u.id' }, page);
   }
 
   /** The user's live sessions and unrevoked API keys, counted in one round trip. */

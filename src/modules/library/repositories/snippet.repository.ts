@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { SnippetEntity } from '../entities/snippet.entity';
+import { newestFirstPage } from '../../../common/database/newest-first-page';
 
 /** The filters of GET /code-library (all optional). */
 export interface SnippetSearch {
@@ -62,12 +63,6 @@ export class SnippetRepository {
     if (filters.tag) query.andWhere('s.tags @> ARRAY[:tag]::text[]', { tag: filters.tag });
     if (filters.language) query.andWhere('s.language = :language', { language: filters.language });
     if (filters.is_public !== undefined) query.andWhere('s.is_public = :isPublic', { isPublic: filters.is_public });
-    const [rows, total] = await query
-      .orderBy('s.created_at', 'DESC')
-      .addOrderBy('s.id', 'DESC')
-      .skip((page.page - 1) * page.limit)
-      .take(page.limit)
-      .getManyAndCount();
-    return { rows, total };
+    return newestFirstPage(query, { createdAt: 's.created_at', id: 's.id' }, page);
   }
 }
