@@ -17,9 +17,14 @@ function bearerOf(request: FastifyRequest): string | undefined {
   return scheme?.toLowerCase() === 'bearer' && value ? value : undefined;
 }
 
-export function apiKeyOf(request: FastifyRequest): string | undefined {
+function apiKeyHeaderOf(request: FastifyRequest): string | undefined {
   const header = request.headers['x-api-key'];
-  if (typeof header === 'string' && header.length > 0) return header;
+  return typeof header === 'string' && header.length > 0 ? header : undefined;
+}
+
+export function apiKeyOf(request: FastifyRequest): string | undefined {
+  const header = apiKeyHeaderOf(request);
+  if (header) return header;
   const bearer = bearerOf(request);
   return bearer?.startsWith(API_KEY_PREFIX) ? bearer : undefined;
 }
@@ -30,6 +35,7 @@ export function accessTokenOf(request: FastifyRequest): string | null {
   return bearerOf(request) ?? null;
 }
 
+/** Either kind of credential: an X-API-Key header or any bearer value (one header read each). */
 export function hasCredentials(request: FastifyRequest): boolean {
-  return apiKeyOf(request) !== undefined || accessTokenOf(request) !== null;
+  return apiKeyHeaderOf(request) !== undefined || bearerOf(request) !== undefined;
 }
