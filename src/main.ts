@@ -1,33 +1,22 @@
 import 'reflect-metadata';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { startApp } from './app.factory';
-import type { AppConfig } from './config/app-config';
+import { QueryBus } from '@nestjs/cqrs';
+import { startApp, RunningApp } from './app.factory';
 import { ConfigError } from './config/env';
-
-const run = promisify(execFile);
-
-/** Whether `command` starts and exits 0. */
-async function succeeds(command: string, args: string[]): Promise<boolean> {
-  try {
-    await run(command, args, { timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { succeeds } from './common/process/succeeds';
+import { GetSandboxStatusQuery } from './modules/execution/queries/get-sandbox-status.query';
 
 /**
  * The Debian packages code execution needs that this machine lacks, each with
- * what is off without it. The service starts anyway (runs answer 503).
+ * what is off without it. The service starts anyway (runs answer 503). The
+ * sandbox fleet found out about bubblewrap when it started.
  */
-async function missingSystemPackages(execution: AppConfig['execution']): Promise<{ name: string; without: string }[]> {
-  const [bwrap, venv] = await Promise.all([
-    execution.sandbox === 'bwrap' ? succeeds(execution.bwrapBinary, ['--version']) : true,
-    succeeds(execution.pythonBinary, ['-c', 'import ensurepip, venv']),
+async function missingSystemPackages({ app, config }: RunningApp): Promise<{ name: string; without: string }[]> {
+  const [sandbox, venv] = await Promise.all([
+    app.get(QueryBus).execute(new GetSandboxStatusQuery()),
+    succeeds(config.execution.pythonBinary, ['-c', 'import ensurepip, venv']),
   ]);
   return [
-    ...(bwrap ? [] : [{ name: 'bubblewrap', without: 'code runs answer 503' }]),
+    ...(sandbox.missingPackage === 'bubblewrap' ? [{ name: 'bubblewrap', without: 'code runs answer 503' }] : []),
     ...(venv ? [] : [{ name: 'python3-venv', without: 'Python environments cannot be created' }]),
   ];
 }
@@ -48,7 +37,7 @@ async function main(): Promise<void> {
     process.stderr.write(`CodeRunner failed to start: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   }
-  const { logger, config, address, url, stop } = running;
+  const { logger, address, url, stop } = running;
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -70,7 +59,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  const missing = await missingSystemPackages(config.execution);
+  const missing = await missingSystemPackages(running);
   if (missing.length) {
     logger.warn(
       `Missing system packages: ${missing.map((p) => `${p.name} (${p.without})`).join(', ')}. Install with: apt-get install ${missing.map((p) => p.name).join(' ')}`,

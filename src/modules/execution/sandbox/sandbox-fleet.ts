@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AppConfig } from '../../../config/app-config';
+import { succeeds } from '../../../common/process/succeeds';
 import { MemoryCgroups } from './memory-cgroup';
 import { compileRuntime, LAUNCHER_SOURCES, ZYGOTE_SOURCES } from './python-runtime';
 import { Language, RunHooks, RunOutcome, Sandbox, SANDBOX_MEMORY_SLACK_MB, SandboxEnvironment, SandboxJob } from './sandbox';
@@ -31,6 +32,8 @@ export interface SandboxStatus {
   memory?: 'cgroup-v1' | 'cgroup-v2' | 'rlimit+watch';
   /** Why it is unavailable, or the warning for `none`. */
   message?: string;
+  /** The system package this machine lacks, when that is why (`npm start` names it in one line). */
+  missingPackage?: 'bubblewrap';
 }
 
 export type ExecutionOptions = AppConfig['execution'];
@@ -82,6 +85,10 @@ export class SandboxFleet {
       this.warn(`!!! ${this.statusValue.message} !!!`);
       return;
     }
+    if (!(await succeeds(execution.bwrapBinary, ['--version']))) {
+      this.statusValue = { mechanism: 'unavailable', missingPackage: 'bubblewrap', message: `bubblewrap is not installed (no ${execution.bwrapBinary} to run). Install it: apt-get install bubblewrap` };
+      return;
+    }
     const layout = readSandboxLayout([execution.pythonBinary, execution.nodeBinary]);
     const [compiledLauncher, compiledZygote] = await Promise.all(
       [LAUNCHER_SOURCES, ZYGOTE_SOURCES].map((sources) =>
@@ -98,9 +105,8 @@ export class SandboxFleet {
     this.statusValue = await this.probe(this.spawner);
     if (this.statusValue.mechanism === 'bwrap') this.statusValue.memory = cgroups?.kind ?? 'rlimit+watch';
     if (this.statusValue.mechanism === 'unavailable') {
-      // bwrap not installed at all: `npm start` already names the missing system packages in one
-      // line; any other failure (user namespaces refused, say) is said here. /health says both.
-      if (!this.statusValue.message?.includes('ENOENT')) this.warn(`Code execution is unavailable: ${this.statusValue.message}`);
+      // Installed but refused (user namespaces off, say). /health says it too.
+      this.warn(`Code execution is unavailable: ${this.statusValue.message}`);
       return;
     }
     if (execution.zygote && compiledZygote) {
