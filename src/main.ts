@@ -1,3 +1,4 @@
+import './common/process/gc-tuning';
 import 'reflect-metadata';
 import { QueryBus } from '@nestjs/cqrs';
 import { startApp, RunningApp } from './app.factory';
