@@ -3,6 +3,7 @@ import { AuditAndJobRuns1763900000000 } from './1763900000000-AuditAndJobRuns';
 import { Executions1764000000000 } from './1764000000000-Executions';
 import { Snippets1764100000000 } from './1764100000000-Snippets';
 import { Environments1764200000000 } from './1764200000000-Environments';
+import { Files1764300000000 } from './1764300000000-Files';
 
 /** Every migration, in order. A new migration is added here as well. */
-export const MIGRATIONS = [Identity1763800000000, AuditAndJobRuns1763900000000, Executions1764000000000, Snippets1764100000000, Environments1764200000000];
+export const MIGRATIONS = [Identity1763800000000, AuditAndJobRuns1763900000000, Executions1764000000000, Snippets1764100000000, Environments1764200000000, Files1764300000000];

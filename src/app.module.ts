@@ -13,6 +13,7 @@ import { dataSourceOptions } from './database/data-source';
 import { AuditModule } from './modules/audit/audit.module';
 import { EnvironmentsModule } from './modules/environments/environments.module';
 import { ExecutionModule } from './modules/execution/execution.module';
+import { FilesModule } from './modules/files/files.module';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module';
 import { HealthModule } from './modules/health/health.module';
 import { IdentityModule } from './modules/identity/identity.module';
@@ -70,6 +71,7 @@ export class AppModule {
         ExecutionModule,
         LibraryModule,
         EnvironmentsModule,
+        FilesModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may
       // (not at all with RATE_LIMIT_ENABLED=false).

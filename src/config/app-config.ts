@@ -109,7 +109,38 @@ export interface AppConfig {
     /** Revoked or expired sessions are deleted this many days after they ended. */
     sessionsKeepDays: number;
   };
+  files: {
+    /** Where file contents live: `local` (DATA_DIR/files) or an S3-compatible bucket. */
+    storage: 'local' | 's3';
+    /** Media types accepted by content (`text/*`, `image/png`, `application/zip`, …; `*` accepts any). */
+    allowedTypes: string[];
+    /** How much of a refused upload's remaining body is read and discarded so the client sees the 413, before the connection is closed. */
+    drainLimitBytes: number;
+    s3: {
+      endpoint: string | undefined;
+      bucket: string | undefined;
+      region: string;
+      accessKeyId: string | undefined;
+      secretAccessKey: string | undefined;
+      forcePathStyle: boolean;
+    };
+  };
 }
+
+/** What FILES_ALLOWED_TYPES accepts when unset: text and code, JSON, CSV, images, PDF, archives. */
+export const DEFAULT_ALLOWED_FILE_TYPES = [
+  'text/*',
+  'application/json',
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/svg+xml',
+  'application/pdf',
+  'application/zip',
+  'application/gzip',
+  'application/x-tar',
+];
 
 export function readAppConfig(env: Env): AppConfig {
   const r = new EnvReader(env);
@@ -202,7 +233,23 @@ export function readAppConfig(env: Env): AppConfig {
       enabled: r.bool('SCHEDULER_ENABLED', true),
       sessionsKeepDays: r.int('SESSIONS_KEEP_DAYS', 30, 0),
     },
+    files: {
+      storage: r.oneOf('FILES_STORAGE', ['local', 's3'] as const, 'local'),
+      allowedTypes: r.list('FILES_ALLOWED_TYPES').length ? r.list('FILES_ALLOWED_TYPES') : DEFAULT_ALLOWED_FILE_TYPES,
+      drainLimitBytes: r.int('FILES_DRAIN_LIMIT_BYTES', 64 * 1024 * 1024, 0),
+      s3: {
+        endpoint: r.url('S3_ENDPOINT', ['http:', 'https:']),
+        bucket: r.optional('S3_BUCKET'),
+        region: r.string('S3_REGION', 'us-east-1'),
+        accessKeyId: r.optional('S3_ACCESS_KEY_ID'),
+        secretAccessKey: r.optional('S3_SECRET_ACCESS_KEY'),
+        forcePathStyle: r.bool('S3_FORCE_PATH_STYLE', true),
+      },
+    },
   };
+  if (config.files.storage === 's3') {
+    for (const name of ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']) r.require(name, 'when FILES_STORAGE=s3');
+  }
   r.done();
   return config;
 }
