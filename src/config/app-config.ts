@@ -114,8 +114,6 @@ export interface AppConfig {
     storage: 'local' | 's3';
     /** Media types accepted by content (`text/*`, `image/png`, `application/zip`, …; `*` accepts any). */
     allowedTypes: string[];
-    /** How much of a refused upload's remaining body is read and discarded so the client sees the 413, before the connection is closed. */
-    drainLimitBytes: number;
     s3: {
       endpoint: string | undefined;
       bucket: string | undefined;
@@ -236,7 +234,6 @@ export function readAppConfig(env: Env): AppConfig {
     files: {
       storage: r.oneOf('FILES_STORAGE', ['local', 's3'] as const, 'local'),
       allowedTypes: r.list('FILES_ALLOWED_TYPES').length ? r.list('FILES_ALLOWED_TYPES') : DEFAULT_ALLOWED_FILE_TYPES,
-      drainLimitBytes: r.int('FILES_DRAIN_LIMIT_BYTES', 64 * 1024 * 1024, 0),
       s3: {
         endpoint: r.url('S3_ENDPOINT', ['http:', 'https:']),
         bucket: r.optional('S3_BUCKET'),

@@ -2,6 +2,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import { applyDecorators } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiConsumes } from '@nestjs/swagger';
+import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors/app-error';
 import { ErrorCode } from '../errors/error-code';
@@ -20,6 +21,38 @@ const FORM = 'application/x-www-form-urlencoded';
 /** Fastify route config set by @AcceptsFormBody. */
 interface FormBodyConfig {
   acceptsFormBody?: true;
+}
+
+const MULTIPART = 'multipart/form-data';
+
+interface MultipartConfig {
+  acceptsMultipart?: true;
+}
+
+/**
+ * The route reads a multipart/form-data body itself, as a stream of parts
+ * (`request.parts()` of @fastify/multipart); every other route answers such a
+ * body 415. Nothing of the body is read before the handler asks for it.
+ */
+export const AcceptsMultipart = (): MethodDecorator =>
+  applyDecorators(RouteConfig({ acceptsMultipart: true } satisfies MultipartConfig), ApiConsumes(MULTIPART));
+
+/**
+ * Registers @fastify/multipart (after the parsers above: it adds its own for
+ * multipart/form-data) and refuses multipart bodies on routes that do not say
+ * they take one. Limits on sizes are the upload handler's (per plan).
+ */
+export async function registerMultipart(fastify: FastifyInstance): Promise<void> {
+  await fastify.register(multipart, {
+    limits: { fields: 20, fieldNameSize: 100, fieldSize: 4096, parts: 1000, headerPairs: 100 },
+  });
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    if (request.isMultipart() && (request.routeOptions.config as MultipartConfig).acceptsMultipart !== true && !request.is404) {
+      done(new AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'This operation takes a JSON body (application/json), not multipart/form-data'));
+      return;
+    }
+    done();
+  });
 }
 
 /**

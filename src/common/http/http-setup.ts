@@ -5,7 +5,7 @@ import { AppError } from '../errors/app-error';
 import { ErrorFilter } from '../errors/error.filter';
 import { createValidationPipe } from '../errors/validation.pipe';
 import { AppLogger } from '../logging/app-logger';
-import { registerBodyParsers } from './body-parsers';
+import { registerBodyParsers, registerMultipart } from './body-parsers';
 import { API_SECURITY_HEADERS, computeHtmlSecurityHeaders } from './security-headers';
 import { API_PREFIX, buildOpenApiDocument, setupSwagger } from './swagger';
 import { hasMalformedPercentEncoding } from './text-checks';
@@ -55,6 +55,7 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
   });
 
   registerBodyParsers(fastify);
+  await registerMultipart(fastify);
 
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [{ path: '/', method: RequestMethod.GET }],

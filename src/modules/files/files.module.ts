@@ -3,10 +3,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { FileEntity } from './entities/file.entity';
 import { FilesSweepJob } from './files-sweep.job';
 import { BlobRepository } from './repositories/blob.repository';
+import { FileRepository } from './repositories/file.repository';
+import { StorageUsageRepository } from './repositories/storage-usage.repository';
 import { blobStoreProvider, stagingProvider } from './storage/blob-store.provider';
 import { Blobs } from './storage/blobs';
 
-const repositories = [BlobRepository];
+const repositories = [BlobRepository, FileRepository, StorageUsageRepository];
 
 /**
  * Files (README: Files and projects): uploads into content-addressed storage
@@ -16,6 +18,6 @@ const repositories = [BlobRepository];
   imports: [TypeOrmModule.forFeature([FileEntity])],
   controllers: [],
   providers: [blobStoreProvider, stagingProvider, Blobs, FilesSweepJob, ...repositories],
-  exports: [Blobs],
+  exports: [Blobs, FileRepository, StorageUsageRepository],
 })
 export class FilesModule {}

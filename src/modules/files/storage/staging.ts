@@ -15,6 +15,8 @@ export interface StagedBlob {
   size: number;
   /** The first SNIFF_BYTES bytes (fewer for a shorter file). */
   head: Buffer;
+  /** Whether the whole contents are well-formed UTF-8 without NUL (text, for the type check). */
+  utf8: boolean;
 }
 
 /** Thrown when the source passes the byte limit; nothing of it is left on disk. */
@@ -48,6 +50,9 @@ export class Staging {
     const headChunks: Buffer[] = [];
     let headBytes = 0;
     let size = 0;
+    // Decoding stops at the first byte that is not UTF-8, so a binary file costs almost nothing here.
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    let utf8 = true;
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         size += chunk.length;
@@ -56,12 +61,27 @@ export class Staging {
           return;
         }
         digest.update(chunk);
+        if (utf8) {
+          try {
+            utf8 = !decoder.decode(chunk, { stream: true }).includes('\u0000');
+          } catch {
+            utf8 = false;
+          }
+        }
         if (headBytes < SNIFF_BYTES) {
           const piece = chunk.subarray(0, SNIFF_BYTES - headBytes);
           headChunks.push(Buffer.from(piece));
           headBytes += piece.length;
         }
         done(null, chunk);
+      },
+      flush(done) {
+        try {
+          decoder.decode();
+        } catch {
+          utf8 = false; // ends inside a multi-byte sequence
+        }
+        done();
       },
     });
     try {
@@ -70,7 +90,7 @@ export class Staging {
       await unlink(path).catch(() => undefined);
       throw error;
     }
-    return { path, hash: digest.digest('hex'), size, head: Buffer.concat(headChunks) };
+    return { path, hash: digest.digest('hex'), size, head: Buffer.concat(headChunks), utf8 };
   }
 
   /** Bytes already in memory (a project's text file, a re-encoded avatar). */
