@@ -9,11 +9,19 @@ module.exports = {
     {
       name: 'contexts-only-through-events-and-queries',
       severity: 'error',
-      comment: 'Another context may be used through its events/, queries/, commands/ (asking it to act) or *.module.ts only.',
+      comment:
+        'Another context may be used through its events/, queries/, commands/ (asking it to act) or *.module.ts only. ' +
+        'One exception: the files context\'s storage (Blobs, the file tree and storage usage, names and types) is the base ' +
+        'other contexts keep their files on (projects now; deployments, chat attachments later), used inside their own transactions.',
       from: { path: '^src/modules/([^/]+)/' },
       to: {
         path: '^src/modules/([^/]+)/',
-        pathNot: ['^src/modules/$1/', '^src/modules/[^/]+/(events|queries|commands)/', '^src/modules/[^/]+/[^/]+\\.module\\.ts$'],
+        pathNot: [
+          '^src/modules/$1/',
+          '^src/modules/[^/]+/(events|queries|commands)/',
+          '^src/modules/[^/]+/[^/]+\\.module\\.ts$',
+          '^src/modules/files/(storage/|repositories/(file|storage-usage)\\.repository\\.ts$|file-paths\\.ts$|content-type\\.ts$)',
+        ],
       },
     },
     {

@@ -13,12 +13,14 @@ import { dataSourceOptions } from './database/data-source';
 import { AuditModule } from './modules/audit/audit.module';
 import { EnvironmentsModule } from './modules/environments/environments.module';
 import { ExecutionModule } from './modules/execution/execution.module';
+import { AvatarsModule } from './modules/files/avatars/avatars.module';
 import { FilesModule } from './modules/files/files.module';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module';
 import { HealthModule } from './modules/health/health.module';
 import { IdentityModule } from './modules/identity/identity.module';
 import { LibraryModule } from './modules/library/library.module';
 import { PlansModule } from './modules/plans/plans.module';
+import { ProjectsModule } from './modules/projects/projects.module';
 import { RateLimitGuard } from './modules/rate-limits/rate-limit.guard';
 import { RateLimitsModule } from './modules/rate-limits/rate-limits.module';
 
@@ -72,6 +74,8 @@ export class AppModule {
         LibraryModule,
         EnvironmentsModule,
         FilesModule,
+        AvatarsModule,
+        ProjectsModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may
       // (not at all with RATE_LIMIT_ENABLED=false).

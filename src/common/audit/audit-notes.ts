@@ -8,3 +8,8 @@
  * dearer, for every request.)
  */
 export type AuditNotes = Record<string, string | number | boolean>;
+
+/** Adds facts to the request's audit entry (its metadata), e.g. the size and hash of what was stored. */
+export function noteForAudit(principal: { auditNotes?: AuditNotes }, facts: AuditNotes): void {
+  if (principal.auditNotes) Object.assign(principal.auditNotes, facts);
+}

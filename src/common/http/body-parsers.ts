@@ -44,7 +44,10 @@ export const AcceptsMultipart = (): MethodDecorator =>
  */
 export async function registerMultipart(fastify: FastifyInstance): Promise<void> {
   await fastify.register(multipart, {
-    limits: { fields: 20, fieldNameSize: 100, fieldSize: 4096, parts: 1000, headerPairs: 100 },
+    // File names exactly as sent: a name holding a path is refused by the upload, never cut down to its last segment.
+    preservePath: true,
+    // No size limit here: the upload enforces the caller's plan as the bytes stream in.
+    limits: { fileSize: Number.MAX_SAFE_INTEGER, fields: 20, fieldNameSize: 100, fieldSize: 4096, parts: 1000, headerPairs: 100 },
   });
   fastify.addHook('preValidation', (request, _reply, done) => {
     if (request.isMultipart() && (request.routeOptions.config as MultipartConfig).acceptsMultipart !== true && !request.is404) {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { RequestMethod } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '../../config/app-config';
@@ -45,8 +46,19 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
   // connection whose response was still being written (waiting for its audit
   // entry, a run being stopped) would otherwise hold the server open.
   let closing = false;
+  // Connections with no request under way: a client may open one and send nothing (browsers and
+  // undici open spare ones). Node's closeIdleConnections leaves those until its headers timeout,
+  // so they are closed here; a connection serving a request keeps it to the end.
+  const connections = new Set<Socket>();
+  fastify.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   fastify.addHook('preClose', (done) => {
     closing = true;
+    for (const socket of connections) {
+      if (!(socket as Socket & { _httpMessage?: unknown })._httpMessage) socket.destroy();
+    }
     done();
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {

@@ -28,6 +28,7 @@ const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: Record<stri
   [ErrorCode.STORAGE_QUOTA_EXCEEDED]: { message: 'Storing report.pdf would pass your plan\'s 104857600 bytes of storage', details: { used_bytes: 104000000, limit_bytes: 104857600 } },
   [ErrorCode.PAYLOAD_TOO_LARGE]: { message: 'Request body is too large' },
   [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: { message: 'This operation takes a JSON body (application/json), not a form' },
+  [ErrorCode.RANGE_NOT_SATISFIABLE]: { message: 'The range starts past the end of the file (10 bytes)', details: { size: 10 } },
   [ErrorCode.INVALID_FILE_TYPE]: { message: 'This file type is not accepted' },
   [ErrorCode.UNPROCESSABLE]: { message: 'pip failed: No matching distribution found for nosuchpackage', details: { output: 'ERROR: No matching distribution found for nosuchpackage' } },
   [ErrorCode.RATE_LIMITED]: { message: 'Rate limit of 60 requests per minute exceeded', details: { retry_after: 42, limit: 60, window: 'minute' } },

@@ -4,14 +4,19 @@ import { ErrorCode } from '../errors/error-code';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** `value` as a lowercase UUID, or 400 VALIDATION_ERROR naming the field `name`. */
+export function parseUuid(value: string, name: string): string {
+  if (!UUID.test(value)) {
+    throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields: { [name]: [`${name} must be a UUID`] } });
+  }
+  return value.toLowerCase();
+}
+
 class ParseUuid implements PipeTransform<string, string> {
   constructor(private readonly name: string) {}
 
   transform(value: string): string {
-    if (!UUID.test(value)) {
-      throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields: { [this.name]: [`${this.name} must be a UUID`] } });
-    }
-    return value.toLowerCase();
+    return parseUuid(value, this.name);
   }
 }
 

@@ -6,6 +6,7 @@ export const MAX_PATH_BYTES = 1024;
 
 // C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidi
 // overrides that make a name display as something it is not.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL_OR_DECEPTIVE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 // Characters that stand in for a slash, a backslash or a dot to the eye (or to a
 // later NFKC normalization): a name holding them is refused like the originals.
@@ -68,6 +69,7 @@ export function ancestry(folder: string): [string, string][] {
 
 /** `/a/b/c.txt` → { folder: '/a/b', name: 'c.txt' } (a project file's path). */
 export function splitFilePath(raw: string): { folder: string; name: string } {
+  if (raw.includes('//')) throw AppError.badRequest('The path has an empty segment ("//")');
   const trimmed = raw.startsWith('/') ? raw.slice(1) : raw;
   const cut = trimmed.lastIndexOf('/');
   const folder = normalizeFolder(cut === -1 ? '/' : trimmed.slice(0, cut));

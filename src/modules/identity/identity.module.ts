@@ -12,6 +12,7 @@ import { LoginHandler } from './commands/login.command';
 import { RefreshTokensHandler } from './commands/refresh-tokens.command';
 import { RegisterUserHandler } from './commands/register-user.command';
 import { RevokeSessionsHandler } from './commands/revoke-sessions.command';
+import { SetAvatarUrlHandler } from './commands/set-avatar-url.command';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import { UserSessionEntity } from './entities/user-session.entity';
 import { UserEntity } from './entities/user.entity';
@@ -43,6 +44,7 @@ const commandHandlers = [
   RegisterUserHandler, LoginHandler, RefreshTokensHandler, RevokeSessionsHandler, ChangePasswordHandler,
   CreateApiKeyHandler, ToggleApiKeyHandler, DeleteApiKeyHandler,
   CreateUserHandler, UpdateUserHandler, EnsureFirstAdminHandler,
+  SetAvatarUrlHandler,
 ];
 const queryHandlers = [GetUserHandler, GetUserDetailsHandler, ListUsersHandler, ListSessionsHandler, ListApiKeysHandler];
 const repositories = [UserRepository, SessionRepository, ApiKeyRepository];

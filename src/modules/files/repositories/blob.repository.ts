@@ -11,6 +11,20 @@ import { DataSource, EntityManager } from 'typeorm';
 export class BlobRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /**
+   * Before the bytes go into the store: a row nobody holds yet, orphaned as
+   * of now, so that bytes whose transaction then fails (or whose process
+   * dies) are found and deleted by the sweep. An existing orphan's clock is
+   * reset, so the sweep does not take it from under this upload.
+   */
+  async recordUnheld(hash: string, size: number): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO blobs (hash, size, ref_count, orphaned_at) VALUES ($1, $2, 0, now())
+       ON CONFLICT (hash) DO UPDATE SET orphaned_at = now() WHERE blobs.ref_count = 0`,
+      [hash, size],
+    );
+  }
+
   /** One more holder of `hash` (the row is created at 1). Locks the row until the transaction ends. */
   async addHolder(manager: EntityManager, hash: string, size: number): Promise<void> {
     await manager.query(

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../../../common/ids';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { FileEntity } from '../entities/file.entity';
@@ -33,8 +33,23 @@ function likeLiteral(text: string): string {
 export class FileRepository {
   constructor(@InjectRepository(FileEntity) private readonly files: Repository<FileEntity>) {}
 
-  findById(id: string, manager: EntityManager = this.files.manager): Promise<FileEntity | null> {
-    return manager.findOneBy(FileEntity, { id });
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.files.manager.transaction(work);
+  }
+
+  /**
+   * Whether `projectId` is a project of `userId`; it then cannot be deleted
+   * until the caller's transaction ends (its files are being written).
+   */
+  async lockProject(manager: EntityManager, projectId: string, userId: string): Promise<boolean> {
+    const rows: unknown[] = await manager.query(`SELECT 1 FROM projects WHERE id = $1 AND user_id = $2 FOR KEY SHARE`, [projectId, userId]);
+    return rows.length > 0;
+  }
+
+  /** The entry `id`; with `lock`, held until the caller's transaction ends. */
+  findById(id: string, manager: EntityManager = this.files.manager, options: { lock?: boolean } = {}): Promise<FileEntity | null> {
+    const query = manager.createQueryBuilder(FileEntity, 'f').where('f.id = :id', { id });
+    return (options.lock ? query.setLock('pessimistic_write') : query).getOne();
   }
 
   /** The entry `name` in `folder` of a tree. */
@@ -56,7 +71,7 @@ export class FileRepository {
         `INSERT INTO files (id, user_id, project_id, kind, folder, name, size, created_at, updated_at)
          VALUES ($1, $2, $3, 'folder', $4, $5, 0, $6, $6)
          ON CONFLICT (user_id, project_id, folder, name) DO NOTHING`,
-        [randomUUID(), tree.userId, tree.projectId, parent, name, now],
+        [uuidv7(), tree.userId, tree.projectId, parent, name, now],
       );
       const existing = await this.findEntry(manager, tree, parent, name);
       if (existing?.kind !== 'folder') {
@@ -98,7 +113,8 @@ export class FileRepository {
 
   /** Deletes the entries under folder `path` (at any depth) and returns the deleted files. */
   async deleteUnder(manager: EntityManager, tree: Tree, path: string): Promise<FileEntity[]> {
-    const rows: { id: string; blob_hash: string | null; size: string; kind: string }[] = await manager.query(
+    // TypeORM answers a DELETE … RETURNING as [rows, count].
+    const [rows]: [{ id: string; blob_hash: string | null; size: string; kind: string }[], number] = await manager.query(
       `DELETE FROM files
        WHERE user_id = $1 AND project_id IS NOT DISTINCT FROM $2 AND (folder = $3 OR folder LIKE $4)
        RETURNING id, blob_hash, size, kind`,

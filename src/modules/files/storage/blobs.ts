@@ -11,17 +11,20 @@ import { Staging, StagedBlob } from './staging';
  * avatars alike:
  *
  * 1. `staging.receive()` streams the bytes into a temporary file (hash, size);
- * 2. `store()` puts them in the blob store (outside any transaction: an S3
- *    upload may take a while, and storing a hash twice is harmless);
+ * 2. `store()` records the blob as held by nobody yet, then puts the bytes in
+ *    the blob store (outside any transaction: an S3 upload may take a while,
+ *    and storing a hash twice is harmless);
  * 3. in the transaction that writes the rows that point at it, `hold()` counts
  *    one more holder, locking the blob's row, and stores the bytes again if
  *    they vanished meanwhile (a sweep deleted them between 2 and 3);
- * 4. `discard()` removes the temporary file, committed or not.
+ * 4. `discard()` removes the temporary file, committed or not, and deletes the
+ *    stored bytes if nobody holds them (the transaction failed).
  *
  * Letting go is the mirror: `release()` in the transaction that deletes the
  * rows, then `collect()` after it commits deletes the bytes of blobs nobody
- * holds any more. A crash between the two leaves an orphaned row, which the
- * `files.sweep` maintenance job collects later.
+ * holds any more. A crash anywhere leaves at worst an orphaned row (bytes
+ * stored, nobody holding them), which the `files.sweep` maintenance job
+ * collects later.
  */
 @Injectable()
 export class Blobs implements OnModuleInit {
@@ -42,6 +45,7 @@ export class Blobs implements OnModuleInit {
 
   /** Step 2: the staged bytes into the blob store. */
   async store(staged: StagedBlob): Promise<void> {
+    await this.rows.recordUnheld(staged.hash, staged.size);
     if (!(await this.storeOf.has(staged.hash))) await this.storeOf.put(staged.hash, staged.path, staged.size);
   }
 
@@ -50,6 +54,25 @@ export class Blobs implements OnModuleInit {
     await this.rows.addHolder(manager, staged.hash, staged.size);
     // The row is locked now: no sweep can delete the bytes until this transaction ends.
     if (!(await this.storeOf.has(staged.hash))) await this.storeOf.put(staged.hash, staged.path, staged.size);
+  }
+
+  /**
+   * In the caller's transaction: one more holder of each of `hold`, one fewer
+   * of each of `release` (a hash may appear several times in each). Blob rows
+   * are locked in one order, by hash, in every transaction that changes them,
+   * so two that share contents never wait on each other in a circle. Returns
+   * the released hashes, to collect() after commit.
+   */
+  async exchange(manager: EntityManager, changes: { hold?: StagedBlob[]; release?: string[] }): Promise<string[]> {
+    const steps = [
+      ...(changes.hold ?? []).map((staged) => ({ hash: staged.hash, staged })),
+      ...(changes.release ?? []).map((hash) => ({ hash, staged: undefined })),
+    ].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : a.staged ? -1 : 1));
+    for (const step of steps) {
+      if (step.staged) await this.hold(manager, step.staged);
+      else await this.release(manager, step.hash);
+    }
+    return changes.release ?? [];
   }
 
   /** In the caller's transaction: one holder fewer. Call collect() with the hash after commit. */
@@ -84,7 +107,10 @@ export class Blobs implements OnModuleInit {
     return this.storeOf.read(hash, range);
   }
 
-  discard(staged: StagedBlob | undefined): Promise<void> {
-    return this.staging.discard(staged);
+  /** Step 4: the temporary file goes; so do the stored bytes, if the transaction that was to hold them did not commit. */
+  async discard(staged: StagedBlob | undefined): Promise<void> {
+    if (!staged) return;
+    await this.staging.discard(staged);
+    await this.collect([staged.hash]);
   }
 }

@@ -1,4 +1,5 @@
 import {
+  BucketLocationConstraint,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -48,12 +49,12 @@ export class S3BlobStore implements BlobStore {
       region: options.region,
       forcePathStyle: options.forcePathStyle,
       credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-      // By default the SDK adds CRC32 checksums to every upload, sent as a
-      // trailer after the body in "aws-chunked" encoding. Many S3-compatible
-      // servers do not understand that encoding and would store the chunk
-      // framing as part of the object; checksums only when an operation
-      // requires them keep plain bodies. Contents are checked by their SHA-256
-      // anyway: the hash is the blob's name.
+      // By default the SDK adds a CRC32 checksum to every upload: in a header
+      // for a body of known length (each part lib-storage sends), and for a
+      // stream as a trailer in "aws-chunked" encoding. Some S3-compatible
+      // servers refuse those headers, and some do not understand the chunked
+      // encoding and store its framing as part of the object (s3rver does).
+      // Checksums only where an operation requires them keep requests plain.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
@@ -77,7 +78,7 @@ export class S3BlobStore implements BlobStore {
       return;
     } catch (error) {
       if (!isNotFound(error)) {
-        throw new Error(`S3 ${this.where} is not usable: ${describe(error)} (check S3_ENDPOINT, S3_BUCKET and the access key)`, {
+        throw new Error(`S3 ${this.where} is not usable (check S3_ENDPOINT, S3_BUCKET and the access key): ${describe(error)}`, {
           cause: error,
         });
       }
@@ -87,14 +88,14 @@ export class S3BlobStore implements BlobStore {
         new CreateBucketCommand({
           Bucket: this.bucket,
           // Amazon S3 wants the region spelt out everywhere but in its first one.
-          ...(this.options.region !== 'us-east-1' && { CreateBucketConfiguration: { LocationConstraint: this.options.region as never } }),
+          ...(this.options.region !== 'us-east-1' && { CreateBucketConfiguration: { LocationConstraint: this.options.region as BucketLocationConstraint } }),
         }),
       );
     } catch (error) {
       // Another instance starting at the same time may have just created it.
       if (errorName(error) === 'BucketAlreadyOwnedByYou') return;
       throw new Error(
-        `S3 ${this.where} does not exist and could not be created: ${describe(error)} (check S3_ENDPOINT, S3_BUCKET and the access key)`,
+        `S3 ${this.where} does not exist and could not be created (check S3_ENDPOINT, S3_BUCKET and the access key): ${describe(error)}`,
         { cause: error },
       );
     }
@@ -162,8 +163,8 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  /** Closes the client's connections (for tests and shutdown). */
-  destroy(): void {
+  /** Closes the client's connections when the app shuts down. */
+  onModuleDestroy(): void {
     this.client.destroy();
   }
 }
@@ -191,11 +192,17 @@ function isNotFound(error: unknown): boolean {
   return status === 404 || name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchBucket';
 }
 
-/** What went wrong, short: the S3 error code and HTTP status, or the network error. */
+/** What went wrong, short: the HTTP status and S3 error code, or the network error. */
 function describe(error: unknown): string {
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-  const name = errorName(error) ?? 'Error';
-  const message = (error as Error | undefined)?.message;
-  const detail = message && message !== name && message !== 'UnknownError' ? `: ${message}` : '';
-  return `${name}${status ? ` (HTTP ${status})` : ''}${detail}`;
+  const failure = error as { name?: string; message?: string; cause?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
+  const status = failure?.$metadata?.httpStatusCode;
+  if (status) {
+    // HEAD answers carry no body, so the SDK knows only the status there and names the error "Unknown".
+    const code = failure?.name && !/^(Unknown|UnknownError|\d+)$/.test(failure.name) ? ` ${failure.name}` : '';
+    const hint = status === 403 ? ' (access denied: wrong access key or secret, or no permission on the bucket)' : '';
+    return `HTTP ${status}${code}${hint}`;
+  }
+  // A network failure (refused, unknown host, TLS): the SDK wraps Node's error, whose message says it best.
+  const cause = failure?.cause as { message?: string } | undefined;
+  return (cause?.message ?? failure?.message ?? String(error)).replace(/^AWS SDK error wrapper for (Error: )?/, '');
 }
