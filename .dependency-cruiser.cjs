@@ -20,7 +20,7 @@ module.exports = {
           '^src/modules/$1/',
           '^src/modules/[^/]+/(events|queries|commands)/',
           '^src/modules/[^/]+/[^/]+\\.module\\.ts$',
-          '^src/modules/files/(storage/|repositories/(file|storage-usage)\\.repository\\.ts$|file-paths\\.ts$|content-type\\.ts$)',
+          '^src/modules/files/(storage/|repositories/(file|storage-usage)\\.repository\\.ts$|file-paths\\.ts$|content-type\\.ts$|upload-limits\\.ts$)',
         ],
       },
     },

@@ -1,5 +1,6 @@
 import type { QueryBus } from '@nestjs/cqrs';
-import type { Actor } from '../../common/auth/ownership';
+import { AppError } from '../../common/errors/app-error';
+import { ErrorCode } from '../../common/errors/error-code';
 import { GetPlanQuery } from '../plans/queries/get-plan.query';
 
 /** What a user may store: bytes a file, bytes in all (null: no limit; admins have none). */
@@ -8,8 +9,10 @@ export interface UploadLimits {
   storageBytes: number | null;
 }
 
-export async function uploadLimitsOf(queries: QueryBus, actor: Actor, level: string): Promise<UploadLimits> {
-  if (actor.admin) return { fileBytes: null, storageBytes: null };
-  const plan = await queries.execute(new GetPlanQuery(level));
-  return { fileBytes: plan?.max_upload_bytes ?? null, storageBytes: plan?.storage_bytes ?? null };
+/** The limits of a user's plan (`level`); an unknown plan is a server fault, never "unlimited". */
+export async function uploadLimitsOf(queries: QueryBus, user: { admin: boolean; level: string }): Promise<UploadLimits> {
+  if (user.admin) return { fileBytes: null, storageBytes: null };
+  const plan = await queries.execute(new GetPlanQuery(user.level));
+  if (!plan) throw new AppError(ErrorCode.INTERNAL_ERROR, `unknown plan ${user.level}`);
+  return { fileBytes: plan.max_upload_bytes, storageBytes: plan.storage_bytes };
 }

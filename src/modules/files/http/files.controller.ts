@@ -62,7 +62,7 @@ export class FilesController {
   @ApiUnsupportedMediaTypeResponse({ description: 'INVALID_FILE_TYPE: the contents are of a type not accepted (FILES_ALLOWED_TYPES)', type: ErrorResponse })
   async upload(@CurrentUser() user: Principal, @Req() request: FastifyRequest): Promise<UploadResponse> {
     const actor = actorOf(user);
-    const limits = await uploadLimitsOf(this.queries, actor, user.level);
+    const limits = await uploadLimitsOf(this.queries, { admin: actor.admin, level: user.level });
     const received = await receiveUpload(request, this.blobs.staging, limits.fileBytes);
     try {
       const { path, project_id: projectId, overwrite } = received.fields;

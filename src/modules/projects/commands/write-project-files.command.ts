@@ -8,9 +8,9 @@ import { sniffMediaType } from '../../files/content-type';
 import { ancestry, joinPath, splitFilePath } from '../../files/file-paths';
 import { FileRepository, isNameTaken, Tree } from '../../files/repositories/file.repository';
 import { StorageUsageRepository } from '../../files/repositories/storage-usage.repository';
+import { uploadLimitsOf } from '../../files/upload-limits';
 import { Blobs } from '../../files/storage/blobs';
 import type { StagedBlob } from '../../files/storage/staging';
-import { GetPlanQuery } from '../../plans/queries/get-plan.query';
 import { FileRow, ProjectFile, toProjectFile } from '../project-file';
 import { ProjectRepository } from '../repositories/project.repository';
 
@@ -76,7 +76,7 @@ export class WriteProjectFilesHandler implements ICommandHandler<WriteProjectFil
     if (!ownerId || !mayActOn(writer, ownerId)) throw AppError.notFound('Project');
     if (files.length > MAX_FILES_PER_WRITE) throw AppError.badRequest(`At most ${MAX_FILES_PER_WRITE} files may be written at once`);
     const targets = checkedTargets(files);
-    const limits = await this.limitsOf(writer);
+    const limits = await uploadLimitsOf(this.queries, writer);
     for (const target of targets) {
       if (limits.fileBytes !== null && target.bytes.length > limits.fileBytes) {
         throw new AppError(ErrorCode.FILE_TOO_LARGE, `${target.path} is larger than ${limits.fileBytes} bytes, the most your plan allows a file`, {
@@ -121,13 +121,6 @@ export class WriteProjectFilesHandler implements ICommandHandler<WriteProjectFil
     }
   }
 
-  /** Admins have no limits; anyone else their plan's (null: unlimited). */
-  private async limitsOf(writer: ProjectWriter): Promise<{ fileBytes: number | null; storageBytes: number | null }> {
-    if (writer.admin) return { fileBytes: null, storageBytes: null };
-    const plan = await this.queries.execute(new GetPlanQuery(writer.level));
-    if (!plan) throw new AppError(ErrorCode.INTERNAL_ERROR, `unknown plan ${writer.level}`);
-    return { fileBytes: plan.max_upload_bytes, storageBytes: plan.storage_bytes };
-  }
 
   /**
    * One more holder of each new content, one fewer of each replaced one; a file
