@@ -158,7 +158,11 @@ export function filesSuite(label: string, env: () => Promise<{ env: Record<strin
       expect((await upload(undefined, [{ name: 'a.txt', content: 'a' }])).status).toBe(401);
       const user = await app.registerUser();
       const json = await app.post('/files/upload', { file: 'a' }, { token: user.token });
-      expect(json.status).toBe(400);
+      expect(json.status).toBe(415);
+      expect(json.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      // multipart/form-data without a boundary: a malformed body, not a server fault.
+      const noBoundary = await app.request('POST', '/files/upload', { token: user.token, body: '{"x":"\u00c0"}', headers: { 'content-type': 'multipart/form-data' } });
+      expect(noBoundary.status).toBe(400);
       const noFile = await upload(user.token, [], { path: '/x' });
       expect(noFile.status).toBe(400);
       // A multipart body where a route takes JSON.

@@ -31,6 +31,18 @@ import {
 import { contentDisposition, contentType, matchesEtag, parseRange } from './download-headers';
 import { receiveUpload } from './multipart-upload';
 
+/** Files come as `file`, or several as `files` (also `files[]`); at most 100 in one request. */
+const FILES_UPLOAD = {
+  fileFields: new Set(['file', 'files', 'files[]']),
+  maxFiles: 100,
+  hint: 'send files as "file" or "files"',
+  tooLarge: (filename: string, limitBytes: number) =>
+    new AppError(ErrorCode.FILE_TOO_LARGE, `${filename} is larger than ${limitBytes} bytes, the most your plan allows a file`, {
+      filename,
+      limit_bytes: limitBytes,
+    }),
+};
+
 const fileNotFound = { description: 'No such file, or another user\'s: "File not found"', type: ErrorResponse };
 
 @ApiTags('files')
@@ -63,7 +75,7 @@ export class FilesController {
   async upload(@CurrentUser() user: Principal, @Req() request: FastifyRequest): Promise<UploadResponse> {
     const actor = actorOf(user);
     const limits = await uploadLimitsOf(this.queries, { admin: actor.admin, level: user.level });
-    const received = await receiveUpload(request, this.blobs.staging, limits.fileBytes);
+    const received = await receiveUpload(request, this.blobs.staging, { ...FILES_UPLOAD, limitBytes: limits.fileBytes });
     try {
       const { path, project_id: projectId, overwrite } = received.fields;
       const rows = await this.commands.execute(

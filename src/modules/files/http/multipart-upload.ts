@@ -16,21 +16,29 @@ export interface ReceivedUpload {
   fields: Record<string, string>;
 }
 
-/** Field names a file may come under: `file`, or `files` (also `files[]`) for several. */
-const FILE_FIELDS = new Set(['file', 'files', 'files[]']);
-/** More files than this in one request answer 400. */
-export const MAX_FILES_PER_UPLOAD = 100;
+/** What an upload route takes: the part names files come under, how many, how large, and how to say so. */
+export interface UploadRules {
+  fileFields: ReadonlySet<string>;
+  maxFiles: number;
+  /** Bytes a file (null: no limit). */
+  limitBytes: number | null;
+  /** How to send the file(s), for the 400 answers, e.g. 'send files as "file" or "files"'. */
+  hint: string;
+  /** The 413 for a file past limitBytes. */
+  tooLarge: (filename: string, limitBytes: number) => AppError;
+}
 
 /**
  * Reads a multipart upload part by part: each file part streams into a
  * staging file of its own (hash and size on the way, never whole in memory),
- * each text field is kept. A file past `fileLimitBytes` stops the reading at
- * once and answers 413 FILE_TOO_LARGE (the error filter then reads and drops
- * the rest of the body, up to a bound, so the client sees the answer). On any
- * failure every staged file is removed before the error is thrown; on success
- * the caller removes them (`Staging.discard`) when done.
+ * each text field is kept. A file past the limit stops the reading at once and
+ * answers 413 (the error filter then reads and drops the rest of the body, up
+ * to a bound, so the client sees the answer). On any failure every staged file
+ * is removed before the error is thrown; on success the caller removes them
+ * when done.
  */
-export async function receiveUpload(request: FastifyRequest, staging: Staging, fileLimitBytes: number | null): Promise<ReceivedUpload> {
+export async function receiveUpload(request: FastifyRequest, staging: Staging, rules: UploadRules): Promise<ReceivedUpload> {
+  if (!request.isMultipart()) throw new AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, `This operation takes a multipart/form-data body; ${rules.hint}`);
   const received: ReceivedUpload = { files: [], fields: {} };
   try {
     for await (const part of request.parts()) {
@@ -39,18 +47,12 @@ export async function receiveUpload(request: FastifyRequest, staging: Staging, f
         received.fields[part.fieldname] = part.value;
         continue;
       }
-      if (!FILE_FIELDS.has(part.fieldname)) throw AppError.badRequest(`Unexpected file field "${part.fieldname}"; send files as "file" or "files"`);
-      if (received.files.length === MAX_FILES_PER_UPLOAD) throw AppError.badRequest(`At most ${MAX_FILES_PER_UPLOAD} files in one upload`);
+      if (!rules.fileFields.has(part.fieldname)) throw AppError.badRequest(`Unexpected file part "${part.fieldname}"; ${rules.hint}`);
+      if (received.files.length === rules.maxFiles) throw AppError.badRequest(`At most ${rules.maxFiles} file(s) in one upload`);
       try {
-        received.files.push({ filename: part.filename, staged: await staging.receive(part.file, fileLimitBytes) });
+        received.files.push({ filename: part.filename, staged: await staging.receive(part.file, rules.limitBytes) });
       } catch (error) {
-        if (error instanceof StagedTooLarge) {
-          throw new AppError(ErrorCode.FILE_TOO_LARGE, `${part.filename} is larger than ${error.limitBytes} bytes, the most your plan allows a file`, {
-            filename: part.filename,
-            limit_bytes: error.limitBytes,
-          });
-        }
-        throw error;
+        throw error instanceof StagedTooLarge ? rules.tooLarge(part.filename, error.limitBytes) : error;
       }
     }
   } catch (error) {
@@ -59,14 +61,23 @@ export async function receiveUpload(request: FastifyRequest, staging: Staging, f
     request.raw.unpipe();
     throw multipartError(error);
   }
-  if (received.files.length === 0) throw AppError.badRequest('No file in the upload; send one as "file" or several as "files"');
+  if (received.files.length === 0) throw AppError.badRequest(`No file in the upload; ${rules.hint}`);
   return received;
 }
 
-/** @fastify/multipart's own errors (malformed body, too many parts) in the API's envelope. */
+/**
+ * busboy's own phrases for a body that is not well-formed multipart (cut
+ * short, no boundary or an unusable one); its errors carry no code.
+ */
+const MALFORMED = /^(Unexpected end of (form|multipart data)|Malformed part header|\w+ terminated early|Multipart: Boundary not found|Boundary required|The needle cannot|Unsupported Content-Type)/;
+
+/** The multipart parser's errors (malformed body, too many parts, a body cut short) as 400 in the API's envelope. */
 function multipartError(error: unknown): unknown {
   if (error instanceof AppError) return error;
-  const { code, message } = error as { code?: string; message?: string };
-  if (typeof code === 'string' && code.startsWith('FST_')) return AppError.badRequest(`Malformed multipart body: ${message ?? code}`);
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : '';
+  if ((typeof code === 'string' && code.startsWith('FST_')) || MALFORMED.test(text)) {
+    return AppError.badRequest(`Malformed multipart body: ${text || String(code)}`);
+  }
   return error;
 }
