@@ -284,5 +284,21 @@ describe('Bad input answers 4xx in the error envelope', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+
+    it('closes the connection of a client that stops sending the rest of a refused body', async () => {
+      const socket = connect(Number(new URL(app.url).port), '127.0.0.1');
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${size * 4}\r\n\r\n"`);
+      socket.write('a'.repeat(size * 2));
+      // Then nothing more: the answer arrives, and the server lets the connection go a few seconds later.
+      const stalled = Date.now();
+      const closedAt = await closed;
+      expect(answer).toMatch(/^HTTP\/1\.1 413/);
+      expect(answer).toContain('PAYLOAD_TOO_LARGE');
+      expect(closedAt - stalled).toBeLessThan(15_000);
+    }, 30_000);
   });
 });

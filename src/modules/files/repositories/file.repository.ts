@@ -127,6 +127,11 @@ export class FileRepository {
     await manager.delete(FileEntity, { id });
   }
 
+  /** How many files (not folders) a project holds. */
+  countProjectFiles(projectId: string): Promise<number> {
+    return this.files.count({ where: { projectId, kind: 'file' } });
+  }
+
   /** Every file (not folder) of a project, by path. */
   listProjectFiles(projectId: string, manager: EntityManager = this.files.manager): Promise<FileEntity[]> {
     return manager.find(FileEntity, { where: { projectId, kind: 'file' }, order: { folder: 'ASC', name: 'ASC' } });

@@ -121,7 +121,6 @@ export class WriteProjectFilesHandler implements ICommandHandler<WriteProjectFil
     }
   }
 
-
   /**
    * One more holder of each new content, one fewer of each replaced one; a file
    * rewritten with the contents it has changes neither. Returns the released
@@ -199,8 +198,6 @@ function checkedTargets(files: ProjectFileInput[]): Target[] {
 
 /** A path's folder and name, or 400 naming the path (in a request of a thousand files, which one matters). */
 function checkedPath(path: string): { folder: string; name: string } {
-  // splitFilePath drops the empty segment right before the name (`a//b` comes back as `/a/b`), so it is refused here first.
-  if (path.includes('//')) throw AppError.badRequest('The path has an empty segment ("//")', { path });
   try {
     return splitFilePath(path);
   } catch (error) {

@@ -29,6 +29,6 @@ export class GetProjectHandler implements IQueryHandler<GetProjectQuery> {
   async execute({ id, actor }: GetProjectQuery): Promise<{ project: ProjectEntity; fileCount: number }> {
     const project = await this.projects.findById(id);
     if (!project || !mayActOn(actor, project.userId)) throw AppError.notFound('Project');
-    return { project, fileCount: (await this.files.listProjectFiles(id)).length };
+    return { project, fileCount: await this.files.countProjectFiles(id) };
   }
 }

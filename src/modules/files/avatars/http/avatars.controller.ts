@@ -4,20 +4,12 @@ import { ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../../../common/auth/auth.decorators';
 import { ErrorResponse } from '../../../../common/errors/error-response.dto';
+import { matchesEtag } from '../../http/download-headers';
 import { AVATAR_FILENAME } from '../avatar-names';
 import { GetAvatarQuery } from '../queries/get-avatar.query';
 
 /** A name is never reused for other bytes (it is derived from them), so a copy may be kept for a year and never rechecked. */
 const CACHE_CONTROL = 'public, max-age=31536000, immutable';
-
-/** Whether an If-None-Match header (`*`, or a list of possibly weak tags) names `etag`. */
-export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((tag) => {
-    const trimmed = tag.trim();
-    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
-  });
-}
 
 @ApiTags('avatars')
 @Controller('avatars')
