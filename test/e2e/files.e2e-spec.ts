@@ -173,6 +173,21 @@ export function filesSuite(label: string, env: () => Promise<{ env: Record<strin
       expect(((await wrong.json()) as any).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     });
 
+    it('answers 403 to an API key (files and projects take a user login)', async () => {
+      const user = await app.registerUser();
+      const key = await app.post('/api-keys', { name: 'files', scopes: ['*'] }, { token: user.token });
+      expect(key.status).toBe(201);
+      const form = new FormData();
+      form.append('file', new Blob(['a']), 'a.txt');
+      const byKey = await fetch(`${app.url}/api/v1/files/upload`, { method: 'POST', body: form, headers: { 'x-api-key': key.body.key } });
+      expect(byKey.status).toBe(403);
+      for (const path of ['/files', '/projects']) {
+        const listed = await app.get(path, { apiKey: key.body.key });
+        expect([path, listed.status, listed.body.error?.code]).toEqual([path, 403, 'FORBIDDEN']);
+      }
+      expect((await app.query('SELECT count(*)::int AS n FROM files WHERE user_id = $1', [user.id])).rows[0].n).toBe(0);
+    });
+
     it('tells types by content: 415 INVALID_FILE_TYPE for binary not on the list, whatever the name', async () => {
       const user = await app.registerUser();
       const exe = Buffer.concat([Buffer.from('MZ'), randomBytes(4000)]);
