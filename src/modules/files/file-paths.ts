@@ -1,13 +1,10 @@
 import { AppError } from '../../common/errors/app-error';
+import { CONTROL_OR_DECEPTIVE } from '../../common/http/display-text';
 
 /** Limits on names and paths, in UTF-8 bytes (what most file systems count). */
 export const MAX_NAME_BYTES = 255;
 export const MAX_PATH_BYTES = 1024;
 
-// C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidi
-// overrides that make a name display as something it is not.
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL_OR_DECEPTIVE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 // Characters that stand in for a slash, a backslash or a dot to the eye (or to a
 // later NFKC normalization): a name holding them is refused like the originals.
 const LOOKALIKES = /[\u2215\u2044\u29f8\uff0f\u29f5\u29f9\uff3c\u2024\uff0e\ufe52]/u;

@@ -13,6 +13,7 @@ import { RefreshTokensHandler } from './commands/refresh-tokens.command';
 import { RegisterUserHandler } from './commands/register-user.command';
 import { RevokeSessionsHandler } from './commands/revoke-sessions.command';
 import { SetAvatarUrlHandler } from './commands/set-avatar-url.command';
+import { UpdateProfileHandler } from './commands/update-profile.command';
 import { ApiKeyEntity } from './entities/api-key.entity';
 import { UserSessionEntity } from './entities/user-session.entity';
 import { UserEntity } from './entities/user.entity';
@@ -24,14 +25,18 @@ import { JwtStrategy } from './auth/jwt.strategy';
 import { AdminUsersController } from './http/admin-users.controller';
 import { ApiKeysController } from './http/api-keys.controller';
 import { AuthController } from './http/auth.controller';
+import { ProfileController } from './http/profile.controller';
 import { UsersController } from './http/users.controller';
 import { LoginLockout } from './login-lockout';
 import { PasswordHasher } from './password-hasher';
+import { GetProfileHandler } from './queries/get-profile.query';
+import { GetUserCardsHandler } from './queries/get-user-cards.query';
 import { GetUserDetailsHandler } from './queries/get-user-details.query';
 import { GetUserHandler } from './queries/get-user.query';
 import { ListApiKeysHandler } from './queries/list-api-keys.query';
 import { ListSessionsHandler } from './queries/list-sessions.query';
 import { ListUsersHandler } from './queries/list-users.query';
+import { SearchUsersHandler } from './queries/search-users.query';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { SessionRepository } from './repositories/session.repository';
 import { UserRepository } from './repositories/user.repository';
@@ -39,14 +44,18 @@ import { SessionCleanupJob } from './session-cleanup.job';
 import { SessionIssuer } from './session-issuer';
 import { TokenService } from './token.service';
 
-const controllers = [AuthController, UsersController, ApiKeysController, AdminUsersController];
+const controllers = [AuthController, UsersController, ProfileController, ApiKeysController, AdminUsersController];
 const commandHandlers = [
   RegisterUserHandler, LoginHandler, RefreshTokensHandler, RevokeSessionsHandler, ChangePasswordHandler,
   CreateApiKeyHandler, ToggleApiKeyHandler, DeleteApiKeyHandler,
   CreateUserHandler, UpdateUserHandler, EnsureFirstAdminHandler,
-  SetAvatarUrlHandler,
+  SetAvatarUrlHandler, UpdateProfileHandler,
 ];
-const queryHandlers = [GetUserHandler, GetUserDetailsHandler, ListUsersHandler, ListSessionsHandler, ListApiKeysHandler];
+const queryHandlers = [
+  GetUserHandler, GetUserDetailsHandler, ListUsersHandler, ListSessionsHandler, ListApiKeysHandler,
+  // For other contexts (through the QueryBus) as well.
+  GetProfileHandler, GetUserCardsHandler, SearchUsersHandler,
+];
 const repositories = [UserRepository, SessionRepository, ApiKeyRepository];
 const services = [PasswordHasher, TokenService, SessionIssuer, LoginLockout, AuthStateCache, ApiKeyUsageRecorder, SessionCleanupJob];
 

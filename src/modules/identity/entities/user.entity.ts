@@ -3,10 +3,13 @@ import type { Role } from '../../../common/auth/principal';
 
 export type UserStatus = 'active' | 'disabled' | 'deleted';
 
-// The lower() unique indexes are expressions TypeORM cannot describe; the
-// migration owns them (synchronize: false: TypeORM's schema tools leave them alone).
+// The lower() unique indexes and the pg_trgm GIN indexes of user search are
+// expressions TypeORM cannot describe; the migrations own them (synchronize:
+// false: TypeORM's schema tools leave them alone).
 @Index('users_username_lower_key', { synchronize: false })
 @Index('users_email_lower_key', { synchronize: false })
+@Index('users_username_trgm_idx', { synchronize: false })
+@Index('users_name_trgm_idx', { synchronize: false })
 @Index('users_created_at_idx', ['createdAt'])
 @Check('users_role_check', `role IN ('user', 'admin')`)
 @Check('users_status_check', `status IN ('active', 'disabled', 'deleted')`)
@@ -46,6 +49,25 @@ export class UserEntity {
 
   @Column({ type: 'varchar', length: 500, nullable: true })
   avatarUrl!: string | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  bio!: string | null;
+
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  website!: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  location!: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  company!: string | null;
+
+  @Column({ type: 'varchar', length: 39, nullable: true })
+  github!: string | null;
+
+  /** A private profile is still found by its username, never by its name. */
+  @Column({ type: 'boolean', default: true })
+  isPublic!: boolean;
 
   @Column({ type: 'integer', default: 0 })
   failedLoginCount!: number;

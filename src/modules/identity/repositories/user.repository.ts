@@ -16,6 +16,38 @@ export interface UserSearch {
   status?: string;
 }
 
+/** The columns of a user card (GetUserCardsQuery, SearchUsersQuery), as the card statements select them. */
+export interface UserCardRow {
+  id: string;
+  username: string;
+  name: string | null;
+  avatar_url: string | null;
+  is_public: boolean;
+}
+
+/** Who a profile lookup names: an id, or a username (case-insensitive). */
+export type ProfileKey = { id: string } | { username: string };
+
+/** LIKE and ILIKE give %, _ and their escape character \ a meaning of their own; a search means them literally. */
+function likeEscaped(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&');
+}
+
+/** PostgreSQL refuses a string that is no UUID where a uuid goes; such a string names nobody. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const CARD_COLUMNS = 'id, username, name, avatar_url, is_public';
+
+/**
+ * Who user search finds: active users whose username contains the text, and
+ * those whose name does if their profile is public (a private profile is found
+ * by its username only). Both sides compare lower() of the column, the
+ * expression the pg_trgm GIN indexes were built on: the planner uses an
+ * expression index only for that same expression, so `username ILIKE` would
+ * scan the table. $1 is the escaped `%text%` pattern.
+ */
+const SEARCH_MATCH = `status = 'active' AND (lower(username) ILIKE $1 OR (is_public AND lower(name) ILIKE $1))`;
+
 /**
  * The `users` table. Methods that take an `EntityManager` run inside the
  * caller's transaction when given one, else on their own.
@@ -45,6 +77,44 @@ export class UserRepository {
       .where(identifier.includes('@') ? 'lower(u.email) = lower(:identifier)' : 'lower(u.username) = lower(:identifier)', { identifier })
       .andWhere("u.status <> 'deleted'")
       .getOne();
+  }
+
+  /** The user an id or a username names (a username case-insensitively, by the lower(username) unique index); deleted users never match. */
+  async findProfile(by: ProfileKey): Promise<UserEntity | null> {
+    if ('id' in by && !UUID.test(by.id)) return null;
+    const query = this.users.createQueryBuilder('u').where("u.status <> 'deleted'");
+    if ('id' in by) query.andWhere('u.id = :id', { id: by.id });
+    else query.andWhere('lower(u.username) = lower(:username)', { username: by.username });
+    return query.getOne();
+  }
+
+  /** The cards of those of `ids` that name a user who is not deleted, in no particular order; one statement (none for no UUID). */
+  async findCards(ids: string[]): Promise<UserCardRow[]> {
+    const uuids = ids.filter((id) => UUID.test(id));
+    if (uuids.length === 0) return [];
+    return this.users.query(`SELECT ${CARD_COLUMNS} FROM users WHERE id = ANY($1::uuid[]) AND status <> 'deleted'`, [uuids]);
+  }
+
+  /**
+   * One page of the cards user search finds for `text` (SEARCH_MATCH), and how
+   * many it finds in all. The username that is `text` comes first, then those
+   * that start with it, then the rest, each group by username. Usernames are
+   * ordered by their characters' codes (COLLATE "C"): the same on every server,
+   * where a locale's collation would skip '_' and '-' and order `ab_c` after `abb`.
+   */
+  async searchCards(text: string, page: { page: number; limit: number }): Promise<{ rows: UserCardRow[]; total: number }> {
+    const escaped = likeEscaped(text);
+    const [rows, counted] = await Promise.all([
+      this.users.query(
+        `SELECT ${CARD_COLUMNS} FROM users
+         WHERE ${SEARCH_MATCH}
+         ORDER BY lower(username) = lower($2) DESC, lower(username) ILIKE $3 DESC, lower(username) COLLATE "C", id
+         LIMIT $4 OFFSET $5`,
+        [`%${escaped}%`, text, `${escaped}%`, page.limit, (page.page - 1) * page.limit],
+      ) as Promise<UserCardRow[]>,
+      this.users.query(`SELECT count(*)::int AS total FROM users WHERE ${SEARCH_MATCH}`, [`%${escaped}%`]) as Promise<Array<{ total: number }>>,
+    ]);
+    return { rows, total: counted[0].total };
   }
 
   countAdmins(): Promise<number> {
