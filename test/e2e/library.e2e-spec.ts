@@ -4,11 +4,13 @@ import { TestApp } from '../support/test-app';
 
 /**
  * The code library, end to end: POST/GET /code-library, GET/PUT/DELETE
- * /code-library/:id, POST /code-library/save, POST /code-library/:id/run and
- * the API-key reads GET /codes, /codes/:id; owner rules (someone else's
- * private snippet is 404), API-key scopes, the q/tag/language/is_public
- * filters, that environment_id must name an environment the writer may run
- * with, and that q is served by the pg_trgm indexes.
+ * /code-library/:id, POST /code-library/save (from a snippet and from a
+ * community post), POST /code-library/:id/run, the API-key reads GET /codes,
+ * /codes/:id, and a user's listing GET /users/:id/code-library; owner rules
+ * (someone else's private snippet is 404), API-key scopes, the
+ * q/tag/language/is_public filters, that environment_id must name an
+ * environment the writer may run with, and that q is served by the pg_trgm
+ * indexes.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -409,10 +411,6 @@ describe('Code library (/api/v1/code-library, /codes)', () => {
       expectError(await app.post('/code-library/save', { code_id: UNKNOWN_ID }, { token: bob.token }), 404, 'NOT_FOUND');
     });
 
-    it('404 for a post (the community does not exist yet)', async () => {
-      expectError(await app.post('/code-library/save', { post_id: UNKNOWN_ID }, { token: bob.token }), 404, 'NOT_FOUND');
-    });
-
     it.each([
       ['neither id', {}, ['code_id', 'post_id']],
       ['both ids', { code_id: UNKNOWN_ID, post_id: UNKNOWN_ID }, ['code_id', 'post_id']],
@@ -426,6 +424,168 @@ describe('Code library (/api/v1/code-library, /codes)', () => {
     it('401 without credentials; 403 for API keys (JWT only)', async () => {
       expectError(await app.post('/code-library/save', { code_id: UNKNOWN_ID }), 401, 'UNAUTHORIZED');
       expectError(await app.post('/code-library/save', { code_id: UNKNOWN_ID }, { apiKey: keys.write }), 403, 'FORBIDDEN');
+    });
+  });
+
+  describe('POST /code-library/save with post_id', () => {
+    /** A community post of alice's, through the community API. */
+    const post = async (fields: Record<string, unknown> = {}): Promise<string> => {
+      const response = await app.post(
+        '/community/posts',
+        { title: 'A post', content: 'About this code', code: 'print("from a post")', code_language: 'python', ...fields },
+        { token: alice.token },
+      );
+      expect(response.status).toBe(201);
+      return response.body.id;
+    };
+    const snippetCount = async (token: string) => (await app.get('/code-library', { token })).body.pagination.total;
+
+    it("copies the post's title, code, language and tags into a private snippet", async () => {
+      const id = await post({ title: '  Quick sort in JS  ', code: 'console.log([3, 1, 2].sort())', code_language: 'javascript', tags: ['algo', 'algo', 'sorting'] });
+      const response = await app.post('/code-library/save', { post_id: id }, { token: bob.token });
+      expect(response.status).toBe(201);
+      expect(response.body).toEqual({ id: expect.stringMatching(UUID), message: 'Snippet saved to your library' });
+      const copy = await app.get(`/code-library/${response.body.id}`, { token: bob.token });
+      expectSnippetShape(copy.body, {
+        user_id: bob.id, title: 'Quick sort in JS', description: '', code: 'console.log([3, 1, 2].sort())', language: 'javascript',
+        tags: ['algo', 'sorting'], is_public: false, environment_id: null, saved_from_id: null,
+      });
+    });
+
+    it('a title of 200 characters with emoji is cut whole to the snippet limit, and can be written back', async () => {
+      const id = await post({ title: 'T'.repeat(150) + '😀'.repeat(50) });
+      const response = await app.post('/code-library/save', { post_id: id }, { token: bob.token });
+      expect(response.status).toBe(201);
+      const copy = (await app.get(`/code-library/${response.body.id}`, { token: bob.token })).body;
+      expect(copy.title.startsWith('T'.repeat(150) + '😀')).toBe(true);
+      expect(copy.title).not.toMatch(/[\uD800-\uDBFF]$/);
+      expect((await app.put(`/code-library/${copy.id}`, { title: copy.title, tags: copy.tags }, { token: bob.token })).status).toBe(200);
+    });
+
+    it('404 "Post not found" for an unknown post or another user\'s private one; nothing is stored', async () => {
+      const hidden = await post({ is_public: false });
+      const before = await snippetCount(bob.token);
+      for (const id of [UNKNOWN_ID, hidden]) {
+        const response = await app.post('/code-library/save', { post_id: id }, { token: bob.token });
+        expectError(response, 404, 'NOT_FOUND');
+        expect(response.body.error.message).toBe('Post not found');
+      }
+      expect(await snippetCount(bob.token)).toBe(before);
+      expect((await app.post('/code-library/save', { post_id: hidden }, { token: alice.token })).status).toBe(201);
+    });
+
+    it('422 for a post with no code', async () => {
+      const id = await post({ code: null, code_language: null });
+      const before = await snippetCount(bob.token);
+      const response = await app.post('/code-library/save', { post_id: id }, { token: bob.token });
+      expectError(response, 422, 'UNPROCESSABLE');
+      expect(response.body.error.message).toBe('The post has no code to save');
+      expect(await snippetCount(bob.token)).toBe(before);
+    });
+
+    it('422 naming the language for code in a language the library does not keep, or in none', async () => {
+      const ruby = await post({ code: 'puts 1', code_language: 'ruby' });
+      const response = await app.post('/code-library/save', { post_id: ruby }, { token: bob.token });
+      expectError(response, 422, 'UNPROCESSABLE');
+      expect(response.body.error.message).toContain('ruby');
+      expect(response.body.error.details).toEqual({ language: 'ruby' });
+      const none = await post({ code_language: null });
+      expectError(await app.post('/code-library/save', { post_id: none }, { token: bob.token }), 422, 'UNPROCESSABLE');
+    });
+
+    it('the audit entry names the post', async () => {
+      const id = await post();
+      const saved = await app.post('/code-library/save', { post_id: id }, { token: bob.token });
+      expect(saved.status).toBe(201);
+      let rows: any[] = [];
+      for (let attempt = 0; attempt < 100 && rows.length === 0; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        ({ rows } = await db.query(`SELECT metadata FROM audit_logs WHERE action = 'code.save' AND resource_id = $1`, [saved.body.id]));
+      }
+      expect(rows[0].metadata).toMatchObject({ post_id: id });
+    });
+  });
+
+  describe('GET /users/:id/code-library', () => {
+    let owner: User;
+    let viewer: User;
+    let rows: any[];
+
+    beforeAll(async () => {
+      [owner, viewer] = [await app.registerUser(), await app.registerUser()];
+      rows = [];
+      rows.push(await create(owner.token, { title: 'Public sort', code: 'print(sorted([2, 1]))', tags: ['algo'], is_public: true }));
+      rows.push(await create(owner.token, { title: 'Private notes', code: 'print("mine")', tags: ['algo'] }));
+      rows.push(await create(owner.token, { title: 'Public node', code: 'console.log(1)', language: 'javascript', is_public: true }));
+      rows.push(await create(owner.token, { title: 'Private draft', code: 'print("draft")', language: 'javascript' }));
+      await create(viewer.token, { title: 'Viewer\'s own', code: 'print(0)', is_public: true });
+    });
+
+    const titles = (body: any) => body.snippets.map((s: any) => s.title);
+
+    it('the user themself sees all of their snippets, newest first, paginated like GET /code-library', async () => {
+      const response = await app.get(`/users/${owner.id}/code-library`, { token: owner.token });
+      expect(response.status).toBe(200);
+      expect(Object.keys(response.body).sort()).toEqual(['pagination', 'snippets']);
+      expect(titles(response.body)).toEqual(['Private draft', 'Public node', 'Private notes', 'Public sort']);
+      expect(response.body.snippets[0]).toEqual(rows[3]);
+      response.body.snippets.forEach((snippet: any) => expectSnippetShape(snippet, { user_id: owner.id }));
+      expect(response.body.pagination).toEqual({ total: 4, page: 1, limit: 20, pages: 1 });
+    });
+
+    it('another user sees only the public ones', async () => {
+      const response = await app.get(`/users/${owner.id}/code-library`, { token: viewer.token });
+      expect(response.status).toBe(200);
+      expect(titles(response.body)).toEqual(['Public node', 'Public sort']);
+      expect(response.body.snippets).toEqual([rows[2], rows[0]]);
+      expect(response.body.pagination).toEqual({ total: 2, page: 1, limit: 20, pages: 1 });
+    });
+
+    it('an admin too sees only the public ones: this is the public listing', async () => {
+      const response = await app.get(`/users/${owner.id}/code-library`, { token: await app.adminToken() });
+      expect(response.status).toBe(200);
+      expect(titles(response.body)).toEqual(['Public node', 'Public sort']);
+    });
+
+    it('pages with page and limit', async () => {
+      const page2 = await app.get(`/users/${owner.id}/code-library?page=2&limit=1`, { token: viewer.token });
+      expect(page2.status).toBe(200);
+      expect(titles(page2.body)).toEqual(['Public sort']);
+      expect(page2.body.pagination).toEqual({ total: 2, page: 2, limit: 1, pages: 2 });
+      const own = await app.get(`/users/${owner.id}/code-library?page=2&limit=3`, { token: owner.token });
+      expect(titles(own.body)).toEqual(['Public sort']);
+      expect(own.body.pagination).toEqual({ total: 4, page: 2, limit: 3, pages: 2 });
+    });
+
+    it.each([
+      ['tag=algo', ['Private notes', 'Public sort'], ['Public sort']],
+      ['language=javascript', ['Private draft', 'Public node'], ['Public node']],
+      ['q=PRIVATE', ['Private draft', 'Private notes'], []],
+      ['q=sorted&tag=algo&language=python', ['Public sort'], ['Public sort']],
+    ])('filters by %s, for the user and for others', async (query, mine, theirs) => {
+      expect(titles((await app.get(`/users/${owner.id}/code-library?${query}`, { token: owner.token })).body)).toEqual(mine);
+      expect(titles((await app.get(`/users/${owner.id}/code-library?${query}`, { token: viewer.token })).body)).toEqual(theirs);
+    });
+
+    it('an unknown user has an empty list', async () => {
+      const response = await app.get(`/users/${UNKNOWN_ID}/code-library`, { token: viewer.token });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ snippets: [], pagination: { total: 0, page: 1, limit: 20, pages: 0 } });
+    });
+
+    it.each([
+      ['/users/not-a-uuid/code-library', 'id'],
+      ['/users/me/code-library', 'id'],
+      ['/users/{owner}/code-library?limit=101', 'limit'],
+      ['/users/{owner}/code-library?language=ruby', 'language'],
+      ['/users/{owner}/code-library?is_public=true', 'is_public'],
+    ])('400 for %s', async (path, field) => {
+      expectValidation(await app.get(path.replace('{owner}', owner.id), { token: viewer.token }), field);
+    });
+
+    it('401 without credentials; 403 for an API key (a user login only)', async () => {
+      expectError(await app.get(`/users/${owner.id}/code-library`), 401, 'UNAUTHORIZED');
+      expectError(await app.get(`/users/${alice.id}/code-library`, { apiKey: keys.read }), 403, 'FORBIDDEN');
     });
   });
 

@@ -14,6 +14,24 @@ export interface ExecutionSearch {
   to?: Date;
 }
 
+/** A user's runs in figures (GetExecutionStatsQuery answers this). */
+export interface ExecutionStats {
+  /** Every run of the user's, whatever its status (queued and running ones too). */
+  total: number;
+  /** Runs created today, the UTC day. */
+  today: number;
+  /** Runs that ended with status `success`. */
+  successful: number;
+  /** successful / total, 0..1, rounded to 4 decimals; 0 when there is no run. */
+  success_rate: number;
+  /** Mean execution_time_ms of the finished runs that have one, rounded to 2 decimals; null when there is none. */
+  average_time_ms: number | null;
+  /** Runs per language, most first (ties by name). */
+  by_language: Array<{ language: string; count: number }>;
+  /** One entry per UTC day of the window, oldest first, ending today; days without runs count 0. */
+  per_day: Array<{ date: string; count: number; successful: number }>;
+}
+
 /**
  * The `executions` table (and the daily quota counters in
  * `execution_quota_usage`, which only the insert of a run touches): every
@@ -149,5 +167,54 @@ export class ExecutionRepository {
     if (filters.from) query.andWhere('e.created_at >= :from', { from: filters.from });
     if (filters.to) query.andWhere('e.created_at < :to', { to: filters.to });
     return newestFirstPage(query, { createdAt: 'e.created_at', id: 'e.id' }, page);
+  }
+
+  /**
+   * A user's runs in figures, in one statement: the all-time aggregates per
+   * language (`totals`), the per-day counts of the last `days` UTC days
+   * (`recent`, a range of the (user_id, created_at) index) joined to every
+   * day of the window, so days without runs are there as 0. Both read only
+   * the covering index executions_user_id_idx (migration
+   * 1764450000000-ExecutionStatsIndex): no row is fetched from the table,
+   * however many runs the user has.
+   */
+  async stats(userId: string, days: number): Promise<ExecutionStats> {
+    const [row] = (await this.executions.query(
+      `WITH totals AS (
+         SELECT language,
+                count(*)::int AS count,
+                count(*) FILTER (WHERE status = 'success')::int AS successful,
+                sum(execution_time_ms) FILTER (WHERE status NOT IN ('queued', 'running')) AS time_sum,
+                count(execution_time_ms) FILTER (WHERE status NOT IN ('queued', 'running')) AS timed
+           FROM executions
+          WHERE user_id = $1
+          GROUP BY language
+       ),
+       recent AS (
+         SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
+                count(*)::int AS count,
+                count(*) FILTER (WHERE status = 'success')::int AS successful
+           FROM executions
+          WHERE user_id = $1
+            AND created_at >= ((now() AT TIME ZONE 'UTC')::date - ($2::int - 1))::timestamp AT TIME ZONE 'UTC'
+          GROUP BY 1
+       ),
+       window_days AS (
+         SELECT day::date AS day
+           FROM generate_series((now() AT TIME ZONE 'UTC')::date - ($2::int - 1), (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS day
+       )
+       SELECT coalesce((SELECT sum(count) FROM totals), 0)::int AS total,
+              coalesce((SELECT count FROM recent WHERE day = (now() AT TIME ZONE 'UTC')::date), 0) AS today,
+              coalesce((SELECT sum(successful) FROM totals), 0)::int AS successful,
+              coalesce((SELECT round(sum(successful) / nullif(sum(count), 0)::numeric, 4) FROM totals), 0)::float8 AS success_rate,
+              (SELECT round(sum(time_sum) / nullif(sum(timed), 0)::numeric, 2) FROM totals)::float8 AS average_time_ms,
+              (SELECT coalesce(json_agg(json_build_object('language', language, 'count', count) ORDER BY count DESC, language), '[]')
+                 FROM totals) AS by_language,
+              (SELECT json_agg(json_build_object('date', to_char(w.day, 'YYYY-MM-DD'), 'count', coalesce(r.count, 0),
+                                                 'successful', coalesce(r.successful, 0)) ORDER BY w.day)
+                 FROM window_days w LEFT JOIN recent r USING (day)) AS per_day`,
+      [userId, days],
+    )) as ExecutionStats[];
+    return row;
   }
 }

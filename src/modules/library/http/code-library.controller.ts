@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nest
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags,
-  ApiTooManyRequestsResponse, getSchemaPath,
+  ApiTooManyRequestsResponse, ApiUnprocessableEntityResponse, getSchemaPath,
 } from '@nestjs/swagger';
 import { ApiKeyScopes, Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
 import { actorOf } from '../../../common/auth/ownership';
@@ -71,7 +71,8 @@ export class CodeLibraryController {
     description: '`code_id`: a snippet of mine or a public one (an admin: any); `post_id`: a community post.',
   })
   @ApiCreatedResponse({ type: SavedSnippetResponse })
-  @ApiNotFoundResponse({ description: 'No such snippet, another user\'s private one, or no such post', type: ErrorResponse })
+  @ApiNotFoundResponse({ description: 'No such snippet, another user\'s private one, or no post I may read', type: ErrorResponse })
+  @ApiUnprocessableEntityResponse({ description: 'post_id: the post has no code, its code is in a language the library does not keep, or too long for a snippet', type: ErrorResponse })
   async save(@CurrentUser() user: Principal, @Body() body: SaveSnippetRequest): Promise<SavedSnippetResponse> {
     const { id } = await this.commands.execute(new SaveSnippetCommand(actorOf(user), body));
     return { id, message: 'Snippet saved to your library' };

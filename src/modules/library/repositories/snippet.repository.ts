@@ -53,6 +53,11 @@ export class SnippetRepository {
     return Boolean(result.affected);
   }
 
+  /** How many snippets a user has: all, or only the public ones. */
+  countOwned(ownerId: string, publicOnly: boolean): Promise<number> {
+    return this.snippets.countBy(publicOnly ? { userId: ownerId, isPublic: true } : { userId: ownerId });
+  }
+
   /** One page of a user's snippets matching the filters, newest first, and how many match in all. */
   async search(ownerId: string, filters: SnippetSearch, page: { page: number; limit: number }): Promise<{ rows: SnippetEntity[]; total: number }> {
     const query = this.snippets.createQueryBuilder('s').where('s.user_id = :userId', { userId: ownerId });

@@ -4,24 +4,22 @@ import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Is
 import { IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { PageQuery, Pagination } from '../../../../common/http/pagination';
 import { ApiRequestExample } from '../../../../common/http/swagger';
+import { MAX_CODE, MAX_DESCRIPTION, MAX_TAG_LENGTH, MAX_TAGS, MAX_TITLE, SNIPPET_LANGUAGES } from '../../snippet-limits';
 
-export const LANGUAGES = ['python', 'javascript'] as const;
-const MAX_CODE = 256 * 1024;
-const MAX_DESCRIPTION = 10_000;
+export const LANGUAGES = SNIPPET_LANGUAGES;
 const MAX_STDIN = 256 * 1024;
-const MAX_TAGS = 20;
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 @ApiRequestExample({ title: 'Fibonacci', code: 'a, b = 0, 1\nfor _ in range(10):\n    print(a)\n    a, b = b, a + b\n', language: 'python', tags: ['math'] })
 export class CreateSnippetRequest {
-  @ApiProperty({ example: 'Fibonacci', maxLength: 200 }) @Transform(trim) @IsString() @Length(1, 200) title!: string;
+  @ApiProperty({ example: 'Fibonacci', maxLength: MAX_TITLE }) @Transform(trim) @IsString() @Length(1, MAX_TITLE) title!: string;
   @ApiPropertyOptional({ default: '', maxLength: MAX_DESCRIPTION }) @IsOptionalNotNull() @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
   @ApiProperty({ example: 'print(sum(range(10)))' }) @IsString() @Length(1, MAX_CODE) code!: string;
   @ApiPropertyOptional({ enum: LANGUAGES, default: 'python' }) @IsOptionalNotNull() @IsIn(LANGUAGES) language?: (typeof LANGUAGES)[number];
 
   @ApiPropertyOptional({ type: [String], example: ['math', 'recursion'], maxItems: MAX_TAGS })
-  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(MAX_TAGS) @IsString({ each: true }) @Length(1, 50, { each: true })
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(MAX_TAGS) @IsString({ each: true }) @Length(1, MAX_TAG_LENGTH, { each: true })
   tags?: string[];
 
   @ApiPropertyOptional({ default: false }) @IsOptionalNotNull() @IsBoolean() is_public?: boolean;
@@ -31,26 +29,31 @@ export class CreateSnippetRequest {
 /** Every field optional: only those sent change; null is refused (the columns are NOT NULL), but `environment_id: null` detaches the environment. */
 @ApiRequestExample({ title: 'Fibonacci, first ten', is_public: true })
 export class UpdateSnippetRequest {
-  @ApiPropertyOptional({ maxLength: 200 }) @IsOptionalNotNull() @Transform(trim) @IsString() @Length(1, 200) title?: string;
+  @ApiPropertyOptional({ maxLength: MAX_TITLE }) @IsOptionalNotNull() @Transform(trim) @IsString() @Length(1, MAX_TITLE) title?: string;
   @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @MaxLength(MAX_DESCRIPTION) description?: string;
   @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @Length(1, MAX_CODE) code?: string;
   @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptionalNotNull() @IsIn(LANGUAGES) language?: (typeof LANGUAGES)[number];
 
   @ApiPropertyOptional({ type: [String], maxItems: MAX_TAGS })
-  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(MAX_TAGS) @IsString({ each: true }) @Length(1, 50, { each: true })
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(MAX_TAGS) @IsString({ each: true }) @Length(1, MAX_TAG_LENGTH, { each: true })
   tags?: string[];
 
   @ApiPropertyOptional() @IsOptionalNotNull() @IsBoolean() is_public?: boolean;
   @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true }) @IsOptional() @IsUUID() environment_id?: string | null;
 }
 
-export class ListSnippetsRequest extends PageQuery {
+/** The filters of every snippet list: a page, q, tag, language. */
+export class SnippetFiltersRequest extends PageQuery {
   @ApiPropertyOptional({ description: 'Case-insensitive substring of the title, description or code' })
   @IsOptionalNotNull() @IsString() @Length(1, 200)
   q?: string;
 
-  @ApiPropertyOptional({ description: 'Snippets carrying this tag' }) @IsOptionalNotNull() @IsString() @Length(1, 50) tag?: string;
+  @ApiPropertyOptional({ description: 'Snippets carrying this tag' }) @IsOptionalNotNull() @IsString() @Length(1, MAX_TAG_LENGTH) tag?: string;
   @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptionalNotNull() @IsIn(LANGUAGES) language?: string;
+}
+
+/** GET /code-library: the filters, and is_public (the caller's own list holds both kinds). */
+export class ListSnippetsRequest extends SnippetFiltersRequest {
   @ApiPropertyOptional({ enum: ['true', 'false'] }) @IsOptionalNotNull() @IsIn(['true', 'false']) is_public?: 'true' | 'false';
 }
 
