@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Client, ClientConfig } from 'pg';
@@ -20,6 +21,8 @@ export class ClusterBus implements OnApplicationBootstrap, OnApplicationShutdown
   private client?: Client;
   private stopped = false;
   private reconnectTimer?: NodeJS.Timeout;
+  /** This replica's own messages come back through LISTEN; they were delivered here already. (Not the pid: tests run several apps in one process.) */
+  private readonly instanceId = randomUUID();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -33,7 +36,7 @@ export class ClusterBus implements OnApplicationBootstrap, OnApplicationShutdown
   /** Delivers here at once, then to the other replicas. */
   async publish(topic: string, payload: string): Promise<void> {
     this.deliver(topic, payload);
-    await this.dataSource.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ topic, payload, from: process.pid })]);
+    await this.dataSource.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ topic, payload, from: this.instanceId })]);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -55,8 +58,8 @@ export class ClusterBus implements OnApplicationBootstrap, OnApplicationShutdown
     const client = new Client({ connectionString: options.url } as ClientConfig);
     client.on('notification', (message) => {
       if (!message.payload) return;
-      const { topic, payload } = JSON.parse(message.payload) as { topic: string; payload: string };
-      this.deliver(topic, payload);
+      const { topic, payload, from } = JSON.parse(message.payload) as { topic: string; payload: string; from: string };
+      if (from !== this.instanceId) this.deliver(topic, payload);
     });
     client.on('error', (error) => {
       this.logger.pino.warn({ err: error }, 'cluster bus connection lost; reconnecting');
