@@ -4,6 +4,9 @@ import { Executions1764000000000 } from './1764000000000-Executions';
 import { Snippets1764100000000 } from './1764100000000-Snippets';
 import { Environments1764200000000 } from './1764200000000-Environments';
 import { Files1764300000000 } from './1764300000000-Files';
+import { Profiles1764400000000 } from './1764400000000-Profiles';
+import { ExecutionStatsIndex1764450000000 } from './1764450000000-ExecutionStatsIndex';
+import { Community1764500000000 } from './1764500000000-Community';
 
 /** Every migration, in order. A new migration is added here as well. */
-export const MIGRATIONS = [Identity1763800000000, AuditAndJobRuns1763900000000, Executions1764000000000, Snippets1764100000000, Environments1764200000000, Files1764300000000];
+export const MIGRATIONS = [Identity1763800000000, AuditAndJobRuns1763900000000, Executions1764000000000, Snippets1764100000000, Environments1764200000000, Files1764300000000, Profiles1764400000000, ExecutionStatsIndex1764450000000, Community1764500000000];

@@ -11,6 +11,7 @@ import { AppLogger } from './common/logging/app-logger';
 import { MaintenanceJobs } from './common/scheduling/maintenance-jobs';
 import { dataSourceOptions } from './database/data-source';
 import { AuditModule } from './modules/audit/audit.module';
+import { CommunityModule } from './modules/community/community.module';
 import { EnvironmentsModule } from './modules/environments/environments.module';
 import { ExecutionModule } from './modules/execution/execution.module';
 import { AvatarsModule } from './modules/files/avatars/avatars.module';
@@ -20,6 +21,7 @@ import { HealthModule } from './modules/health/health.module';
 import { IdentityModule } from './modules/identity/identity.module';
 import { LibraryModule } from './modules/library/library.module';
 import { PlansModule } from './modules/plans/plans.module';
+import { ProfilesModule } from './modules/profiles/profiles.module';
 import { ProjectsModule } from './modules/projects/projects.module';
 import { RateLimitGuard } from './modules/rate-limits/rate-limit.guard';
 import { RateLimitsModule } from './modules/rate-limits/rate-limits.module';
@@ -76,6 +78,8 @@ export class AppModule {
         FilesModule,
         AvatarsModule,
         ProjectsModule,
+        CommunityModule,
+        ProfilesModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may
       // (not at all with RATE_LIMIT_ENABLED=false).

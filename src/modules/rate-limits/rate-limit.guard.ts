@@ -6,13 +6,15 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Principal } from '../../common/auth/principal';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
+import { ACTION_RATE_LIMIT, ActionRateLimitSpec } from '../../common/http/action-rate-limit';
 import { SKIP_RATE_LIMIT } from '../../common/http/skip-rate-limit';
 import { AppLogger } from '../../common/logging/app-logger';
 import { GetPlanQuery } from '../plans/queries/get-plan.query';
 import { CounterStore, MemoryCounterStore, RedisCounterStore } from './counter-store';
 
 interface Window {
-  name: 'minute' | 'hour';
+  /** `minute`, `hour`, or an action's name (ActionRateLimit). */
+  name: string;
   ms: number;
   limit: number;
 }
@@ -48,6 +50,10 @@ export class RateLimitGuard implements CanActivate, OnApplicationShutdown {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest & { principal?: Principal }>();
     const windows = await this.windowsFor(request.principal);
+    const action = this.reflector.get<ActionRateLimitSpec | undefined>(ACTION_RATE_LIMIT, context.getHandler());
+    if (action && request.principal && request.principal.role !== 'admin') {
+      windows.push({ name: action.name, ms: action.windowSeconds * 1000, limit: action.limit });
+    }
     if (windows.length === 0) return true;
 
     const caller = request.principal ? `user:${request.principal.user_id}` : `ip:${request.ip}`;
@@ -80,7 +86,7 @@ export class RateLimitGuard implements CanActivate, OnApplicationShutdown {
       const retryAfter = Math.max(1, Math.ceil((keys[exceeded].resetAt - now) / 1000));
       throw new AppError(
         ErrorCode.RATE_LIMITED,
-        `Rate limit of ${windows[exceeded].limit} requests per ${windows[exceeded].name} exceeded`,
+        rateLimitMessage(windows[exceeded]),
         { retry_after: retryAfter, limit: windows[exceeded].limit, window: windows[exceeded].name },
         { 'Retry-After': String(retryAfter) },
       );
@@ -102,4 +108,9 @@ export class RateLimitGuard implements CanActivate, OnApplicationShutdown {
     if (plan?.requests_per_hour != null) windows.push({ name: 'hour', ms: 3_600_000, limit: plan.requests_per_hour });
     return windows;
   }
+}
+
+function rateLimitMessage(window: Window): string {
+  if (window.name === 'minute' || window.name === 'hour') return `Rate limit of ${window.limit} requests per ${window.name} exceeded`;
+  return `Rate limit of ${window.limit} ${window.name} actions per ${window.ms / 1000} s exceeded`;
 }
