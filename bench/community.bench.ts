@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { randomInt } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import autocannon from 'autocannon';
 import { sign } from 'jsonwebtoken';
 import { Client } from 'pg';
 import { CommentRepository } from '../src/modules/community/repositories/comment.repository';
@@ -13,6 +12,7 @@ import {
   Goal,
   createBenchDatabase,
   findPostgresServer,
+  LoadResult,
   ms,
   num,
   percentile,
@@ -20,6 +20,7 @@ import {
   printTable,
   processCpuSeconds,
   runBenchmark,
+  runLoad,
   startAppChild,
   timeSequential,
 } from './support';
@@ -441,46 +442,12 @@ async function explain(db: Client, { sql, params }: Statement, times = 7): Promi
 
 // ---------------------------------------------------------------- load with a token per request
 
-interface RotatingResult {
-  requests: number;
-  reqPerSec: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  statuses: Record<string, number>;
+interface RotatingResult extends LoadResult {
   /** CPU milliseconds per request: the app process, the database's backends (NaN when the server is not on this machine). */
   appCpuMs: number;
   dbCpuMs: number;
   /** Bytes of WAL written per request (by the whole server: run nothing else on it). */
   walBytes: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-
-/** autocannon where every request is made by `next()` (its own path and token). */
-function cannonRotating(base: string, method: 'GET' | 'POST', next: () => { path: string; token: string }, seconds: number, latencies?: number[]): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: base,
-        connections: CONNECTIONS,
-        duration: seconds,
-        requests: [
-          {
-            method,
-            setupRequest: (request: any) => {
-              const { path, token } = next();
-              return { ...request, method, path, headers: { ...request.headers, authorization: `Bearer ${token}` } };
-            },
-          },
-        ],
-      },
-      (error, result) => (error ? reject(error) : resolve(result)),
-    );
-    if (latencies) instance.on('response', (_client: unknown, _status: number, _bytes: number, time: number) => latencies.push(time));
-  });
 }
 
 /**
@@ -489,28 +456,27 @@ function cannonRotating(base: string, method: 'GET' | 'POST', next: () => { path
  */
 type CpuMeter = () => Promise<{ app: number; db: number; wal: number }>;
 
+/** autocannon where every request is made by `next()` (its own path and token), with what each request cost. */
 async function loadRotating(base: string, method: 'GET' | 'POST', next: () => { path: string; token: string }, cpu: CpuMeter): Promise<RotatingResult> {
-  if (WARMUP > 0) await cannonRotating(base, method, next, WARMUP);
-  const latencies: number[] = [];
-  const before = await cpu();
-  const result = await cannonRotating(base, method, next, DURATION, latencies);
-  const after = await cpu();
-  const statuses: Record<string, number> = {};
-  for (const [code, stats] of Object.entries((result as any).statusCodeStats ?? {})) statuses[code] = (stats as { count: number }).count;
+  const result = await runLoad(
+    {
+      url: base,
+      method,
+      connections: CONNECTIONS,
+      durationSeconds: DURATION,
+      warmupSeconds: WARMUP,
+      next: () => {
+        const { path, token } = next();
+        return { path, headers: { authorization: `Bearer ${token}` } };
+      },
+    },
+    cpu,
+  );
   return {
-    requests: result.requests.total,
-    reqPerSec: result.requests.total / DURATION,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-    max: latencies.length ? latencies.reduce((a, b) => (b > a ? b : a), 0) : NaN,
-    statuses,
-    appCpuMs: ((after.app - before.app) * 1000) / result.requests.total,
-    dbCpuMs: ((after.db - before.db) * 1000) / result.requests.total,
-    walBytes: (after.wal - before.wal) / result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
+    ...result,
+    appCpuMs: (result.used.app * 1000) / result.requests,
+    dbCpuMs: (result.used.db * 1000) / result.requests,
+    walBytes: result.used.wal / result.requests,
   };
 }
 

@@ -246,6 +246,8 @@ export interface LoadOptions {
   durationSeconds: number;
   /** Seconds of the same load first, not measured. */
   warmupSeconds?: number;
+  /** Makes each request its own (path, headers), e.g. a token per request; `url` then gives only the origin. */
+  next?: () => { path: string; headers?: Record<string, string> };
 }
 
 export interface LoadResult {
@@ -258,6 +260,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** Responses by status code. */
+  statuses: Record<string, number>;
 }
 
 function cannon(options: LoadOptions, duration: number, latencies?: number[]): Promise<autocannon.Result> {
@@ -270,6 +274,16 @@ function cannon(options: LoadOptions, duration: number, latencies?: number[]): P
         body: options.body,
         connections: options.connections,
         duration,
+        requests: options.next
+          ? [
+              {
+                setupRequest: (request: any) => {
+                  const { path, headers } = options.next!();
+                  return { ...request, path, headers: { ...request.headers, ...headers } };
+                },
+              },
+            ]
+          : undefined,
       },
       (error, result) => (error ? reject(error) : resolveRun(result)),
     );
@@ -284,11 +298,22 @@ function cannon(options: LoadOptions, duration: number, latencies?: number[]): P
 /**
  * autocannon at a fixed number of connections, after a warm-up. Percentiles
  * come from every response time (autocannon's own summary has no p95).
+ * `meter`, if given, is read just before and after the measured run; `used`
+ * is the difference of each of its readings (CPU seconds, bytes written, …).
  */
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+export async function runLoad<K extends string = never>(
+  options: LoadOptions,
+  meter?: () => Promise<Record<K, number>>,
+): Promise<LoadResult & { used: Record<K, number> }> {
   if (options.warmupSeconds) await cannon(options, options.warmupSeconds);
   const latencies: number[] = [];
+  const before = meter ? await meter() : undefined;
   const result = await cannon(options, options.durationSeconds, latencies);
+  const after = meter ? await meter() : undefined;
+  const used = {} as Record<K, number>;
+  if (before && after) for (const key of Object.keys(after) as K[]) used[key] = after[key] - before[key];
+  const statuses: Record<string, number> = {};
+  for (const [code, stats] of Object.entries((result as any).statusCodeStats ?? {})) statuses[code] = (stats as { count: number }).count;
   return {
     requests: result.requests.total,
     reqPerSec: result.requests.total / options.durationSeconds,
@@ -299,6 +324,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+    statuses,
+    used,
   };
 }
 

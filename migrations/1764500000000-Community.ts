@@ -142,6 +142,8 @@ export class Community1764500000000 implements MigrationInterface {
     await db.query(`CREATE INDEX post_views_viewed_at_idx ON post_views (viewed_at)`);
 
     // The counters. One function per counted table; a row inserted adds one, a row deleted takes one.
+    // Written out, not one function with the names as trigger arguments: that would need dynamic SQL
+    // (EXECUTE format(...)), planned again on every like.
     await db.query(`
       CREATE FUNCTION community_count_post_like() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

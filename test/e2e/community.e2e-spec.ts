@@ -148,6 +148,8 @@ describe('Community (/api/v1/community, /users/:id/…)', () => {
       ['blank title', { title: '   ', content: 'x' }, ['title']],
       ['empty content', { title: 't', content: '' }, ['content']],
       ['too-long title', { title: 'x'.repeat(201), content: 'x' }, ['title']],
+      ['a title with a line break', { title: 'one\ntwo', content: 'x' }, ['title']],
+      ['a title with a bidi override', { title: 'evil\u202etxt.exe', content: 'x' }, ['title']],
       ['too-long content', { title: 't', content: 'x'.repeat(100_001) }, ['content']],
       ['too-long code_language', { title: 't', content: 'x', code_language: 'x'.repeat(31) }, ['code_language']],
       ['a tag with a space', { title: 't', content: 'x', tags: ['two words'] }, ['tags']],

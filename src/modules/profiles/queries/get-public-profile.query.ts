@@ -3,31 +3,21 @@ import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { GetCommunityStatsQuery } from '../../community/queries/get-community-stats.query';
 import { GetFollowStatusQuery } from '../../community/queries/get-follow-status.query';
-import { GetProfileQuery } from '../../identity/queries/get-profile.query';
+import { GetProfileQuery, ProfileView } from '../../identity/queries/get-profile.query';
 import { seesFullProfile } from '../profile-access';
 
 /** What another user sees of a profile: everything public (never the e-mail), or, for a private profile, id, username and avatar only. */
 export type PublicProfile =
-  | {
-      id: string;
-      username: string;
-      avatar_url: string | null;
-      /** False only on one's own page, or an admin's view, of a private profile. */
-      is_public: boolean;
-      name: string | null;
-      bio: string | null;
-      website: string | null;
-      location: string | null;
-      company: string | null;
-      github: string | null;
-      created_at: string;
+  | (Omit<ProfileView, 'email' | 'updated_at' | 'status' | 'role'> & {
       posts_count: number;
       followers_count: number;
       following_count: number;
+      /** I follow them. */
       following: boolean;
+      /** They follow me. */
       followed_by: boolean;
-    }
-  | { id: string; username: string; avatar_url: string | null; is_public: false };
+    })
+  | (Pick<ProfileView, 'id' | 'username' | 'avatar_url'> & { is_public: false });
 
 /**
  * A user's public page by username (case-insensitive): 404 for no such user.

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { SINGLE_LINE_TEXT } from '../../../../common/http/display-text';
 import { IsOptionalNotNull } from '../../../../common/http/dto-validators';
 import { PageQuery, Pagination } from '../../../../common/http/pagination';
 import { ApiRequestExample } from '../../../../common/http/swagger';
@@ -15,6 +16,9 @@ const TAG = /^[\p{L}\p{N}][\p{L}\p{N}+#._-]*$/u;
 /** A language name as code fences use it: `python`, `c++`, `c#`, `objective-c`. */
 const CODE_LANGUAGE = /^[a-z0-9][a-z0-9+#._-]*$/;
 
+/** A title is shown on one line: no control, line-break or bidi characters. */
+const ONE_LINE = { message: 'title cannot hold control characters or line breaks' };
+
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const lowerTrim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 const lowerTrimEach = ({ value }: { value: unknown }) => (Array.isArray(value) ? value.map((tag) => (typeof tag === 'string' ? tag.trim().toLowerCase() : tag)) : value);
@@ -27,7 +31,7 @@ const lowerTrimEach = ({ value }: { value: unknown }) => (Array.isArray(value) ?
   tags: ['python', 'recursion'],
 })
 export class CreatePostRequest implements PostInput {
-  @ApiProperty({ maxLength: MAX_TITLE }) @Transform(trim) @IsString() @Length(1, MAX_TITLE) title!: string;
+  @ApiProperty({ maxLength: MAX_TITLE }) @Transform(trim) @IsString() @Length(1, MAX_TITLE) @Matches(SINGLE_LINE_TEXT, ONE_LINE) title!: string;
   @ApiProperty({ description: 'Markdown; stored as written and rendered once to sanitized HTML (content_html)', maxLength: MAX_CONTENT })
   @IsString() @Length(1, MAX_CONTENT)
   content!: string;
@@ -55,7 +59,7 @@ export class CreatePostRequest implements PostInput {
 /** The fields given change; `code`, `code_language` and `snippet_id` may be set to null. */
 @ApiRequestExample({ title: 'Fibonacci, memoized', is_public: true })
 export class UpdatePostRequest implements Partial<PostInput> {
-  @ApiPropertyOptional({ maxLength: MAX_TITLE }) @IsOptionalNotNull() @Transform(trim) @IsString() @Length(1, MAX_TITLE) title?: string;
+  @ApiPropertyOptional({ maxLength: MAX_TITLE }) @IsOptionalNotNull() @Transform(trim) @IsString() @Length(1, MAX_TITLE) @Matches(SINGLE_LINE_TEXT, ONE_LINE) title?: string;
   @ApiPropertyOptional({ maxLength: MAX_CONTENT }) @IsOptionalNotNull() @IsString() @Length(1, MAX_CONTENT) content?: string;
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: MAX_CODE }) @IsOptional() @IsString() @Length(1, MAX_CODE) code?: string | null;
 
