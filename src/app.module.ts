@@ -4,12 +4,15 @@ import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccessTokens } from './common/auth/access-tokens';
 import { AuthGuard } from './common/auth/auth.guard';
+import { SecretBox } from './common/crypto/secret-box';
 import { ClusterBus } from './common/events/cluster-bus';
 import { APP_CONFIG, AppConfig, SECRETS } from './config/app-config';
 import type { Secrets } from './config/secrets';
 import { AppLogger } from './common/logging/app-logger';
 import { MaintenanceJobs } from './common/scheduling/maintenance-jobs';
 import { dataSourceOptions } from './database/data-source';
+import { AiCatalogModule } from './modules/ai-catalog/ai-catalog.module';
+import { AiModule } from './modules/ai/ai.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { CommunityModule } from './modules/community/community.module';
 import { EnvironmentsModule } from './modules/environments/environments.module';
@@ -48,8 +51,9 @@ class CoreModule {
         MaintenanceJobs,
         ClusterBus,
         AccessTokens,
+        { provide: SecretBox, useValue: new SecretBox(runtime.secrets.encryptionKey, runtime.config.auth.previousEncryptionKeys) },
       ],
-      exports: [APP_CONFIG, SECRETS, AppLogger, MaintenanceJobs, ClusterBus, AccessTokens],
+      exports: [APP_CONFIG, SECRETS, AppLogger, MaintenanceJobs, ClusterBus, AccessTokens, SecretBox],
     };
   }
 }
@@ -80,6 +84,8 @@ export class AppModule {
         ProjectsModule,
         CommunityModule,
         ProfilesModule,
+        AiCatalogModule,
+        AiModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may
       // (not at all with RATE_LIMIT_ENABLED=false).

@@ -31,6 +31,8 @@ export interface AppConfig {
   auth: {
     jwtSecret: string | undefined;
     encryptionKey: string | undefined;
+    /** Keys values may still be sealed under (after a rotation of ENCRYPTION_KEY); they open, never seal. */
+    previousEncryptionKeys: string[];
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
     bcryptRounds: number;
@@ -123,6 +125,14 @@ export interface AppConfig {
       forcePathStyle: boolean;
     };
   };
+  ai: {
+    /**
+     * Let AI configs' base_url name link-local and cloud metadata hosts
+     * (169.254.0.0/16, fe80::/10, metadata.google.internal, …), refused by
+     * default since a request there can read a cloud machine's credentials.
+     */
+    allowLinkLocalBaseUrls: boolean;
+  };
 }
 
 /** What FILES_ALLOWED_TYPES accepts when unset: text and code, JSON, CSV, images, PDF, archives. */
@@ -173,6 +183,7 @@ export function readAppConfig(env: Env): AppConfig {
     auth: {
       jwtSecret,
       encryptionKey: r.optional('ENCRYPTION_KEY'),
+      previousEncryptionKeys: r.list('ENCRYPTION_KEYS_PREVIOUS'),
       accessTokenTtlSeconds: r.int('ACCESS_TOKEN_TTL_SECONDS', 30 * 60, 1),
       refreshTokenTtlSeconds: r.int('REFRESH_TOKEN_TTL_SECONDS', 7 * 24 * 3600, 60),
       bcryptRounds: r.int('BCRYPT_ROUNDS', 12, 4, 15),
@@ -242,6 +253,9 @@ export function readAppConfig(env: Env): AppConfig {
         secretAccessKey: r.optional('S3_SECRET_ACCESS_KEY'),
         forcePathStyle: r.bool('S3_FORCE_PATH_STYLE', true),
       },
+    },
+    ai: {
+      allowLinkLocalBaseUrls: r.bool('AI_ALLOW_LINK_LOCAL_BASE_URLS', false),
     },
   };
   if (config.files.storage === 's3') {

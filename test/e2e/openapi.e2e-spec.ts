@@ -117,7 +117,9 @@ describe('The OpenAPI document (Swagger UI)', () => {
         if (param.in === 'query' && example !== undefined) query.set(param.name, String(example));
       }
       const url = query.size ? `${path}?${query}` : path;
-      const token = op.path.startsWith('/api/v1/admin/') ? adminToken : op.security?.length ? await userToken() : undefined;
+      // Admin operations: those under /admin/, and those elsewhere (the AI catalog's writes) whose 403 says so (@AdminOnly()).
+      const adminOnly = op.path.startsWith('/api/v1/admin/') || /not an admin/.test((op.responses?.['403'] as { description?: string } | undefined)?.description ?? '');
+      const token = adminOnly ? adminToken : op.security?.length ? await userToken() : undefined;
       const json = op.requestBody?.content['application/json']?.example;
       const form = op.requestBody?.content['application/x-www-form-urlencoded']?.example;
       const multipart = (op.requestBody?.content as Record<string, { schema?: { properties?: Record<string, any> } }> | undefined)?.['multipart/form-data']?.schema;

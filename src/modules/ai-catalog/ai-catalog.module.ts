@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CreateModelHandler } from './commands/create-model.command';
+import { CreateProviderHandler } from './commands/create-provider.command';
+import { DeleteModelHandler } from './commands/delete-model.command';
+import { DeleteProviderHandler } from './commands/delete-provider.command';
+import { ReorderModelsHandler } from './commands/reorder-models.command';
+import { ToggleModelHandler } from './commands/toggle-model.command';
+import { UpdateModelHandler } from './commands/update-model.command';
+import { UpdateProviderHandler } from './commands/update-provider.command';
+import { AiModelEntity } from './entities/ai-model.entity';
+import { AiProviderEntity } from './entities/ai-provider.entity';
+import { ModelsController } from './http/models.controller';
+import { ProvidersController } from './http/providers.controller';
+import { GetModelHandler } from './queries/get-model.query';
+import { GetProviderByIdHandler } from './queries/get-provider-by-id.query';
+import { GetProviderHandler } from './queries/get-provider.query';
+import { ListModelsHandler } from './queries/list-models.query';
+import { ListProvidersHandler } from './queries/list-providers.query';
+import { ModelRepository } from './repositories/model.repository';
+import { ProviderRepository } from './repositories/provider.repository';
+
+const controllers = [ProvidersController, ModelsController];
+const commandHandlers = [
+  CreateProviderHandler, UpdateProviderHandler, DeleteProviderHandler,
+  CreateModelHandler, UpdateModelHandler, DeleteModelHandler, ToggleModelHandler, ReorderModelsHandler,
+];
+const queryHandlers = [ListProvidersHandler, GetProviderByIdHandler, GetProviderHandler, ListModelsHandler, GetModelHandler];
+const repositories = [ProviderRepository, ModelRepository];
+
+/**
+ * The AI catalog: the providers the platform can call (with its own keys for
+ * them, sealed) and the models each offers, with context sizes and prices.
+ * Other contexts read it through GetProviderQuery and GetModelQuery.
+ */
+@Module({
+  // Only its own tables; SecretBox (sealing platform keys) comes from the global core module.
+  imports: [TypeOrmModule.forFeature([AiProviderEntity, AiModelEntity])],
+  controllers,
+  providers: [...repositories, ...commandHandlers, ...queryHandlers],
+})
+export class AiCatalogModule {}
