@@ -9,6 +9,7 @@ import { ExecutionStatsIndex1764450000000 } from './1764450000000-ExecutionStats
 import { Community1764500000000 } from './1764500000000-Community';
 import { AiCatalog1764600000000 } from './1764600000000-AiCatalog';
 import { AiConfigs1764700000000 } from './1764700000000-AiConfigs';
+import { AiChat1764800000000 } from './1764800000000-AiChat';
 
 /** Every migration, in order. A new migration is added here as well. */
-export const MIGRATIONS = [Identity1763800000000, AuditAndJobRuns1763900000000, Executions1764000000000, Snippets1764100000000, Environments1764200000000, Files1764300000000, Profiles1764400000000, ExecutionStatsIndex1764450000000, Community1764500000000, AiCatalog1764600000000, AiConfigs1764700000000];
+export const MIGRATIONS = [Identity1763800000000, AuditAndJobRuns1763900000000, Executions1764000000000, Snippets1764100000000, Environments1764200000000, Files1764300000000, Profiles1764400000000, ExecutionStatsIndex1764450000000, Community1764500000000, AiCatalog1764600000000, AiConfigs1764700000000, AiChat1764800000000];

@@ -132,6 +132,10 @@ export interface AppConfig {
      * default since a request there can read a cloud machine's credentials.
      */
     allowLinkLocalBaseUrls: boolean;
+    /** Whole-request timeout for a call to an AI provider (AI_UPSTREAM_TIMEOUT_MS). */
+    upstreamTimeoutMs: number;
+    /** A streamed reply fails when no chunk arrives for this long (AI_STREAM_IDLE_TIMEOUT_MS). */
+    streamIdleTimeoutMs: number;
   };
 }
 
@@ -256,6 +260,8 @@ export function readAppConfig(env: Env): AppConfig {
     },
     ai: {
       allowLinkLocalBaseUrls: r.bool('AI_ALLOW_LINK_LOCAL_BASE_URLS', false),
+      upstreamTimeoutMs: r.int('AI_UPSTREAM_TIMEOUT_MS', 120_000, 1),
+      streamIdleTimeoutMs: r.int('AI_STREAM_IDLE_TIMEOUT_MS', 60_000, 1),
     },
   };
   if (config.files.storage === 's3') {

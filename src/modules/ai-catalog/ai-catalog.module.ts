@@ -14,6 +14,7 @@ import { ModelsController } from './http/models.controller';
 import { ProvidersController } from './http/providers.controller';
 import { GetModelHandler } from './queries/get-model.query';
 import { GetProviderByIdHandler } from './queries/get-provider-by-id.query';
+import { GetProviderCredentialsHandler } from './queries/get-provider-credentials.query';
 import { GetProviderHandler } from './queries/get-provider.query';
 import { ListModelsHandler } from './queries/list-models.query';
 import { ListProvidersHandler } from './queries/list-providers.query';
@@ -25,7 +26,7 @@ const commandHandlers = [
   CreateProviderHandler, UpdateProviderHandler, DeleteProviderHandler,
   CreateModelHandler, UpdateModelHandler, DeleteModelHandler, ToggleModelHandler, ReorderModelsHandler,
 ];
-const queryHandlers = [ListProvidersHandler, GetProviderByIdHandler, GetProviderHandler, ListModelsHandler, GetModelHandler];
+const queryHandlers = [ListProvidersHandler, GetProviderByIdHandler, GetProviderHandler, GetProviderCredentialsHandler, ListModelsHandler, GetModelHandler];
 const repositories = [ProviderRepository, ModelRepository];
 
 /**

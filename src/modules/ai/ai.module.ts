@@ -5,30 +5,50 @@ import { AiConfigInputs } from './ai-config-inputs';
 import { BaseUrlPolicy } from './base-url-policy';
 import { CreateAiConfigHandler } from './commands/create-ai-config.command';
 import { DeleteAiConfigHandler } from './commands/delete-ai-config.command';
+import { ChatExchange } from './chat-exchange';
+import { DeleteConversationHandler } from './commands/delete-conversation.command';
+import { RenameConversationHandler } from './commands/rename-conversation.command';
+import { SendChatMessageHandler } from './commands/send-chat-message.command';
+import { StreamChatMessageHandler } from './commands/stream-chat-message.command';
 import { ToggleAiConfigHandler } from './commands/toggle-ai-config.command';
 import { UpdateAiConfigHandler } from './commands/update-ai-config.command';
 import { AiConfigEntity } from './entities/ai-config.entity';
 import { AiConfigsController } from './http/ai-configs.controller';
+import { ChatController } from './http/chat.controller';
+import { ConversationsController } from './http/conversations.controller';
 import { GetAiConfigHandler } from './queries/get-ai-config.query';
+import { GetAiUsageHandler } from './queries/get-ai-usage.query';
 import { ListAiConfigsHandler } from './queries/list-ai-configs.query';
+import { ListConversationMessagesHandler } from './queries/list-conversation-messages.query';
+import { ListConversationsHandler } from './queries/list-conversations.query';
 import { ResolveAiCredentialsHandler } from './queries/resolve-ai-credentials.query';
 import { AiConfigRepository } from './repositories/ai-config.repository';
+import { ConversationRepository } from './repositories/conversation.repository';
+import { ChatUpstream } from './upstream/chat-upstream';
 
-const controllers = [AiConfigsController];
-const commandHandlers = [CreateAiConfigHandler, UpdateAiConfigHandler, DeleteAiConfigHandler, ToggleAiConfigHandler];
-const queryHandlers = [GetAiConfigHandler, ListAiConfigsHandler, ResolveAiCredentialsHandler];
-const repositories = [AiConfigRepository];
+const controllers = [AiConfigsController, ChatController, ConversationsController];
+const commandHandlers = [
+  CreateAiConfigHandler, UpdateAiConfigHandler, DeleteAiConfigHandler, ToggleAiConfigHandler,
+  SendChatMessageHandler, StreamChatMessageHandler, RenameConversationHandler, DeleteConversationHandler,
+];
+const queryHandlers = [
+  GetAiConfigHandler, ListAiConfigsHandler, ResolveAiCredentialsHandler,
+  ListConversationsHandler, ListConversationMessagesHandler, GetAiUsageHandler,
+];
+const repositories = [AiConfigRepository, ConversationRepository];
 
 /**
  * Users' AI configs: the provider, model, settings and (sealed) key each user
  * talks to models with. ResolveAiCredentialsQuery hands a user's active config
  * of a provider, key opened, to whoever calls the provider for them.
+ * Chat: conversations, their messages and usage; ChatUpstream calls the providers.
  */
 @Module({
-  // AI catalog: GetProviderQuery (a config's provider must be one of the catalog's, and active).
+  // AI catalog: GetProviderQuery (a config's provider must be one of the catalog's, and active);
+  // GetModelQuery and GetProviderCredentialsQuery (chat: the model, its prices and context, the platform key).
   // SecretBox (sealing keys) and the config (AI_ALLOW_LINK_LOCAL_BASE_URLS) come from the global core module.
   imports: [TypeOrmModule.forFeature([AiConfigEntity]), AiCatalogModule],
   controllers,
-  providers: [...repositories, ...commandHandlers, ...queryHandlers, AiConfigInputs, BaseUrlPolicy],
+  providers: [...repositories, ...commandHandlers, ...queryHandlers, AiConfigInputs, BaseUrlPolicy, ChatExchange, ChatUpstream],
 })
 export class AiModule {}
