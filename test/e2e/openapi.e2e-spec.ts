@@ -43,6 +43,7 @@ const NEEDS_A_REAL_VALUE: Record<string, number> = {
   // A new user has no AI config and the seeded providers no platform key: the answer says what to configure.
   'POST /api/v1/ai/chat': 400,
   'POST /api/v1/ai/chat/stream': 400,
+  'POST /api/v1/ai/generate-code': 400,
 };
 
 describe('The OpenAPI document (Swagger UI)', () => {

@@ -70,7 +70,12 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
   await registerMultipart(fastify);
 
   app.setGlobalPrefix(API_PREFIX, {
-    exclude: [{ path: '/', method: RequestMethod.GET }],
+    exclude: [
+      { path: '/', method: RequestMethod.GET },
+      // The OpenAI-compatible gateway (modules/ai/gateway) lives where OpenAI clients look for it: /v1.
+      { path: 'v1/chat/completions', method: RequestMethod.POST },
+      { path: 'v1/models', method: RequestMethod.GET },
+    ],
   });
   // Without CORS_ORIGINS no cross-origin browser access is granted, and no CORS work is done per request.
   if (config.corsOrigins.length > 0) {

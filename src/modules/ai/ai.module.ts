@@ -16,6 +16,9 @@ import { AiConfigEntity } from './entities/ai-config.entity';
 import { AiConfigsController } from './http/ai-configs.controller';
 import { ChatController } from './http/chat.controller';
 import { ConversationsController } from './http/conversations.controller';
+import { GenerateCodeController } from './http/generate-code.controller';
+import { GenerateCodeHandler } from './commands/generate-code.command';
+import { ExecutionModule } from '../execution/execution.module';
 import { GetAiConfigHandler } from './queries/get-ai-config.query';
 import { GetAiUsageHandler } from './queries/get-ai-usage.query';
 import { ListAiConfigsHandler } from './queries/list-ai-configs.query';
@@ -25,11 +28,20 @@ import { ResolveAiCredentialsHandler } from './queries/resolve-ai-credentials.qu
 import { AiConfigRepository } from './repositories/ai-config.repository';
 import { ConversationRepository } from './repositories/conversation.repository';
 import { ChatUpstream } from './upstream/chat-upstream';
+import { GatewayCalls, GatewayCompleteHandler, GatewayStreamHandler } from './gateway/gateway-chat.command';
+import { UsageRepository } from './repositories/usage.repository';
+import { GatewayFrameworkErrors } from './gateway/gateway-framework-errors';
+import { OpenAiGatewayController } from './gateway/openai-gateway.controller';
 
-const controllers = [AiConfigsController, ChatController, ConversationsController];
+const controllers = [AiConfigsController, ChatController, ConversationsController,
+  OpenAiGatewayController,
+  GenerateCodeController,
+];
 const commandHandlers = [
   CreateAiConfigHandler, UpdateAiConfigHandler, DeleteAiConfigHandler, ToggleAiConfigHandler,
   SendChatMessageHandler, StreamChatMessageHandler, RenameConversationHandler, DeleteConversationHandler,
+  GatewayCompleteHandler, GatewayStreamHandler,
+  GenerateCodeHandler,
 ];
 const queryHandlers = [
   GetAiConfigHandler, ListAiConfigsHandler, ResolveAiCredentialsHandler,
@@ -47,8 +59,12 @@ const repositories = [AiConfigRepository, ConversationRepository];
   // AI catalog: GetProviderQuery (a config's provider must be one of the catalog's, and active);
   // GetModelQuery and GetProviderCredentialsQuery (chat: the model, its prices and context, the platform key).
   // SecretBox (sealing keys) and the config (AI_ALLOW_LINK_LOCAL_BASE_URLS) come from the global core module.
-  imports: [TypeOrmModule.forFeature([AiConfigEntity]), AiCatalogModule],
+  imports: [TypeOrmModule.forFeature([AiConfigEntity]), AiCatalogModule,
+    // Execution: RunCodeCommand (POST /ai/generate-code with run: the code runs under the caller's plan).
+    ExecutionModule,
+  ],
   controllers,
-  providers: [...repositories, ...commandHandlers, ...queryHandlers, AiConfigInputs, BaseUrlPolicy, ChatExchange, ChatUpstream],
+  providers: [...repositories, ...commandHandlers, ...queryHandlers, AiConfigInputs, BaseUrlPolicy, ChatExchange, ChatUpstream,
+    GatewayCalls, UsageRepository, GatewayFrameworkErrors],
 })
 export class AiModule {}

@@ -135,9 +135,12 @@ export class AuditCapture implements OnModuleInit {
         const paths = [Reflect.getMetadata('path', handler) ?? ''].flat() as string[];
         for (const controllerPath of controllerPaths) {
           for (const path of paths) {
-            const url = `/${[API_PREFIX, controllerPath, path].map((p) => p.replace(/^\/|\/$/g, '')).filter(Boolean).join('/')}`;
-            if (!this.specs.has(url)) this.specs.set(url, new Map());
-            this.specs.get(url)!.set(method, spec);
+            // Under the API prefix, and without it for the few routes the prefix excludes (the OpenAI-compatible /v1/*).
+            for (const prefix of [API_PREFIX, '']) {
+              const url = `/${[prefix, controllerPath, path].map((p) => p.replace(/^\/|\/$/g, '')).filter(Boolean).join('/')}`;
+              if (!this.specs.has(url)) this.specs.set(url, new Map());
+              this.specs.get(url)!.set(method, spec);
+            }
           }
         }
       }

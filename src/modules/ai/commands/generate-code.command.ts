@@ -1,0 +1,197 @@
+import { Command, CommandBus, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
+import type { Principal } from '../../../common/auth/principal';
+import { SecretBox, SecretBoxError } from '../../../common/crypto/secret-box';
+import { AppError } from '../../../common/errors/app-error';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { GetModelQuery, ModelInfo } from '../../ai-catalog/queries/get-model.query';
+import { GetProviderQuery } from '../../ai-catalog/queries/get-provider.query';
+import { ExecutionResult, RunCodeCommand } from '../../execution/commands/run-code.command';
+import { ChatExchange, ChatUsage, costOf } from '../chat-exchange';
+import { AiConfigRepository } from '../repositories/ai-config.repository';
+import { ChatUpstream, UpstreamRequest } from '../upstream/chat-upstream';
+import { DEFAULT_MAX_TOKENS } from './create-ai-config.command';
+import { UsageRepository } from '../repositories/usage.repository';
+
+export type CodeLanguage = 'python' | 'javascript';
+
+/** What a code generation asks for (the request DTO implements it). */
+export interface GenerateCodeInput {
+  prompt: string;
+  language?: CodeLanguage;
+  /** One of the caller's AI configs, used instead of their active config of the model's provider. */
+  config_id?: string;
+  /** A catalog model_name; left out: the config's model. */
+  model?: string;
+  /** Run the code (through the execution context, under the caller's plan). */
+  run?: boolean;
+}
+
+export interface GeneratedCode {
+  code: string;
+  explanation: string;
+  model: string;
+  usage: ChatUsage;
+  /** The finished run (GET /executions/:id's shape), when asked to run. */
+  execution?: ExecutionResult;
+}
+
+const LANGUAGE_NAMES: Record<CodeLanguage, string> = { python: 'Python 3', javascript: 'JavaScript (Node.js)' };
+
+/** What the model is told: one fenced block in the language, then a short explanation. */
+export function codeSystemPrompt(language: CodeLanguage): string {
+  return (
+    `You write ${LANGUAGE_NAMES[language]} code. Answer with exactly one fenced code block (\`\`\`${language} … \`\`\`) ` +
+    'holding a complete program that can run as is, then a short explanation in plain text after the block. ' +
+    'Put nothing else in code blocks.'
+  );
+}
+
+/**
+ * The first fenced block of an answer (``` at the start of a line, with or
+ * without a language tag; a block never closed runs to the end) and the text
+ * around it (before and after, each trimmed, joined by a blank line); null when the answer has no such block.
+ */
+export function extractCodeBlock(answer: string): { code: string; explanation: string } | null {
+  const open = /(?:^|\n)[ \t]*```[^\n`]*\n/.exec(answer);
+  if (!open) return null;
+  const start = open.index + open[0].length;
+  const rest = answer.slice(start);
+  const close = /(?:^|\n)[ \t]*```[ \t]*(?=\n|$)/.exec(rest);
+  const code = close ? rest.slice(0, close.index) : rest;
+  const after = close ? rest.slice(close.index + close[0].length) : '';
+  // The text before and after the block, each trimmed, a blank line between them.
+  const explanation = [answer.slice(0, open.index).trim(), after.trim()].filter((part) => part !== '').join('\n\n');
+  return { code, explanation };
+}
+
+/**
+ * Asks a model for code in one language and takes the first fenced block of
+ * its answer as the code, the rest as the explanation. Credentials: the named
+ * config of the caller (config_id; anyone else's answers 404), else as the
+ * chat (the caller's active config of the model's provider, else the platform
+ * key). The call's usage is recorded as the chat's is, without a
+ * conversation, once the model has answered (so an answer without a code
+ * block, 422, is counted too). With `run`, the code runs through the
+ * execution context (RunCodeCommand: the caller's plan, limits and daily quota).
+ */
+export class GenerateCodeCommand extends Command<GeneratedCode> {
+  constructor(
+    readonly principal: Principal,
+    readonly input: GenerateCodeInput,
+    readonly signal?: AbortSignal,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(GenerateCodeCommand)
+export class GenerateCodeHandler implements ICommandHandler<GenerateCodeCommand> {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly exchange: ChatExchange,
+    private readonly configs: AiConfigRepository,
+    private readonly box: SecretBox,
+    private readonly upstream: ChatUpstream,
+    private readonly usageRows: UsageRepository,
+  ) {}
+
+  async execute({ principal, input, signal }: GenerateCodeCommand): Promise<GeneratedCode> {
+    const userId = principal.user_id;
+    const language = input.language ?? 'python';
+    const system = codeSystemPrompt(language);
+
+    let model: ModelInfo;
+    let request: UpstreamRequest;
+    if (input.config_id !== undefined) {
+      ({ model, request } = await this.withConfig(userId, input.config_id.toLowerCase(), input.model, system, input.prompt));
+    } else {
+      if (input.model === undefined) {
+        throw AppError.badRequest('Name a model, or a config_id whose model to use', { fields: { model: ['model is required without config_id'] } });
+      }
+      // The chat's preparation: the model, the caller's credentials, the reply's budget; a new conversation is never stored here.
+      ({ model, request } = await this.exchange.prepare(userId, { message: input.prompt, model: input.model, system_prompt: system }));
+    }
+
+    const result = await this.upstream.complete(request, signal);
+    const usage = await this.recordUsage(userId, model, result.usage);
+
+    const extracted = extractCodeBlock(result.content);
+    if (!extracted) {
+      throw new AppError(ErrorCode.UNPROCESSABLE, 'The model answered without a code block', { answer: result.content, model: model.model_name, usage });
+    }
+    const generated: GeneratedCode = { code: extracted.code, explanation: extracted.explanation, model: model.model_name, usage };
+    if (input.run === true) {
+      generated.execution = await this.commands.execute(new RunCodeCommand(principal, { code: extracted.code, language }));
+    }
+    return generated;
+  }
+
+  /** The request with one of the caller's configs: its key, base_url (else the provider's default), temperature and max_tokens. */
+  private async withConfig(
+    userId: string,
+    configId: string,
+    modelName: string | undefined,
+    system: string,
+    prompt: string,
+  ): Promise<{ model: ModelInfo; request: UpstreamRequest }> {
+    // Only the caller's own configs, an admin's included: a config is someone's key.
+    const config = await this.configs.findById(configId);
+    if (!config || config.userId !== userId) throw AppError.notFound('AI config');
+    const model = await this.queries.execute(new GetModelQuery(modelName ?? config.model));
+    if (!model || !model.is_active) throw AppError.notFound('Model');
+    if (model.provider !== config.provider) {
+      throw AppError.badRequest(`Model ${model.model_name} is a ${model.provider} model; AI config "${config.name}" is for ${config.provider}`, {
+        fields: { model: [`must be a model of ${config.provider}`] },
+      });
+    }
+    const provider = await this.queries.execute(new GetProviderQuery(model.provider));
+    if (!provider || !provider.is_active) throw AppError.notFound('Model');
+    const baseUrl = config.baseUrl ?? provider.default_base_url;
+    if (!baseUrl) {
+      throw AppError.badRequest(`AI config "${config.name}" has no base_url and ${config.provider} has no default one`, { config_id: config.id });
+    }
+    let apiKey: string | null = null;
+    if (config.apiKeySealed !== null) {
+      try {
+        apiKey = this.box.open(config.apiKeySealed);
+      } catch (error) {
+        if (!(error instanceof SecretBoxError)) throw error;
+        throw new AppError(
+          ErrorCode.UNPROCESSABLE,
+          `The API key of AI config "${config.name}" cannot be decrypted: it was sealed under an encryption key this server does not hold, or altered. Save the key again`,
+          { config_id: config.id, field: 'api_key' },
+        );
+      }
+    }
+    // The reply's budget as the chat's: the config's max_tokens, at most half the model's context.
+    const replyBudget = Math.max(1, Math.min(config.maxTokens ?? DEFAULT_MAX_TOKENS, Math.floor(model.max_tokens / 2)));
+    return {
+      model,
+      request: {
+        api_style: provider.api_style,
+        base_url: baseUrl,
+        api_key: apiKey,
+        model: model.model_name,
+        messages: [
+          { role: 'system', content: system },
+          { role: 'user', content: prompt },
+        ],
+        temperature: config.temperature,
+        max_tokens: replyBudget,
+      },
+    };
+  }
+
+  /** One ai_usage row without a conversation, priced as the chat's (costOf). */
+  private async recordUsage(
+    userId: string,
+    model: ModelInfo,
+    tokens: { prompt_tokens: number; completion_tokens: number },
+  ): Promise<ChatUsage> {
+    const { prompt_tokens, completion_tokens } = tokens;
+    const cost = costOf(model, prompt_tokens, completion_tokens);
+    await this.usageRows.record({ userId, model: model.model_name, provider: model.provider, promptTokens: prompt_tokens, completionTokens: completion_tokens, cost });
+    return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens, cost };
+  }
+}

@@ -1,0 +1,121 @@
+import { PassThrough } from 'node:stream';
+import { Body, Controller, Get, HttpCode, Post, Res, UseFilters } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiKeyScopes, CurrentUser } from '../../../common/auth/auth.decorators';
+import type { Principal } from '../../../common/auth/principal';
+import { Audit, AuditSpec } from '../../../common/audit/audit.decorator';
+import { noteForAudit } from '../../../common/audit/audit-notes';
+import { describeError } from '../../../common/errors/error-envelope';
+import { AppLogger } from '../../../common/logging/app-logger';
+import { ListModelsQuery } from '../../ai-catalog/queries/list-models.query';
+import { isAborted } from '../upstream/chat-upstream';
+import { GatewayCompleteCommand, GatewayStreamCommand } from './gateway-chat.command';
+import { GatewayChatRequest } from './gateway.dto';
+import { newCompletionHead, toChatCompletion, toChunk, toModelList, toOpenAiUsage, toUsageChunk } from './gateway.mapper';
+import { openAiErrorOf, OpenAiErrorFilter } from './openai-error.filter';
+
+/** Which model a gateway call used; never the messages or a key. */
+const audit: AuditSpec = {
+  action: 'ai.gateway_chat',
+  resourceType: 'ai_gateway',
+  metadata: (request: FastifyRequest) => {
+    const model = (request.body as { model?: unknown } | undefined)?.model;
+    return typeof model === 'string' ? { model } : {};
+  },
+};
+
+const MODELS_PAGE = 100;
+
+/**
+ * An OpenAI-compatible API at the server root (`/v1`, outside the /api/v1
+ * prefix: http-setup.ts), so OpenAI's SDKs and tools work unchanged with
+ * `baseURL: <server>/v1` and a CodeRunner API key (scope ai:chat) as their key.
+ * Chat completions, plain or streamed, with the catalog's models and the same
+ * credentials as /ai/chat; usage is recorded, no conversation is stored.
+ * Errors, guard refusals included, are in OpenAI's shape (OpenAiErrorFilter).
+ * Not in openapi.json: OpenAI's own reference documents this API.
+ */
+@ApiExcludeController()
+@UseFilters(OpenAiErrorFilter)
+@Controller('v1')
+export class OpenAiGatewayController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly logger: AppLogger,
+  ) {}
+
+  @Get('models')
+  @ApiKeyScopes('ai:chat')
+  async models() {
+    const all: Array<{ model_name: string; provider: string; created_at: Date }> = [];
+    for (let page = 1; ; page++) {
+      const { rows, pagination } = await this.queries.execute(new ListModelsQuery({ activeOnly: true, type: 'chat' }, { page, limit: MODELS_PAGE }));
+      all.push(...rows.map((row) => ({ model_name: row.modelName, provider: row.provider, created_at: row.createdAt })));
+      if (page >= pagination.pages) break;
+    }
+    return toModelList(all);
+  }
+
+  @Post('chat/completions')
+  @HttpCode(200)
+  @ApiKeyScopes('ai:chat')
+  @Audit(audit)
+  async completions(@CurrentUser() user: Principal, @Body() body: GatewayChatRequest, @Res() reply: FastifyReply): Promise<void> {
+    noteForAudit(user, { model: body.model });
+    if (body.stream === true) return this.stream(user, body, reply);
+    const abort = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    });
+    const result = await this.commands.execute(new GatewayCompleteCommand(user.user_id, body, abort.signal));
+    await reply.status(200).send(toChatCompletion(newCompletionHead(body.model), result.content, toOpenAiUsage(result.usage)));
+  }
+
+  private async stream(user: Principal, body: GatewayChatRequest, reply: FastifyReply): Promise<void> {
+    const abort = new AbortController();
+    // A client that goes away stops the call to the model.
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    });
+    const events = await this.commands.execute(new GatewayStreamCommand(user.user_id, body, abort.signal));
+    const head = newCompletionHead(body.model);
+    const includeUsage = body.stream_options?.include_usage === true;
+    const out = new PassThrough();
+    const send = (payload: unknown): void => {
+      out.write(`data: ${JSON.stringify(payload)}\n\n`);
+    };
+    void (async () => {
+      try {
+        send(toChunk(head, { role: 'assistant', content: '' }, null));
+        for await (const event of events) {
+          if (abort.signal.aborted) break;
+          if (event.type === 'content') {
+            send(toChunk(head, { content: event.content }, null));
+          } else {
+            send(toChunk(head, {}, 'stop'));
+            if (includeUsage) send(toUsageChunk(head, toOpenAiUsage(event.usage)));
+            out.write('data: [DONE]\n\n');
+          }
+        }
+      } catch (error) {
+        if (!abort.signal.aborted && !isAborted(error)) {
+          // As OpenAI does: an error event in the stream, which the SDKs raise as an APIError.
+          const described = describeError(error, String(reply.request.id));
+          if (described.unexpected) this.logger.pino.error({ err: error, request_id: reply.request.id }, 'gateway stream failed');
+          send(openAiErrorOf(described));
+        }
+      } finally {
+        out.end();
+      }
+    })();
+    await reply
+      .status(200)
+      .header('content-type', 'text/event-stream; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('x-accel-buffering', 'no')
+      .send(out);
+  }
+}
