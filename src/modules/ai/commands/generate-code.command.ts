@@ -1,6 +1,6 @@
 import { Command, CommandBus, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import type { Principal } from '../../../common/auth/principal';
-import { SecretBox, SecretBoxError } from '../../../common/crypto/secret-box';
+import { SecretBox } from '../../../common/crypto/secret-box';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { GetModelQuery, ModelInfo } from '../../ai-catalog/queries/get-model.query';
@@ -11,6 +11,7 @@ import { AiConfigRepository } from '../repositories/ai-config.repository';
 import { ChatUpstream, UpstreamRequest } from '../upstream/chat-upstream';
 import { DEFAULT_MAX_TOKENS } from './create-ai-config.command';
 import { UsageRepository } from '../repositories/usage.repository';
+import { openConfigKey } from '../config-key';
 
 export type CodeLanguage = 'python' | 'javascript';
 
@@ -151,19 +152,7 @@ export class GenerateCodeHandler implements ICommandHandler<GenerateCodeCommand>
     if (!baseUrl) {
       throw AppError.badRequest(`AI config "${config.name}" has no base_url and ${config.provider} has no default one`, { config_id: config.id });
     }
-    let apiKey: string | null = null;
-    if (config.apiKeySealed !== null) {
-      try {
-        apiKey = this.box.open(config.apiKeySealed);
-      } catch (error) {
-        if (!(error instanceof SecretBoxError)) throw error;
-        throw new AppError(
-          ErrorCode.UNPROCESSABLE,
-          `The API key of AI config "${config.name}" cannot be decrypted: it was sealed under an encryption key this server does not hold, or altered. Save the key again`,
-          { config_id: config.id, field: 'api_key' },
-        );
-      }
-    }
+    const apiKey = openConfigKey(this.box, config);
     // The reply's budget as the chat's: the config's max_tokens, at most half the model's context.
     const replyBudget = Math.max(1, Math.min(config.maxTokens ?? DEFAULT_MAX_TOKENS, Math.floor(model.max_tokens / 2)));
     return {

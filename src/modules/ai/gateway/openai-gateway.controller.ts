@@ -15,6 +15,7 @@ import { GatewayCompleteCommand, GatewayStreamCommand } from './gateway-chat.com
 import { GatewayChatRequest } from './gateway.dto';
 import { newCompletionHead, toChatCompletion, toChunk, toModelList, toOpenAiUsage, toUsageChunk } from './gateway.mapper';
 import { openAiErrorOf, OpenAiErrorFilter } from './openai-error.filter';
+import { sendEventStream } from '../../../common/http/event-stream';
 
 /** Which model a gateway call used; never the messages or a key. */
 const audit: AuditSpec = {
@@ -111,11 +112,6 @@ export class OpenAiGatewayController {
         out.end();
       }
     })();
-    await reply
-      .status(200)
-      .header('content-type', 'text/event-stream; charset=utf-8')
-      .header('cache-control', 'no-cache')
-      .header('x-accel-buffering', 'no')
-      .send(out);
+    await sendEventStream(reply, out);
   }
 }

@@ -15,6 +15,7 @@ import { StreamChatMessageCommand } from '../commands/stream-chat-message.comman
 import { GetAiUsageQuery } from '../queries/get-ai-usage.query';
 import { ChatRequest, ChatResponse } from './dto/chat.dto';
 import { UsageResponse } from './dto/conversation.dto';
+import { sendEventStream } from '../../../common/http/event-stream';
 
 /** Which model and conversation a chat write used; never the message, the prompt or a key. */
 function chatFacts(request: FastifyRequest): Record<string, unknown> {
@@ -116,12 +117,7 @@ export class ChatController {
         out.end();
       }
     })();
-    await reply
-      .status(200)
-      .header('content-type', 'text/event-stream; charset=utf-8')
-      .header('cache-control', 'no-cache')
-      .header('x-accel-buffering', 'no')
-      .send(out);
+    await sendEventStream(reply, out);
   }
 
   @Get('usage')

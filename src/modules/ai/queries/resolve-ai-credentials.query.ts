@@ -1,7 +1,6 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { SecretBox, SecretBoxError } from '../../../common/crypto/secret-box';
-import { AppError } from '../../../common/errors/app-error';
-import { ErrorCode } from '../../../common/errors/error-code';
+import { SecretBox } from '../../../common/crypto/secret-box';
+import { openConfigKey } from '../config-key';
 import { AiConfigRepository } from '../repositories/ai-config.repository';
 
 /** What a call to a provider on a user's behalf needs from their config; the key in the clear, so never for the wire. */
@@ -43,19 +42,7 @@ export class ResolveAiCredentialsHandler implements IQueryHandler<ResolveAiCrede
   async execute({ userId, providerKey }: ResolveAiCredentialsQuery): Promise<AiCredentials | null> {
     const config = await this.configs.findActive(userId, providerKey);
     if (!config) return null;
-    let apiKey: string | null = null;
-    if (config.apiKeySealed !== null) {
-      try {
-        apiKey = this.box.open(config.apiKeySealed);
-      } catch (error) {
-        if (!(error instanceof SecretBoxError)) throw error;
-        throw new AppError(
-          ErrorCode.UNPROCESSABLE,
-          `The API key of AI config "${config.name}" cannot be decrypted: it was sealed under an encryption key this server does not hold, or altered. Save the key again`,
-          { config_id: config.id, field: 'api_key' },
-        );
-      }
-    }
+    const apiKey = openConfigKey(this.box, config);
     return {
       source: 'user_config',
       config_id: config.id,

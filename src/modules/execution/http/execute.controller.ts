@@ -17,6 +17,7 @@ import { CancelExecutionCommand } from '../commands/cancel-execution.command';
 import { ExecutionMode, StartExecutionCommand, StartedExecution } from '../commands/start-execution.command';
 import { toExecutionResponse } from '../execution.mapper';
 import { ExecuteQuery, ExecuteRequest, ExecutionResponse, QueuedExecutionResponse } from './dto/execution.dto';
+import { sendEventStream } from '../../../common/http/event-stream';
 
 const audit = { action: 'code.execute', resourceType: 'execution', resourceId: (result: { id?: string }) => result?.id };
 
@@ -95,12 +96,7 @@ export class ExecuteController {
       send({ type: 'result', ...toExecutionResponse(row) });
       events.end();
     });
-    await reply
-      .status(200)
-      .header('content-type', 'text/event-stream; charset=utf-8')
-      .header('cache-control', 'no-cache')
-      .header('x-accel-buffering', 'no')
-      .send(events);
+    await sendEventStream(reply, events);
   }
 
   private start(user: Principal, body: ExecuteRequest, idempotencyKey: string | undefined, mode: ExecutionMode): Promise<StartedExecution> {
