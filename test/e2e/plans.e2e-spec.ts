@@ -31,6 +31,8 @@ const DEFAULT_PLANS = [
     max_upload_bytes: 10 * MB,
     requests_per_minute: 60,
     requests_per_hour: 1000,
+    ai_requests_per_day: 50,
+    ai_tokens_per_month: 200_000,
   },
   {
     id: 'basic',
@@ -48,6 +50,8 @@ const DEFAULT_PLANS = [
     max_upload_bytes: 25 * MB,
     requests_per_minute: 120,
     requests_per_hour: 3000,
+    ai_requests_per_day: 200,
+    ai_tokens_per_month: 1_000_000,
   },
   {
     id: 'premium',
@@ -65,6 +69,8 @@ const DEFAULT_PLANS = [
     max_upload_bytes: 100 * MB,
     requests_per_minute: 300,
     requests_per_hour: 10000,
+    ai_requests_per_day: 1000,
+    ai_tokens_per_month: 5_000_000,
   },
   {
     id: 'enterprise',
@@ -82,6 +88,8 @@ const DEFAULT_PLANS = [
     max_upload_bytes: 500 * MB,
     requests_per_minute: null,
     requests_per_hour: null,
+    ai_requests_per_day: null as number | null,
+    ai_tokens_per_month: null as number | null,
   },
 ];
 
@@ -100,6 +108,8 @@ const NULLABLE_LIMITS = [
   'max_upload_bytes',
   'requests_per_minute',
   'requests_per_hour',
+  'ai_requests_per_day',
+  'ai_tokens_per_month',
 ] as const;
 
 const LIST_PATHS = ['/user-levels', '/plans'];
@@ -185,6 +195,21 @@ describe('Plans (/api/v1/user-levels, /api/v1/plans, /api/v1/admin/plans/:id)', 
         expect(plans[1]).toEqual(expected);
         expect([plans[0], plans[2], plans[3]]).toEqual([defaults('free'), defaults('premium'), defaults('enterprise')]);
       }
+    });
+
+    it('sets the AI limits (requests per day, tokens per month), null for unlimited', async () => {
+      const changes = { ai_requests_per_day: 7, ai_tokens_per_month: 12_345 };
+      const response = await updatePlan('free', changes);
+      expect(response.body).toEqual({ ...defaults('free'), ...changes });
+      expect(await planOf('free')).toEqual({ ...defaults('free'), ...changes });
+      const unlimited = await updatePlan('free', { ai_requests_per_day: null, ai_tokens_per_month: 0 });
+      expect(unlimited.body).toEqual({ ...defaults('free'), ai_requests_per_day: null, ai_tokens_per_month: 0 });
+      for (const body of [{ ai_requests_per_day: -1 }, { ai_tokens_per_month: 1.5 }, { ai_requests_per_day: 'many' }]) {
+        const refused = await app.put('/admin/plans/free', body, { token: admin });
+        expect(refused.status).toBe(400);
+      }
+      const user = await app.registerUser();
+      expect((await app.put('/admin/plans/free', changes, { token: user.token })).status).toBe(403);
     });
 
     it('keeps every field when the body is empty', async () => {

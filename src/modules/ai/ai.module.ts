@@ -6,6 +6,7 @@ import { BaseUrlPolicy } from './base-url-policy';
 import { CreateAiConfigHandler } from './commands/create-ai-config.command';
 import { DeleteAiConfigHandler } from './commands/delete-ai-config.command';
 import { ChatExchange } from './chat-exchange';
+import { AiPlanLimits } from './ai-plan-limits';
 import { DeleteConversationHandler } from './commands/delete-conversation.command';
 import { RenameConversationHandler } from './commands/rename-conversation.command';
 import { SendChatMessageHandler } from './commands/send-chat-message.command';
@@ -58,6 +59,7 @@ const repositories = [AiConfigRepository, ConversationRepository];
 @Module({
   // AI catalog: GetProviderQuery (a config's provider must be one of the catalog's, and active);
   // GetModelQuery and GetProviderCredentialsQuery (chat: the model, its prices and context, the platform key).
+  // Identity: GetUserQuery and plans: GetPlanQuery (a caller's AI limits, AiPlanLimits), through the global query bus.
   // SecretBox (sealing keys) and the config (AI_ALLOW_LINK_LOCAL_BASE_URLS) come from the global core module.
   imports: [TypeOrmModule.forFeature([AiConfigEntity]), AiCatalogModule,
     // Execution: RunCodeCommand (POST /ai/generate-code with run: the code runs under the caller's plan).
@@ -65,6 +67,6 @@ const repositories = [AiConfigRepository, ConversationRepository];
   ],
   controllers,
   providers: [...repositories, ...commandHandlers, ...queryHandlers, AiConfigInputs, BaseUrlPolicy, ChatExchange, ChatUpstream,
-    GatewayCalls, UsageRepository, GatewayFrameworkErrors],
+    GatewayCalls, UsageRepository, GatewayFrameworkErrors, AiPlanLimits],
 })
 export class AiModule {}

@@ -16,6 +16,10 @@ export interface PlanLimits {
   max_upload_bytes: number | null;
   requests_per_minute: number | null;
   requests_per_hour: number | null;
+  /** AI requests (chat, code generation, gateway) per UTC day. */
+  ai_requests_per_day: number | null;
+  /** AI tokens (prompt + completion) per UTC month. */
+  ai_tokens_per_month: number | null;
 }
 
 export const PLAN_LIMIT_FIELDS = [
@@ -32,4 +36,6 @@ export const PLAN_LIMIT_FIELDS = [
   'max_upload_bytes',
   'requests_per_minute',
   'requests_per_hour',
+  'ai_requests_per_day',
+  'ai_tokens_per_month',
 ] as const;

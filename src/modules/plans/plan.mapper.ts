@@ -18,5 +18,7 @@ export function toPlanLimits(plan: PlanEntity): PlanLimits {
     max_upload_bytes: plan.maxUploadBytes,
     requests_per_minute: plan.requestsPerMinute,
     requests_per_hour: plan.requestsPerHour,
+    ai_requests_per_day: plan.aiRequestsPerDay,
+    ai_tokens_per_month: plan.aiTokensPerMonth,
   };
 }

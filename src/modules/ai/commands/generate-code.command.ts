@@ -12,6 +12,7 @@ import { ChatUpstream, UpstreamRequest } from '../upstream/chat-upstream';
 import { DEFAULT_MAX_TOKENS } from './create-ai-config.command';
 import { UsageRepository } from '../repositories/usage.repository';
 import { openConfigKey } from '../config-key';
+import { AiPlanLimits } from '../ai-plan-limits';
 
 export type CodeLanguage = 'python' | 'javascript';
 
@@ -95,6 +96,7 @@ export class GenerateCodeHandler implements ICommandHandler<GenerateCodeCommand>
     private readonly box: SecretBox,
     private readonly upstream: ChatUpstream,
     private readonly usageRows: UsageRepository,
+    private readonly limits: AiPlanLimits,
   ) {}
 
   async execute({ principal, input, signal }: GenerateCodeCommand): Promise<GeneratedCode> {
@@ -114,6 +116,7 @@ export class GenerateCodeHandler implements ICommandHandler<GenerateCodeCommand>
       ({ model, request } = await this.exchange.prepare(userId, { message: input.prompt, model: input.model, system_prompt: system }));
     }
 
+    await this.limits.check(userId);
     const result = await this.upstream.complete(request, signal);
     const usage = await this.recordUsage(userId, model, result.usage);
 

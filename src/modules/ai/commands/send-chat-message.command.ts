@@ -1,6 +1,7 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { ChatExchange, ChatInput, ChatReply } from '../chat-exchange';
 import { ChatUpstream } from '../upstream/chat-upstream';
+import { AiPlanLimits } from '../ai-plan-limits';
 
 /**
  * One chat message and its reply: the model answers with the conversation's
@@ -22,9 +23,11 @@ export class SendChatMessageHandler implements ICommandHandler<SendChatMessageCo
   constructor(
     private readonly exchange: ChatExchange,
     private readonly upstream: ChatUpstream,
+    private readonly limits: AiPlanLimits,
   ) {}
 
   async execute({ userId, input, signal }: SendChatMessageCommand): Promise<ChatReply> {
+    await this.limits.check(userId);
     const prepared = await this.exchange.prepare(userId, input);
     const started = performance.now();
     const result = await this.upstream.complete(prepared.request, signal);

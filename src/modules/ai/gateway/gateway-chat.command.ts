@@ -6,6 +6,7 @@ import type { ModelInfo } from '../../ai-catalog/queries/get-model.query';
 import { ChatExchange, costOf } from '../chat-exchange';
 import { ChatTurn, ChatUpstream, UpstreamRequest, UpstreamUsage } from '../upstream/chat-upstream';
 import { UsageRepository } from '../repositories/usage.repository';
+import { AiPlanLimits } from '../ai-plan-limits';
 
 /** What an OpenAI-style chat request asks for (the request DTO matches it). */
 export interface GatewayChatInput {
@@ -42,8 +43,10 @@ export class GatewayCalls {
   constructor(
     private readonly exchange: ChatExchange,
     private readonly usage: UsageRepository,
+    private readonly limits: AiPlanLimits,
   ) {}
 
+  /** Also checks the caller's plan's AI limits (AiPlanLimits), after the model and credentials. */
   async prepare(userId: string, input: GatewayChatInput): Promise<PreparedCall> {
     let prepared;
     try {
@@ -54,6 +57,7 @@ export class GatewayCalls {
       }
       throw error;
     }
+    await this.limits.check(userId);
     const temperature = input.temperature ?? prepared.request.temperature;
     return {
       userId,

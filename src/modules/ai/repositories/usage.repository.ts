@@ -28,4 +28,20 @@ export class UsageRepository {
       [randomUUID(), row.userId, row.model, row.provider, row.promptTokens, row.completionTokens, row.cost],
     );
   }
+
+  /**
+   * A user's AI requests since the start of the UTC day and tokens (prompt +
+   * completion) since the start of the UTC month, in one statement over the
+   * (user_id, created_at) index; the chat's rows count as well.
+   */
+  async usedSince(userId: string): Promise<{ requestsToday: number; tokensThisMonth: number }> {
+    const rows: { requests: string; tokens: string }[] = await this.dataSource.query(
+      `SELECT count(*) FILTER (WHERE created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS requests,
+              COALESCE(sum(prompt_tokens::bigint + completion_tokens), 0) AS tokens
+         FROM ai_usage
+        WHERE user_id = $1 AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
+      [userId],
+    );
+    return { requestsToday: Number(rows[0].requests), tokensThisMonth: Number(rows[0].tokens) };
+  }
 }

@@ -55,6 +55,8 @@ export class UpdatePlanHandler implements ICommandHandler<UpdatePlanCommand> {
       set('maxUploadBytes', changes.max_upload_bytes);
       set('requestsPerMinute', changes.requests_per_minute);
       set('requestsPerHour', changes.requests_per_hour);
+      set('aiRequestsPerDay', changes.ai_requests_per_day);
+      set('aiTokensPerMonth', changes.ai_tokens_per_month);
       return toPlanLimits(await this.plans.save(plan, manager));
     });
     await this.cache.changed(saved.id);

@@ -56,6 +56,12 @@ export class PlanEntity {
   @Column({ type: 'integer', nullable: true })
   requestsPerHour!: number | null;
 
+  @Column({ type: 'integer', nullable: true })
+  aiRequestsPerDay!: number | null;
+
+  @Column({ type: 'integer', nullable: true })
+  aiTokensPerMonth!: number | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
 

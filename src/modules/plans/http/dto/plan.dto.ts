@@ -22,6 +22,8 @@ export class PlanResponse implements PlanLimits {
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_upload_bytes!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) requests_per_minute!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) requests_per_hour!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: `AI requests per UTC day; ${unlimited}` }) ai_requests_per_day!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: `AI tokens (prompt + completion) per UTC month; ${unlimited}` }) ai_tokens_per_month!: number | null;
 }
 
 export class PlanListResponse {
@@ -56,4 +58,6 @@ export class UpdatePlanRequest {
   @Limit(Number.MAX_SAFE_INTEGER) max_upload_bytes?: number | null;
   @Limit() requests_per_minute?: number | null;
   @Limit() requests_per_hour?: number | null;
+  @Limit() ai_requests_per_day?: number | null;
+  @Limit() ai_tokens_per_month?: number | null;
 }
