@@ -140,7 +140,7 @@ describe('Per-plan AI limits (ai_requests_per_day, ai_tokens_per_month)', () => 
       body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true }),
     });
     expect(streamed.status).toBe(429);
-    expect((await streamed.json()).error.code).toBe('insufficient_quota');
+    expect(((await streamed.json()) as any).error.code).toBe('insufficient_quota');
     expect(standIn.requests).toHaveLength(0);
   });
 

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { drainRefusedBody } from '../http/refused-body';
 import { AppLogger } from '../logging/app-logger';
-import { describeError } from './error-envelope';
+import { DescribedError, describeError } from './error-envelope';
 
 /** Writes every error a route throws in the error envelope. */
 @Catch()
@@ -15,7 +15,14 @@ export class ErrorFilter implements ExceptionFilter {
   }
 }
 
-export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: AppLogger): void {
+export function sendError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: AppLogger,
+  /** The body for the described error: the envelope, or another API's shape (the OpenAI-compatible gateway's). */
+  bodyOf: (described: DescribedError) => unknown = (described) => described.envelope,
+): void {
   const described = describeError(error, String(request.id));
   // The audit log records which error a failed request got.
   (request as FastifyRequest & { errorCode?: string }).errorCode = described.envelope.error.code;
@@ -24,5 +31,5 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   }
   if (reply.sent) return;
   drainRefusedBody(request, reply);
-  void reply.status(described.status).headers(described.headers).send(described.envelope);
+  void reply.status(described.status).headers(described.headers).send(bodyOf(described));
 }

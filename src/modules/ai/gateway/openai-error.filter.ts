@@ -1,8 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../../../common/errors/error-code';
-import { DescribedError, describeError } from '../../../common/errors/error-envelope';
-import { drainRefusedBody } from '../../../common/http/refused-body';
+import type { DescribedError } from '../../../common/errors/error-envelope';
+import { sendError } from '../../../common/errors/error.filter';
 import { AppLogger } from '../../../common/logging/app-logger';
 
 /** OpenAI's error body: what the `openai` SDKs read into their APIError subclasses. */
@@ -56,15 +56,6 @@ export class OpenAiErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
-    const described = describeError(error, String(request.id));
-    (request as FastifyRequest & { errorCode?: string }).errorCode = described.envelope.error.code;
-    if (described.unexpected) {
-      this.logger.pino.error({ err: error, request_id: request.id, method: request.method, url: request.url }, 'unhandled error');
-    }
-    if (reply.sent) return;
-    drainRefusedBody(request, reply);
-    void reply.status(described.status).headers(described.headers).send(openAiErrorOf(described));
+    sendError(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger, openAiErrorOf);
   }
 }
