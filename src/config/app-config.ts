@@ -136,6 +136,10 @@ export interface AppConfig {
     upstreamTimeoutMs: number;
     /** A streamed reply fails when no chunk arrives for this long (AI_STREAM_IDLE_TIMEOUT_MS). */
     streamIdleTimeoutMs: number;
+    /** A provider failing this many calls in a row (5xx, timeouts, broken replies) cools down (AI_FAILOVER_THRESHOLD). */
+    failoverThreshold: number;
+    /** How long a provider cools down: calls go to the model's next provider meanwhile (AI_FAILOVER_COOLDOWN_SECONDS). */
+    failoverCooldownMs: number;
   };
 }
 
@@ -262,6 +266,8 @@ export function readAppConfig(env: Env): AppConfig {
       allowLinkLocalBaseUrls: r.bool('AI_ALLOW_LINK_LOCAL_BASE_URLS', false),
       upstreamTimeoutMs: r.int('AI_UPSTREAM_TIMEOUT_MS', 120_000, 1),
       streamIdleTimeoutMs: r.int('AI_STREAM_IDLE_TIMEOUT_MS', 60_000, 1),
+      failoverThreshold: r.int('AI_FAILOVER_THRESHOLD', 3, 1),
+      failoverCooldownMs: r.int('AI_FAILOVER_COOLDOWN_SECONDS', 60, 1) * 1000,
     },
   };
   if (config.files.storage === 's3') {

@@ -21,7 +21,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 const PROVIDER_FIELDS = [
-  'id', 'provider_key', 'display_name', 'default_base_url', 'api_style', 'has_platform_key', 'api_key_masked', 'is_active', 'sort_order', 'created_at', 'updated_at',
+  'id', 'provider_key', 'display_name', 'default_base_url', 'api_style', 'has_platform_key', 'api_key_masked', 'is_active', 'sort_order', 'health', 'created_at', 'updated_at',
 ].sort();
 const MODEL_FIELDS = [
   'id', 'model_name', 'display_name', 'provider', 'model_type', 'max_tokens', 'supports_streaming', 'supports_function_calling', 'supports_vision',

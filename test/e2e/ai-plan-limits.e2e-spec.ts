@@ -64,7 +64,7 @@ describe('Per-plan AI limits (ai_requests_per_day, ai_tokens_per_month)', () => 
     );
   }
 
-  function expectQuota(response: ApiResponse, details: { limit: number; used: number; window: 'day' | 'month' }, message: string): void {
+  function expectQuota(response: ApiResponse, details: { limit: number; used: number; window: 'day' | 'month'; scope: 'plan' }, message: string): void {
     expectError(response, 429, 'QUOTA_EXCEEDED');
     expect(response.body.error.message).toBe(message);
     expect(response.body.error.details).toEqual(details);
@@ -79,7 +79,7 @@ describe('Per-plan AI limits (ai_requests_per_day, ai_tokens_per_month)', () => 
     expect((await chat(user.token)).status).toBe(200);
     expect(standIn.requests).toHaveLength(2);
 
-    const details = { limit: 2, used: 2, window: 'day' as const };
+    const details = { limit: 2, used: 2, window: 'day' as const, scope: 'plan' as const };
     const message = 'The Free plan allows 2 AI requests per day';
     expectQuota(await chat(user.token), details, message);
     expectQuota(await app.post('/ai/chat/stream', { model: MODEL, message: 'hi' }, { token: user.token }), details, message);
@@ -101,7 +101,7 @@ describe('Per-plan AI limits (ai_requests_per_day, ai_tokens_per_month)', () => 
     standIn.configure({ promptTokens: 60, completionTokens: 40 });
     expect((await chat(user.token)).status).toBe(200); // 1018
 
-    const expected = { limit: 1000, used: 1018, window: 'month' as const };
+    const expected = { limit: 1000, used: 1018, window: 'month' as const, scope: 'plan' as const };
     const message = 'The Free plan allows 1000 AI tokens per month';
     expectQuota(await chat(user.token), expected, message);
     expectQuota(await app.post('/ai/generate-code', { model: MODEL, prompt: 'print 1' }, { token: user.token }), expected, message);

@@ -1,9 +1,10 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { QueryBus } from '@nestjs/cqrs';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { AppError } from '../../src/common/errors/app-error';
 import { ErrorCode } from '../../src/common/errors/error-code';
 import type { AppConfig } from '../../src/config/app-config';
+import { RecordProviderOutcomeCommand } from '../../src/modules/ai-catalog/commands/record-provider-outcome.command';
 import { GetProviderCredentialsQuery } from '../../src/modules/ai-catalog/queries/get-provider-credentials.query';
 import { ChatUpstream, isAborted, UpstreamChunk, UpstreamRequest } from '../../src/modules/ai/upstream/chat-upstream';
 import { AiUpstreamStandIn } from '../support/ai-upstream';
@@ -11,8 +12,16 @@ import { TestApp } from '../support/test-app';
 
 const KEY = 'sk-test-SECRET-0123456789';
 
+/** The provider outcomes a ChatUpstream reported (RecordProviderOutcomeCommand), in order. */
+const outcomes: Array<{ provider: string; failure: string | null }> = [];
+const outcomeRecorder = {
+  execute: async (command: RecordProviderOutcomeCommand) => {
+    outcomes.push({ provider: command.providerKey, failure: command.failure });
+  },
+} as unknown as CommandBus;
+
 function upstreamWith(upstreamTimeoutMs = 5000, streamIdleTimeoutMs = 5000): ChatUpstream {
-  return new ChatUpstream({ ai: { allowLinkLocalBaseUrls: false, upstreamTimeoutMs, streamIdleTimeoutMs } } as AppConfig);
+  return new ChatUpstream({ ai: { allowLinkLocalBaseUrls: false, upstreamTimeoutMs, streamIdleTimeoutMs } } as AppConfig, outcomeRecorder);
 }
 
 async function collect(chunks: AsyncIterable<UpstreamChunk>): Promise<UpstreamChunk[]> {
@@ -68,7 +77,10 @@ describe('ChatUpstream against a stand-in provider', () => {
   afterAll(async () => {
     await standIn.close();
   });
-  beforeEach(() => standIn.reset());
+  beforeEach(() => {
+    standIn.reset();
+    outcomes.length = 0;
+  });
 
   describe('openai style', () => {
     it('completes: content, usage, model; the key as a bearer token, the system prompt as the first message', async () => {
@@ -154,6 +166,36 @@ describe('ChatUpstream against a stand-in provider', () => {
       const appError = expectUpstreamError(error, /Incorrect API key provided: \[redacted\]\. Check it\./, status);
       expect(appError.message).toBe('The AI provider failed: Incorrect API key provided: [redacted]. Check it.');
       expect(standIn.requests).toHaveLength(1); // no retries
+    });
+
+    it('reports outcomes for the provider health of a call with health_provider: successes, 5xx and timeouts; never 4xx or aborts', async () => {
+      const tracked = request(style, { health_provider: 'acme' });
+      await upstream.complete(tracked);
+      await collect(upstream.stream(tracked));
+      standIn.configure({ fail: { status: 503, message: `overloaded ${KEY}` } });
+      await failure(upstream.complete(tracked));
+      await failure(collect(upstream.stream(tracked)));
+      standIn.configure({ fail: { status: 401, message: 'bad key' } });
+      await failure(upstream.complete(tracked));
+      standIn.configure({ stall: 'never' });
+      await failure(upstreamWith(200).complete(tracked));
+      const controller = new AbortController();
+      const pending = failure(upstream.complete(tracked, controller.signal));
+      await waitFor(() => standIn.requests.length === 7);
+      controller.abort();
+      expect(isAborted(await pending)).toBe(true);
+      expect(outcomes).toEqual([
+        { provider: 'acme', failure: null },
+        { provider: 'acme', failure: null },
+        { provider: 'acme', failure: 'The AI provider failed: overloaded [redacted]' },
+        { provider: 'acme', failure: 'The AI provider failed: overloaded [redacted]' },
+        { provider: 'acme', failure: 'The AI provider failed: no reply within 200 ms' },
+      ]);
+      // Without health_provider (a user's own base_url) nothing is reported.
+      standIn.configure();
+      outcomes.length = 0;
+      await upstream.complete(request(style));
+      expect(outcomes).toEqual([]);
     });
 
     it('an HTTP error on a stream request is an UPSTREAM_ERROR too', async () => {

@@ -2,9 +2,10 @@ import type { AiModelEntity } from './entities/ai-model.entity';
 import type { AiProviderEntity } from './entities/ai-provider.entity';
 import type { ModelResponse } from './http/dto/model.dto';
 import type { ProviderResponse } from './http/dto/provider.dto';
+import type { ProviderHealthView } from './provider-health';
 
 /** The wire shape of a provider: a whitelist, so its sealed key never leaves; only whether there is one, and its mask. */
-export function toProviderResponse(row: AiProviderEntity): ProviderResponse {
+export function toProviderResponse(row: AiProviderEntity, health: ProviderHealthView): ProviderResponse {
   return {
     id: row.id,
     provider_key: row.providerKey,
@@ -15,6 +16,7 @@ export function toProviderResponse(row: AiProviderEntity): ProviderResponse {
     api_key_masked: row.apiKeySealed !== null ? row.apiKeyMask : null,
     is_active: row.isActive,
     sort_order: row.sortOrder,
+    health,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

@@ -6,7 +6,7 @@ import { BaseUrlPolicy } from './base-url-policy';
 import { CreateAiConfigHandler } from './commands/create-ai-config.command';
 import { DeleteAiConfigHandler } from './commands/delete-ai-config.command';
 import { ChatExchange } from './chat-exchange';
-import { AiPlanLimits } from './ai-plan-limits';
+import { AiLimits } from './ai-limits';
 import { DeleteConversationHandler } from './commands/delete-conversation.command';
 import { RenameConversationHandler } from './commands/rename-conversation.command';
 import { SendChatMessageHandler } from './commands/send-chat-message.command';
@@ -25,6 +25,7 @@ import { GetAiUsageHandler } from './queries/get-ai-usage.query';
 import { ListAiConfigsHandler } from './queries/list-ai-configs.query';
 import { ListConversationMessagesHandler } from './queries/list-conversation-messages.query';
 import { ListConversationsHandler } from './queries/list-conversations.query';
+import { ListCallableModelsHandler } from './queries/list-callable-models.query';
 import { ResolveAiCredentialsHandler } from './queries/resolve-ai-credentials.query';
 import { AiConfigRepository } from './repositories/ai-config.repository';
 import { ConversationRepository } from './repositories/conversation.repository';
@@ -46,7 +47,7 @@ const commandHandlers = [
 ];
 const queryHandlers = [
   GetAiConfigHandler, ListAiConfigsHandler, ResolveAiCredentialsHandler,
-  ListConversationsHandler, ListConversationMessagesHandler, GetAiUsageHandler,
+  ListConversationsHandler, ListConversationMessagesHandler, GetAiUsageHandler, ListCallableModelsHandler,
 ];
 const repositories = [AiConfigRepository, ConversationRepository];
 
@@ -59,7 +60,8 @@ const repositories = [AiConfigRepository, ConversationRepository];
 @Module({
   // AI catalog: GetProviderQuery (a config's provider must be one of the catalog's, and active);
   // GetModelQuery and GetProviderCredentialsQuery (chat: the model, its prices and context, the platform key).
-  // Identity: GetUserQuery and plans: GetPlanQuery (a caller's AI limits, AiPlanLimits), through the global query bus.
+  // AI catalog also: ListModelOfferingsQuery (a model's providers in failover order) and RecordProviderOutcomeCommand (their health).
+  // Identity: GetUserQuery, GetApiKeyAiLimitsQuery and plans: GetPlanQuery (a caller's AI limits, AiLimits), through the global buses.
   // SecretBox (sealing keys) and the config (AI_ALLOW_LINK_LOCAL_BASE_URLS) come from the global core module.
   imports: [TypeOrmModule.forFeature([AiConfigEntity]), AiCatalogModule,
     // Execution: RunCodeCommand (POST /ai/generate-code with run: the code runs under the caller's plan).
@@ -67,6 +69,6 @@ const repositories = [AiConfigRepository, ConversationRepository];
   ],
   controllers,
   providers: [...repositories, ...commandHandlers, ...queryHandlers, AiConfigInputs, BaseUrlPolicy, ChatExchange, ChatUpstream,
-    GatewayCalls, UsageRepository, GatewayFrameworkErrors, AiPlanLimits],
+    GatewayCalls, UsageRepository, GatewayFrameworkErrors, AiLimits],
 })
 export class AiModule {}

@@ -1,7 +1,8 @@
 import type { ChatReply } from './chat-exchange';
 import type { ChatResponse } from './http/dto/chat.dto';
 import type { ConversationResponse, MessageResponse, UsageResponse } from './http/dto/conversation.dto';
-import type { ConversationRow, MessageRow, UsageSummary } from './repositories/conversation.repository';
+import type { UsageSummary } from './queries/get-ai-usage.query';
+import type { ConversationRow, MessageRow } from './repositories/conversation.repository';
 
 /** Wire shapes of chat: whitelists, so the owner and anything added to the rows later stay inside. */
 export function toChatResponse(reply: ChatReply): ChatResponse {

@@ -32,6 +32,8 @@ export interface ApiKeyView {
   expires_at: string | null;
   last_used_at: string | null;
   usage_count: number;
+  ai_token_budget: number | null;
+  ai_models: string[] | null;
   created_at: string;
   updated_at: string;
 }
@@ -46,6 +48,8 @@ export function toApiKeyView(key: ApiKeyEntity): ApiKeyView {
     expires_at: key.expiresAt ? key.expiresAt.toISOString() : null,
     last_used_at: key.lastUsedAt ? key.lastUsedAt.toISOString() : null,
     usage_count: key.usageCount,
+    ai_token_budget: key.aiTokenBudget,
+    ai_models: key.aiModels,
     created_at: key.createdAt.toISOString(),
     updated_at: key.updatedAt.toISOString(),
   };

@@ -19,6 +19,7 @@ import { UserSessionEntity } from './entities/user-session.entity';
 import { UserEntity } from './entities/user.entity';
 import { DeleteApiKeyHandler } from './commands/delete-api-key.command';
 import { ToggleApiKeyHandler } from './commands/toggle-api-key.command';
+import { UpdateApiKeyHandler } from './commands/update-api-key.command';
 import { UpdateUserHandler } from './commands/update-user.command';
 import { ApiKeyStrategy } from './auth/api-key.strategy';
 import { JwtStrategy } from './auth/jwt.strategy';
@@ -34,6 +35,7 @@ import { GetUserCardsHandler } from './queries/get-user-cards.query';
 import { GetUserDetailsHandler } from './queries/get-user-details.query';
 import { GetUserHandler } from './queries/get-user.query';
 import { ListApiKeysHandler } from './queries/list-api-keys.query';
+import { GetApiKeyAiLimitsHandler } from './queries/get-api-key-ai-limits.query';
 import { ListSessionsHandler } from './queries/list-sessions.query';
 import { ListUsersHandler } from './queries/list-users.query';
 import { SearchUsersHandler } from './queries/search-users.query';
@@ -47,12 +49,12 @@ import { TokenService } from './token.service';
 const controllers = [AuthController, UsersController, ProfileController, ApiKeysController, AdminUsersController];
 const commandHandlers = [
   RegisterUserHandler, LoginHandler, RefreshTokensHandler, RevokeSessionsHandler, ChangePasswordHandler,
-  CreateApiKeyHandler, ToggleApiKeyHandler, DeleteApiKeyHandler,
+  CreateApiKeyHandler, UpdateApiKeyHandler, ToggleApiKeyHandler, DeleteApiKeyHandler,
   CreateUserHandler, UpdateUserHandler, EnsureFirstAdminHandler,
   SetAvatarUrlHandler, UpdateProfileHandler,
 ];
 const queryHandlers = [
-  GetUserHandler, GetUserDetailsHandler, ListUsersHandler, ListSessionsHandler, ListApiKeysHandler,
+  GetUserHandler, GetUserDetailsHandler, ListUsersHandler, ListSessionsHandler, ListApiKeysHandler, GetApiKeyAiLimitsHandler,
   // For other contexts (through the QueryBus) as well.
   GetProfileHandler, GetUserCardsHandler, SearchUsersHandler,
 ];

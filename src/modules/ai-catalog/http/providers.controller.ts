@@ -6,6 +6,8 @@ import { Audit, fieldsOf } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
 import { UuidParam } from '../../../common/http/uuid-param';
 import { toProviderResponse } from '../catalog.mapper';
+import type { AiProviderEntity } from '../entities/ai-provider.entity';
+import { ProviderHealth } from '../provider-health';
 import { CreateProviderCommand } from '../commands/create-provider.command';
 import { DeleteProviderCommand } from '../commands/delete-provider.command';
 import { UpdateProviderCommand } from '../commands/update-provider.command';
@@ -22,15 +24,20 @@ export class ProvidersController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly health: ProviderHealth,
   ) {}
+
+  private toResponse(row: AiProviderEntity): ProviderResponse {
+    return toProviderResponse(row, this.health.view(row.providerKey));
+  }
 
   @Get()
   @Authenticated()
-  @ApiOperation({ summary: 'The AI providers, active or not, by sort_order; a platform key only as a mask' })
+  @ApiOperation({ summary: 'The AI providers, active or not, by sort_order, with each one\'s health; a platform key only as a mask' })
   @ApiOkResponse({ type: ProviderListResponse })
   async list(): Promise<ProviderListResponse> {
     const providers = await this.queries.execute(new ListProvidersQuery());
-    return { providers: providers.map(toProviderResponse) };
+    return { providers: providers.map((row) => this.toResponse(row)) };
   }
 
   @Get(':id')
@@ -39,7 +46,7 @@ export class ProvidersController {
   @ApiOkResponse({ type: ProviderResponse })
   @ApiNotFoundResponse(notFound)
   async get(@UuidParam() id: string): Promise<ProviderResponse> {
-    return toProviderResponse(await this.queries.execute(new GetProviderByIdQuery(id)));
+    return this.toResponse(await this.queries.execute(new GetProviderByIdQuery(id)));
   }
 
   @Post()
@@ -50,7 +57,7 @@ export class ProvidersController {
   @ApiCreatedResponse({ type: ProviderResponse })
   @ApiConflictResponse({ description: 'A provider with this provider_key exists', type: ErrorResponse })
   async create(@Body() body: CreateProviderRequest): Promise<ProviderResponse> {
-    return toProviderResponse(await this.commands.execute(new CreateProviderCommand(body)));
+    return this.toResponse(await this.commands.execute(new CreateProviderCommand(body)));
   }
 
   @Put(':id')
@@ -60,7 +67,7 @@ export class ProvidersController {
   @ApiOkResponse({ type: ProviderResponse })
   @ApiNotFoundResponse(notFound)
   async update(@UuidParam() id: string, @Body() body: UpdateProviderRequest): Promise<ProviderResponse> {
-    return toProviderResponse(await this.commands.execute(new UpdateProviderCommand(id, body)));
+    return this.toResponse(await this.commands.execute(new UpdateProviderCommand(id, body)));
   }
 
   @Delete(':id')

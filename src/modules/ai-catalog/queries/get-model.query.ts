@@ -1,5 +1,6 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { MODEL_NAME, PROVIDER_KEY } from '../catalog-names';
+import type { AiModelEntity } from '../entities/ai-model.entity';
 import { ModelRepository } from '../repositories/model.repository';
 
 /** What other contexts learn about a model: what it can do, how much context it takes, and its prices (USD per 1,000 tokens). */
@@ -45,20 +46,24 @@ export class GetModelHandler implements IQueryHandler<GetModelQuery> {
     if (!MODEL_NAME.test(modelName) || (provider !== undefined && !PROVIDER_KEY.test(provider))) return null;
     const model = await this.models.findByName(modelName, provider);
     if (!model) return null;
-    return {
-      id: model.id,
-      model_name: model.modelName,
-      display_name: model.displayName,
-      provider: model.provider,
-      model_type: model.modelType,
-      max_tokens: model.maxTokens,
-      supports_streaming: model.supportsStreaming,
-      supports_function_calling: model.supportsFunctionCalling,
-      supports_vision: model.supportsVision,
-      input_price_per_1k: model.inputPricePer1k,
-      output_price_per_1k: model.outputPricePer1k,
-      description: model.description,
-      is_active: model.isActive,
-    };
+    return toModelInfo(model);
   }
+}
+
+export function toModelInfo(model: AiModelEntity): ModelInfo {
+  return {
+    id: model.id,
+    model_name: model.modelName,
+    display_name: model.displayName,
+    provider: model.provider,
+    model_type: model.modelType,
+    max_tokens: model.maxTokens,
+    supports_streaming: model.supportsStreaming,
+    supports_function_calling: model.supportsFunctionCalling,
+    supports_vision: model.supportsVision,
+    input_price_per_1k: model.inputPricePer1k,
+    output_price_per_1k: model.outputPricePer1k,
+    description: model.description,
+    is_active: model.isActive,
+  };
 }

@@ -1,5 +1,6 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { PROVIDER_KEY } from '../catalog-names';
+import type { AiProviderEntity } from '../entities/ai-provider.entity';
 import { ProviderRepository } from '../repositories/provider.repository';
 
 /** What other contexts learn about a provider: where and how to call it, never its key. */
@@ -31,13 +32,17 @@ export class GetProviderHandler implements IQueryHandler<GetProviderQuery> {
     if (!PROVIDER_KEY.test(providerKey)) return null;
     const provider = await this.providers.findByKey(providerKey);
     if (!provider) return null;
-    return {
-      id: provider.id,
-      provider_key: provider.providerKey,
-      display_name: provider.displayName,
-      default_base_url: provider.defaultBaseUrl,
-      api_style: provider.apiStyle,
-      is_active: provider.isActive,
-    };
+    return toProviderInfo(provider);
   }
+}
+
+export function toProviderInfo(provider: AiProviderEntity): ProviderInfo {
+  return {
+    id: provider.id,
+    provider_key: provider.providerKey,
+    display_name: provider.displayName,
+    default_base_url: provider.defaultBaseUrl,
+    api_style: provider.apiStyle,
+    is_active: provider.isActive,
+  };
 }

@@ -47,6 +47,11 @@ export class ModelRepository {
     });
   }
 
+  /** The active models of this name, one per provider offering it, by sort_order (then provider, for a stable order). */
+  findActiveByName(modelName: string): Promise<AiModelEntity[]> {
+    return this.models.find({ where: { modelName, isActive: true }, order: { sortOrder: 'ASC', provider: 'ASC' } });
+  }
+
   async insert(model: AiModelEntity): Promise<void> {
     // A copy: insert() writes what PostgreSQL returns for columns with defaults back into
     // the object it is given, past the column transformers, so the prices would turn into strings.

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { AiProviderEntity } from '../entities/ai-provider.entity';
 
 /** Whether a write failed because another provider has this provider_key. */
@@ -30,6 +30,11 @@ export class ProviderRepository {
   /** Every provider, active or not, by sort_order (then key, so equal orders list the same way every time). */
   listInOrder(): Promise<AiProviderEntity[]> {
     return this.providers.find({ order: { sortOrder: 'ASC', providerKey: 'ASC' } });
+  }
+
+  /** The active providers among these keys. */
+  findActiveByKeys(providerKeys: string[]): Promise<AiProviderEntity[]> {
+    return this.providers.findBy({ providerKey: In(providerKeys), isActive: true });
   }
 
   async insert(provider: AiProviderEntity): Promise<void> {

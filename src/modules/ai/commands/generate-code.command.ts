@@ -3,16 +3,15 @@ import type { Principal } from '../../../common/auth/principal';
 import { SecretBox } from '../../../common/crypto/secret-box';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
-import { GetModelQuery, ModelInfo } from '../../ai-catalog/queries/get-model.query';
+import { GetModelQuery } from '../../ai-catalog/queries/get-model.query';
 import { GetProviderQuery } from '../../ai-catalog/queries/get-provider.query';
 import { ExecutionResult, RunCodeCommand } from '../../execution/commands/run-code.command';
-import { ChatExchange, ChatUsage, costOf } from '../chat-exchange';
+import { AiCaller, aiCallerOf, AiLimits } from '../ai-limits';
+import { ChatExchange, ChatUsage, PreparedCall } from '../chat-exchange';
 import { AiConfigRepository } from '../repositories/ai-config.repository';
-import { ChatUpstream, UpstreamRequest } from '../upstream/chat-upstream';
+import { ChatUpstream } from '../upstream/chat-upstream';
 import { DEFAULT_MAX_TOKENS } from './create-ai-config.command';
-import { UsageRepository } from '../repositories/usage.repository';
 import { openConfigKey } from '../config-key';
-import { AiPlanLimits } from '../ai-plan-limits';
 
 export type CodeLanguage = 'python' | 'javascript';
 
@@ -95,30 +94,28 @@ export class GenerateCodeHandler implements ICommandHandler<GenerateCodeCommand>
     private readonly configs: AiConfigRepository,
     private readonly box: SecretBox,
     private readonly upstream: ChatUpstream,
-    private readonly usageRows: UsageRepository,
-    private readonly limits: AiPlanLimits,
+    private readonly limits: AiLimits,
   ) {}
 
   async execute({ principal, input, signal }: GenerateCodeCommand): Promise<GeneratedCode> {
-    const userId = principal.user_id;
+    const caller = aiCallerOf(principal);
     const language = input.language ?? 'python';
     const system = codeSystemPrompt(language);
 
-    let model: ModelInfo;
-    let request: UpstreamRequest;
+    let call: PreparedCall;
     if (input.config_id !== undefined) {
-      ({ model, request } = await this.withConfig(userId, input.config_id.toLowerCase(), input.model, system, input.prompt));
+      call = await this.withConfig(caller, input.config_id.toLowerCase(), input.model, system, input.prompt);
     } else {
       if (input.model === undefined) {
         throw AppError.badRequest('Name a model, or a config_id whose model to use', { fields: { model: ['model is required without config_id'] } });
       }
       // The chat's preparation: the model, the caller's credentials, the reply's budget; a new conversation is never stored here.
-      ({ model, request } = await this.exchange.prepare(userId, { message: input.prompt, model: input.model, system_prompt: system }));
+      call = await this.exchange.prepare(caller, { message: input.prompt, model: input.model, system_prompt: system });
     }
+    const { model } = call;
 
-    await this.limits.check(userId);
-    const result = await this.upstream.complete(request, signal);
-    const usage = await this.recordUsage(userId, model, result.usage);
+    const result = await this.upstream.complete(call.request, signal);
+    const usage = await this.exchange.recordCall(call, result.usage);
 
     const extracted = extractCodeBlock(result.content);
     if (!extracted) {
@@ -131,17 +128,22 @@ export class GenerateCodeHandler implements ICommandHandler<GenerateCodeCommand>
     return generated;
   }
 
-  /** The request with one of the caller's configs: its key, base_url (else the provider's default), temperature and max_tokens. */
+  /**
+   * The request with one of the caller's configs: its key, base_url (else the
+   * provider's default), temperature and max_tokens; the caller's limits are
+   * checked as ChatExchange.prepare checks them. A named config names its
+   * provider: no failover to another one.
+   */
   private async withConfig(
-    userId: string,
+    caller: AiCaller,
     configId: string,
     modelName: string | undefined,
     system: string,
     prompt: string,
-  ): Promise<{ model: ModelInfo; request: UpstreamRequest }> {
+  ): Promise<PreparedCall> {
     // Only the caller's own configs, an admin's included: a config is someone's key.
     const config = await this.configs.findById(configId);
-    if (!config || config.userId !== userId) throw AppError.notFound('AI config');
+    if (!config || config.userId !== caller.userId) throw AppError.notFound('AI config');
     const model = await this.queries.execute(new GetModelQuery(modelName ?? config.model));
     if (!model || !model.is_active) throw AppError.notFound('Model');
     if (model.provider !== config.provider) {
@@ -151,6 +153,7 @@ export class GenerateCodeHandler implements ICommandHandler<GenerateCodeCommand>
     }
     const provider = await this.queries.execute(new GetProviderQuery(model.provider));
     if (!provider || !provider.is_active) throw AppError.notFound('Model');
+    await this.limits.check(caller, model.model_name);
     const baseUrl = config.baseUrl ?? provider.default_base_url;
     if (!baseUrl) {
       throw AppError.badRequest(`AI config "${config.name}" has no base_url and ${config.provider} has no default one`, { config_id: config.id });
@@ -159,11 +162,13 @@ export class GenerateCodeHandler implements ICommandHandler<GenerateCodeCommand>
     // The reply's budget as the chat's: the config's max_tokens, at most half the model's context.
     const replyBudget = Math.max(1, Math.min(config.maxTokens ?? DEFAULT_MAX_TOKENS, Math.floor(model.max_tokens / 2)));
     return {
+      caller,
       model,
       request: {
         api_style: provider.api_style,
         base_url: baseUrl,
         api_key: apiKey,
+        health_provider: baseUrl === provider.default_base_url ? provider.provider_key : null,
         model: model.model_name,
         messages: [
           { role: 'system', content: system },
@@ -173,17 +178,5 @@ export class GenerateCodeHandler implements ICommandHandler<GenerateCodeCommand>
         max_tokens: replyBudget,
       },
     };
-  }
-
-  /** One ai_usage row without a conversation, priced as the chat's (costOf). */
-  private async recordUsage(
-    userId: string,
-    model: ModelInfo,
-    tokens: { prompt_tokens: number; completion_tokens: number },
-  ): Promise<ChatUsage> {
-    const { prompt_tokens, completion_tokens } = tokens;
-    const cost = costOf(model, prompt_tokens, completion_tokens);
-    await this.usageRows.record({ userId, model: model.model_name, provider: model.provider, promptTokens: prompt_tokens, completionTokens: completion_tokens, cost });
-    return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens, cost };
   }
 }

@@ -1,7 +1,7 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { ChatExchange, ChatInput, ChatReply } from '../chat-exchange';
 import { ChatUpstream } from '../upstream/chat-upstream';
-import { AiPlanLimits } from '../ai-plan-limits';
+import type { AiCaller } from '../ai-limits';
 
 /**
  * One chat message and its reply: the model answers with the conversation's
@@ -10,7 +10,7 @@ import { AiPlanLimits } from '../ai-plan-limits';
  */
 export class SendChatMessageCommand extends Command<ChatReply> {
   constructor(
-    readonly userId: string,
+    readonly caller: AiCaller,
     readonly input: ChatInput,
     readonly signal?: AbortSignal,
   ) {
@@ -23,12 +23,10 @@ export class SendChatMessageHandler implements ICommandHandler<SendChatMessageCo
   constructor(
     private readonly exchange: ChatExchange,
     private readonly upstream: ChatUpstream,
-    private readonly limits: AiPlanLimits,
   ) {}
 
-  async execute({ userId, input, signal }: SendChatMessageCommand): Promise<ChatReply> {
-    await this.limits.check(userId);
-    const prepared = await this.exchange.prepare(userId, input);
+  async execute({ caller, input, signal }: SendChatMessageCommand): Promise<ChatReply> {
+    const prepared = await this.exchange.prepare(caller, input);
     const started = performance.now();
     const result = await this.upstream.complete(prepared.request, signal);
     return this.exchange.record(prepared, result, performance.now() - started);

@@ -5,7 +5,7 @@ import { ErrorCode } from '../../../common/errors/error-code';
 import { ChatExchange, ChatUsage, PreparedExchange } from '../chat-exchange';
 import type { ChatInput } from '../chat-exchange';
 import { ChatUpstream, isAborted } from '../upstream/chat-upstream';
-import { AiPlanLimits } from '../ai-plan-limits';
+import type { AiCaller } from '../ai-limits';
 
 /** The events of a streamed reply, in order: content pieces, then done or error. */
 export type ChatStreamEvent =
@@ -24,7 +24,7 @@ export type ChatStreamEvent =
  */
 export class StreamChatMessageCommand extends Command<AsyncIterable<ChatStreamEvent>> {
   constructor(
-    readonly userId: string,
+    readonly caller: AiCaller,
     readonly input: ChatInput,
     readonly signal: AbortSignal,
   ) {
@@ -38,12 +38,10 @@ export class StreamChatMessageHandler implements ICommandHandler<StreamChatMessa
     private readonly exchange: ChatExchange,
     private readonly upstream: ChatUpstream,
     private readonly logger: AppLogger,
-    private readonly limits: AiPlanLimits,
   ) {}
 
-  async execute({ userId, input, signal }: StreamChatMessageCommand): Promise<AsyncIterable<ChatStreamEvent>> {
-    await this.limits.check(userId);
-    const prepared = await this.exchange.prepare(userId, input);
+  async execute({ caller, input, signal }: StreamChatMessageCommand): Promise<AsyncIterable<ChatStreamEvent>> {
+    const prepared = await this.exchange.prepare(caller, input);
     return this.events(prepared, signal);
   }
 

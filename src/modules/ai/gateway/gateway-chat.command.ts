@@ -2,11 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
-import type { ModelInfo } from '../../ai-catalog/queries/get-model.query';
-import { ChatExchange, costOf } from '../chat-exchange';
-import { ChatTurn, ChatUpstream, UpstreamRequest, UpstreamUsage } from '../upstream/chat-upstream';
-import { UsageRepository } from '../repositories/usage.repository';
-import { AiPlanLimits } from '../ai-plan-limits';
+import type { AiCaller } from '../ai-limits';
+import { ChatExchange, PreparedCall } from '../chat-exchange';
+import { ChatTurn, ChatUpstream, UpstreamUsage } from '../upstream/chat-upstream';
 
 /** What an OpenAI-style chat request asks for (the request DTO matches it). */
 export interface GatewayChatInput {
@@ -23,16 +21,11 @@ export interface GatewayCompletion {
 
 export type GatewayStreamEvent = { type: 'content'; content: string } | { type: 'done'; usage: UpstreamUsage };
 
-interface PreparedCall {
-  userId: string;
-  model: ModelInfo;
-  request: UpstreamRequest;
-}
-
 /**
  * The model and the credentials for a gateway call, by the same rule as
- * /ai/chat (ChatExchange.prepare: the model must be active, the caller's active
- * config of its provider, else the platform key, else 400). prepare is asked
+ * /ai/chat (ChatExchange.prepare: the model must be active, the caller's
+ * limits allow the call, the provider by failover order with the caller's
+ * active config of it, else the platform key, else 400). prepare is asked
  * for a new conversation with an empty message, which reads and writes no
  * conversation; the caller's messages then replace the prepared ones. The
  * reply's budget is the caller's max_tokens, else chat's (the config's or the
@@ -40,27 +33,21 @@ interface PreparedCall {
  */
 @Injectable()
 export class GatewayCalls {
-  constructor(
-    private readonly exchange: ChatExchange,
-    private readonly usage: UsageRepository,
-    private readonly limits: AiPlanLimits,
-  ) {}
+  constructor(private readonly exchange: ChatExchange) {}
 
-  /** Also checks the caller's plan's AI limits (AiPlanLimits), after the model and credentials. */
-  async prepare(userId: string, input: GatewayChatInput): Promise<PreparedCall> {
+  async prepare(caller: AiCaller, input: GatewayChatInput): Promise<PreparedCall> {
     let prepared;
     try {
-      prepared = await this.exchange.prepare(userId, { model: input.model, message: '' });
+      prepared = await this.exchange.prepare(caller, { model: input.model, message: '' });
     } catch (error) {
       if (error instanceof AppError && error.code === ErrorCode.NOT_FOUND) {
         throw new AppError(ErrorCode.NOT_FOUND, `The model '${input.model}' does not exist or is not active`);
       }
       throw error;
     }
-    await this.limits.check(userId);
     const temperature = input.temperature ?? prepared.request.temperature;
     return {
-      userId,
+      caller,
       model: prepared.model,
       request: {
         ...prepared.request,
@@ -73,21 +60,14 @@ export class GatewayCalls {
 
   /** The usage row, with its cost from the model's prices. */
   async record(call: PreparedCall, usage: UpstreamUsage): Promise<void> {
-    await this.usage.record({
-      userId: call.userId,
-      model: call.model.model_name,
-      provider: call.model.provider,
-      promptTokens: usage.prompt_tokens,
-      completionTokens: usage.completion_tokens,
-      cost: costOf(call.model, usage.prompt_tokens, usage.completion_tokens),
-    });
+    await this.exchange.recordCall(call, usage);
   }
 }
 
 /** One OpenAI-style chat completion, answered whole; its usage is recorded, nothing else is stored. */
 export class GatewayCompleteCommand extends Command<GatewayCompletion> {
   constructor(
-    readonly userId: string,
+    readonly caller: AiCaller,
     readonly input: GatewayChatInput,
     readonly signal?: AbortSignal,
   ) {
@@ -102,8 +82,8 @@ export class GatewayCompleteHandler implements ICommandHandler<GatewayCompleteCo
     private readonly upstream: ChatUpstream,
   ) {}
 
-  async execute({ userId, input, signal }: GatewayCompleteCommand): Promise<GatewayCompletion> {
-    const call = await this.calls.prepare(userId, input);
+  async execute({ caller, input, signal }: GatewayCompleteCommand): Promise<GatewayCompletion> {
+    const call = await this.calls.prepare(caller, input);
     const result = await this.upstream.complete(call.request, signal);
     await this.calls.record(call, result.usage);
     return { content: result.content, usage: result.usage };
@@ -119,7 +99,7 @@ export class GatewayCompleteHandler implements ICommandHandler<GatewayCompleteCo
  */
 export class GatewayStreamCommand extends Command<AsyncIterable<GatewayStreamEvent>> {
   constructor(
-    readonly userId: string,
+    readonly caller: AiCaller,
     readonly input: GatewayChatInput,
     readonly signal: AbortSignal,
   ) {
@@ -134,8 +114,8 @@ export class GatewayStreamHandler implements ICommandHandler<GatewayStreamComman
     private readonly upstream: ChatUpstream,
   ) {}
 
-  async execute({ userId, input, signal }: GatewayStreamCommand): Promise<AsyncIterable<GatewayStreamEvent>> {
-    const call = await this.calls.prepare(userId, input);
+  async execute({ caller, input, signal }: GatewayStreamCommand): Promise<AsyncIterable<GatewayStreamEvent>> {
+    const call = await this.calls.prepare(caller, input);
     return this.events(call, signal);
   }
 

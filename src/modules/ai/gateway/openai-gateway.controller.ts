@@ -5,11 +5,12 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyScopes, CurrentUser } from '../../../common/auth/auth.decorators';
 import type { Principal } from '../../../common/auth/principal';
+import { aiCallerOf } from '../ai-limits';
 import { Audit, AuditSpec } from '../../../common/audit/audit.decorator';
 import { noteForAudit } from '../../../common/audit/audit-notes';
 import { describeError } from '../../../common/errors/error-envelope';
 import { AppLogger } from '../../../common/logging/app-logger';
-import { ListModelsQuery } from '../../ai-catalog/queries/list-models.query';
+import { ListCallableModelsQuery } from '../queries/list-callable-models.query';
 import { isAborted } from '../upstream/chat-upstream';
 import { GatewayCompleteCommand, GatewayStreamCommand } from './gateway-chat.command';
 import { GatewayChatRequest } from './gateway.dto';
@@ -26,8 +27,6 @@ const audit: AuditSpec = {
     return typeof model === 'string' ? { model } : {};
   },
 };
-
-const MODELS_PAGE = 100;
 
 /**
  * An OpenAI-compatible API at the server root (`/v1`, outside the /api/v1
@@ -50,14 +49,8 @@ export class OpenAiGatewayController {
 
   @Get('models')
   @ApiKeyScopes('ai:chat')
-  async models() {
-    const all: Array<{ model_name: string; provider: string; created_at: Date }> = [];
-    for (let page = 1; ; page++) {
-      const { rows, pagination } = await this.queries.execute(new ListModelsQuery({ activeOnly: true, type: 'chat' }, { page, limit: MODELS_PAGE }));
-      all.push(...rows.map((row) => ({ model_name: row.modelName, provider: row.provider, created_at: row.createdAt })));
-      if (page >= pagination.pages) break;
-    }
-    return toModelList(all);
+  async models(@CurrentUser() user: Principal) {
+    return toModelList(await this.queries.execute(new ListCallableModelsQuery(aiCallerOf(user))));
   }
 
   @Post('chat/completions')
@@ -71,7 +64,7 @@ export class OpenAiGatewayController {
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
-    const result = await this.commands.execute(new GatewayCompleteCommand(user.user_id, body, abort.signal));
+    const result = await this.commands.execute(new GatewayCompleteCommand(aiCallerOf(user), body, abort.signal));
     await reply.status(200).send(toChatCompletion(newCompletionHead(body.model), result.content, toOpenAiUsage(result.usage)));
   }
 
@@ -81,7 +74,7 @@ export class OpenAiGatewayController {
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
-    const events = await this.commands.execute(new GatewayStreamCommand(user.user_id, body, abort.signal));
+    const events = await this.commands.execute(new GatewayStreamCommand(aiCallerOf(user), body, abort.signal));
     const head = newCompletionHead(body.model);
     const includeUsage = body.stream_options?.include_usage === true;
     const out = new PassThrough();

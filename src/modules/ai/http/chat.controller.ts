@@ -7,6 +7,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyScopes, Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
 import type { Principal } from '../../../common/auth/principal';
+import { aiCallerOf } from '../ai-limits';
 import { Audit, AuditSpec } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
 import { toChatResponse, toUsageResponse } from '../chat.mapper';
@@ -81,7 +82,7 @@ export class ChatController {
   @ApiUnprocessableEntityResponse(refused.undecryptable)
   @ApiBadGatewayResponse({ description: 'UPSTREAM_ERROR: the provider failed or could not be reached; nothing was stored', type: ErrorResponse })
   async chat(@CurrentUser() user: Principal, @Body() body: ChatRequest): Promise<ChatResponse> {
-    return toChatResponse(await this.commands.execute(new SendChatMessageCommand(user.user_id, body)));
+    return toChatResponse(await this.commands.execute(new SendChatMessageCommand(aiCallerOf(user), body)));
   }
 
   @Post('chat/stream')
@@ -105,7 +106,7 @@ export class ChatController {
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
-    const events = await this.commands.execute(new StreamChatMessageCommand(user.user_id, body, abort.signal));
+    const events = await this.commands.execute(new StreamChatMessageCommand(aiCallerOf(user), body, abort.signal));
     const out = new PassThrough();
     void (async () => {
       try {

@@ -1,5 +1,11 @@
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { ConversationRepository, UsageSummary } from '../repositories/conversation.repository';
+import { ConversationRepository } from '../repositories/conversation.repository';
+import { UsageAggregates, UsageRepository } from '../repositories/usage.repository';
+
+export interface UsageSummary extends UsageAggregates {
+  conversations: number;
+  messages: number;
+}
 
 /** One user's AI usage: totals, per model, per UTC day of the last 30, and how many conversations and messages they keep. */
 export class GetAiUsageQuery extends Query<UsageSummary> {
@@ -10,9 +16,13 @@ export class GetAiUsageQuery extends Query<UsageSummary> {
 
 @QueryHandler(GetAiUsageQuery)
 export class GetAiUsageHandler implements IQueryHandler<GetAiUsageQuery> {
-  constructor(private readonly conversations: ConversationRepository) {}
+  constructor(
+    private readonly usage: UsageRepository,
+    private readonly conversations: ConversationRepository,
+  ) {}
 
-  execute({ userId }: GetAiUsageQuery): Promise<UsageSummary> {
-    return this.conversations.usageOf(userId);
+  async execute({ userId }: GetAiUsageQuery): Promise<UsageSummary> {
+    const [aggregates, counts] = await Promise.all([this.usage.aggregatesOf(userId), this.conversations.countsOf(userId)]);
+    return { ...aggregates, ...counts };
   }
 }

@@ -1,9 +1,11 @@
 import { Anthropic, APIError as AnthropicApiError, APIConnectionTimeoutError as AnthropicTimeoutError } from '@anthropic-ai/sdk';
 import { Inject, Injectable } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { OpenAI, APIError as OpenAiApiError, APIConnectionTimeoutError as OpenAiTimeoutError } from 'openai';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { RecordProviderOutcomeCommand } from '../../ai-catalog/commands/record-provider-outcome.command';
 
 export interface ChatTurn {
   role: 'system' | 'user' | 'assistant';
@@ -16,6 +18,12 @@ export interface UpstreamTarget {
   model: string;
 }
 export interface UpstreamRequest extends UpstreamTarget {
+  /**
+   * The catalog provider whose health (AI failover) this call's outcome counts
+   * toward: set when the call goes to the provider's own endpoint, null or
+   * absent when it goes to a user's own base_url.
+   */
+  health_provider?: string | null;
   messages: ChatTurn[];
   temperature?: number;
   max_tokens?: number;
@@ -121,21 +129,30 @@ class CallGuard {
  * details never contain the API key. The caller's AbortSignal ending the call
  * is not a failure: it rejects with an error `isAborted` recognizes, and the
  * connection to the provider is closed.
+ *
+ * A call with a `health_provider` reports its outcome to the catalog
+ * (RecordProviderOutcomeCommand): a complete reply is a success; a 5xx, a
+ * timeout, a lost connection or a broken reply is the provider's failure; a
+ * 4xx (the caller's key or request) and an abort are neither.
  */
 @Injectable()
 export class ChatUpstream {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly commands: CommandBus,
+  ) {}
 
   async complete(request: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResult> {
     const guard = new CallGuard(signal);
     guard.startDeadline(this.config.ai.upstreamTimeoutMs);
     try {
       if (guard.cause !== null) throw new UpstreamAbortedError();
-      return request.api_style === 'anthropic'
-        ? await this.completeAnthropic(request, guard.signal)
-        : await this.completeOpenAi(request, guard.signal);
+      const result =
+        request.api_style === 'anthropic' ? await this.completeAnthropic(request, guard.signal) : await this.completeOpenAi(request, guard.signal);
+      await this.report(request, null);
+      return result;
     } catch (error) {
-      throw this.translate(error, guard, request.api_key);
+      throw await this.failed(error, guard, request);
     } finally {
       guard.dispose();
     }
@@ -148,12 +165,13 @@ export class ChatUpstream {
       if (guard.cause !== null) throw new UpstreamAbortedError();
       const chunks = request.api_style === 'anthropic' ? this.streamAnthropic(request, guard) : this.streamOpenAi(request, guard);
       for await (const chunk of chunks) {
+        if (chunk.type === 'done') await this.report(request, null);
         // A consumer that stops listening leaves the generator at this yield; finally closes the connection.
         yield chunk;
       }
       finished = true;
     } catch (error) {
-      throw this.translate(error, guard, request.api_key);
+      throw await this.failed(error, guard, request);
     } finally {
       if (!finished && guard.cause === null) guard.stop('consumer');
       guard.dispose();
@@ -302,6 +320,17 @@ export class ChatUpstream {
     yield { type: 'done', usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens }, model: model || request.model };
   }
 
+  /** The error a failed call throws (translate), reported to the provider's health when it is the provider's failure. */
+  private async failed(error: unknown, guard: CallGuard, request: UpstreamRequest): Promise<Error> {
+    const translated = this.translate(error, guard, request.api_key);
+    if (translated instanceof AppError && isProviderFailure(translated)) await this.report(request, translated.message);
+    return translated;
+  }
+
+  private async report(request: UpstreamRequest, failure: string | null): Promise<void> {
+    if (request.health_provider) await this.commands.execute(new RecordProviderOutcomeCommand(request.health_provider, failure));
+  }
+
   /** Any failure of a call as what the caller sees: an abort they asked for, or UPSTREAM_ERROR without the key. */
   private translate(error: unknown, guard: CallGuard, apiKey: string | null): Error {
     if (guard.callerStopped) return new UpstreamAbortedError();
@@ -322,6 +351,13 @@ export class ChatUpstream {
     if (error instanceof Error) return upstreamError(`${error.message} ${causeText(error)}`.trim(), undefined, apiKey);
     return upstreamError(String(error), undefined, apiKey);
   }
+}
+
+/** Whether an UPSTREAM_ERROR is the provider's (5xx, or no HTTP answer at all: timeout, lost connection, broken reply), not the caller's (4xx). */
+function isProviderFailure(error: AppError): boolean {
+  if (error.code !== ErrorCode.UPSTREAM_ERROR) return false;
+  const status = (error.details as { status?: unknown } | undefined)?.status;
+  return typeof status !== 'number' || status >= 500;
 }
 
 function malformed(what: string): AppError {

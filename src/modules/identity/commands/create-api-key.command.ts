@@ -11,12 +11,24 @@ import { sha256 } from '../token.service';
 
 export type CreatedApiKey = ApiKeyView & { key: string };
 
+/** A key's AI limits as a request sets them: absent keeps (on create: none), null removes. */
+export interface ApiKeyAiLimitsInput {
+  /** Tokens per UTC month. */
+  ai_token_budget?: number | null;
+  /** Model names; duplicates are dropped. */
+  ai_models?: string[] | null;
+}
+
+/** The allow-list as stored: each name once, in the order given. */
+export const distinctModels = (models: string[] | null | undefined): string[] | null => (models ? [...new Set(models)] : null);
+
 export class CreateApiKeyCommand extends Command<CreatedApiKey> {
   constructor(
     readonly owner: Principal,
     readonly name: string,
     readonly scopes: string[],
     readonly expiresAt: Date | null,
+    readonly aiLimits: ApiKeyAiLimitsInput = {},
   ) {
     super();
   }
@@ -32,7 +44,7 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
     private readonly queries: QueryBus,
   ) {}
 
-  async execute({ owner, name, scopes, expiresAt }: CreateApiKeyCommand): Promise<CreatedApiKey> {
+  async execute({ owner, name, scopes, expiresAt, aiLimits }: CreateApiKeyCommand): Promise<CreatedApiKey> {
     if (expiresAt && expiresAt.getTime() <= Date.now()) {
       throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields: { expires_at: ['expires_at must be in the future'] } });
     }
@@ -56,6 +68,8 @@ export class CreateApiKeyHandler implements ICommandHandler<CreateApiKeyCommand>
           expiresAt,
           keyHash: sha256(key),
           displayPrefix: displayPrefixOf(key),
+          aiTokenBudget: aiLimits.ai_token_budget ?? null,
+          aiModels: distinctModels(aiLimits.ai_models),
         },
         manager,
       );

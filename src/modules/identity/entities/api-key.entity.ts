@@ -45,6 +45,14 @@ export class ApiKeyEntity {
   @Column({ type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
 
+  /** Tokens (prompt + completion) the key may spend on AI calls per UTC month; null: no budget of its own. */
+  @Column({ type: 'bigint', nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } })
+  aiTokenBudget!: number | null;
+
+  /** The model names the key may call; null: every model. */
+  @Column({ type: 'text', array: true, nullable: true })
+  aiModels!: string[] | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
 

@@ -1,18 +1,19 @@
-import { Body, Controller, HttpCode, Delete, Get, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, HttpCode, Delete, Get, Patch, Post, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
 import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
-import { Audit } from '../../../common/audit/audit.decorator';
+import { Audit, fieldsOf } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
 import { PageQuery } from '../../../common/http/pagination';
 import { UuidParam } from '../../../common/http/uuid-param';
 import { CreateApiKeyCommand } from '../commands/create-api-key.command';
 import { DeleteApiKeyCommand } from '../commands/delete-api-key.command';
 import { ToggleApiKeyCommand } from '../commands/toggle-api-key.command';
+import { UpdateApiKeyCommand } from '../commands/update-api-key.command';
 import { ListApiKeysQuery } from '../queries/list-api-keys.query';
-import { ApiKeyListResponse, ApiKeyResponse, CreateApiKeyRequest, CreatedApiKeyResponse, ToggleApiKeyRequest } from './dto/api-key.dto';
+import { ApiKeyListResponse, ApiKeyResponse, CreateApiKeyRequest, CreatedApiKeyResponse, ToggleApiKeyRequest, UpdateApiKeyRequest } from './dto/api-key.dto';
 import { SuccessResponse } from './dto/user.dto';
 
 @ApiTags('api-keys')
@@ -31,7 +32,9 @@ export class ApiKeysController {
   @ApiCreatedResponse({ type: CreatedApiKeyResponse })
   @ApiForbiddenResponse({ description: "The plan's API key limit is reached", type: ErrorResponse })
   create(@CurrentUser() user: Principal, @Body() body: CreateApiKeyRequest): Promise<CreatedApiKeyResponse> {
-    return this.commands.execute(new CreateApiKeyCommand(user, body.name, body.scopes ?? ['execute'], body.expires_at ?? null));
+    return this.commands.execute(
+      new CreateApiKeyCommand(user, body.name, body.scopes ?? ['execute'], body.expires_at ?? null, { ai_token_budget: body.ai_token_budget, ai_models: body.ai_models }),
+    );
   }
 
   @Get()
@@ -39,6 +42,15 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyListResponse })
   list(@CurrentUser() user: Principal, @Query() query: PageQuery): Promise<ApiKeyListResponse> {
     return this.queries.execute(new ListApiKeysQuery(user.user_id, query.page, query.limit));
+  }
+
+  @Patch(':id')
+  @Audit({ action: 'api_key.update', resourceType: 'api_key', metadata: fieldsOf })
+  @ApiOperation({ summary: 'Rename a key or change its AI limits (mine; an admin: anyone\'s); absent fields are kept, null removes a limit' })
+  @ApiOkResponse({ type: ApiKeyResponse })
+  @ApiNotFoundResponse({ type: ErrorResponse })
+  update(@CurrentUser() user: Principal, @UuidParam() id: string, @Body() body: UpdateApiKeyRequest): Promise<ApiKeyResponse> {
+    return this.commands.execute(new UpdateApiKeyCommand(actorOf(user), id, body));
   }
 
   @Put(':id/toggle')

@@ -20,7 +20,7 @@ export interface ApiKeyAuthRow {
 }
 
 /** What a new key row is made of; the rest comes from the column defaults. */
-export type NewApiKeyRow = Pick<ApiKeyEntity, 'userId' | 'name' | 'scopes' | 'expiresAt' | 'keyHash' | 'displayPrefix'>;
+export type NewApiKeyRow = Pick<ApiKeyEntity, 'userId' | 'name' | 'scopes' | 'expiresAt' | 'keyHash' | 'displayPrefix' | 'aiTokenBudget' | 'aiModels'>;
 
 /** Uses of one key since the last write. */
 export interface KeyUsage {

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { ProviderHealthView } from '../../provider-health';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { SINGLE_LINE_TEXT } from '../../../../common/http/display-text';
@@ -64,6 +65,16 @@ export class UpdateProviderRequest implements ProviderChanges {
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_SORT_ORDER }) @IsOptionalNotNull() @IsInt() @Min(0) @Max(MAX_SORT_ORDER) sort_order?: number;
 }
 
+export class ProviderHealthResponse implements ProviderHealthView {
+  @ApiProperty({ enum: ['healthy', 'failing', 'cooldown'], description: '`failing`: its last calls failed, fewer than AI_FAILOVER_THRESHOLD; `cooldown`: calls go to the model\'s next provider until cooldown_until' })
+  status!: 'healthy' | 'failing' | 'cooldown';
+  @ApiProperty({ description: 'Failed calls in a row (5xx, timeouts, broken replies)' }) consecutive_failures!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) cooldown_until!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'HTTP 503: overloaded' }) last_error!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_failure_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) last_success_at!: string | null;
+}
+
 export class ProviderResponse {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'openai' }) provider_key!: string;
@@ -74,6 +85,8 @@ export class ProviderResponse {
   @ApiProperty({ type: String, nullable: true, example: 'sk-…abcd', description: 'The platform key, masked; null without one. The key itself is never shown' }) api_key_masked!: string | null;
   @ApiProperty() is_active!: boolean;
   @ApiProperty() sort_order!: number;
+  @ApiProperty({ type: ProviderHealthResponse, description: 'Its calls\' health as this server has seen them since it started (each replica keeps its own)' })
+  health!: ProviderHealthResponse;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
 }
