@@ -27,6 +27,8 @@ const TIMEOUT_MS = 15_000;
 const STREAMING = new Set(['POST /api/v1/execute/stream']);
 /** OAuth2's token endpoint answers its own errors in RFC 6749's shape, which OAuth2 clients (Swagger UI) read. */
 const OAUTH2 = new Set(['POST /api/v1/auth/token']);
+/** The OpenAI-compatible gateway answers OpenAI's error shape, which its clients parse (x-error-schema in openapi.json). */
+const OPENAI = new Set(['POST /v1/chat/completions', 'GET /v1/models']);
 
 /** FNV-1a: a stable 32-bit seed per operation, caller and slot. */
 function hash(text: string): number {
@@ -186,7 +188,7 @@ describe('Fuzzing every operation of openapi.json', () => {
       if (caller.name !== 'anonymous' && outcome.kind === 'response' && outcome.status !== 401) {
         authenticatedAnswers.set(op.id, (authenticatedAnswers.get(op.id) ?? 0) + 1);
       }
-      const problem = problemOf(outcome, { streaming: op.streaming || STREAMING.has(op.id), oauth2: OAUTH2.has(op.id) }, TIMEOUT_MS);
+      const problem = problemOf(outcome, { streaming: op.streaming || STREAMING.has(op.id), oauth2: OAUTH2.has(op.id), openai: OPENAI.has(op.id) }, TIMEOUT_MS);
       if (problem) failures.push(failureOf(op.id, op.method, caller.name, app.url, request, problem, outcome));
     });
 

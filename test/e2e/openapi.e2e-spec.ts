@@ -44,6 +44,7 @@ const NEEDS_A_REAL_VALUE: Record<string, number> = {
   'POST /api/v1/ai/chat': 400,
   'POST /api/v1/ai/chat/stream': 400,
   'POST /api/v1/ai/generate-code': 400,
+  'POST /v1/chat/completions': 400,
 };
 
 describe('The OpenAPI document (Swagger UI)', () => {

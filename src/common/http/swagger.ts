@@ -90,13 +90,16 @@ function completeOperation(operation: OperationObject): void {
   // without any is public, which OpenAPI says with an empty list (else the root's applies).
   operation.security ??= [];
   const responses = operation.responses as Record<string, ResponseObject>;
+  // An operation answering its errors in another shape than the envelope says so with x-error-schema (a $ref).
+  const errorSchema = (operation as OperationObject & { 'x-error-schema'?: { $ref: string } })['x-error-schema'];
+  const errors = () => (errorSchema ? { 'application/json': { schema: errorSchema } } : errorContent());
   // Failures any endpoint can answer, documented once here rather than on every route.
-  responses['429'] ??= { description: 'RATE_LIMITED: too many requests (Retry-After header)', content: errorContent() };
-  responses['500'] ??= { description: 'INTERNAL_ERROR', content: errorContent() };
+  responses['429'] ??= { description: 'RATE_LIMITED: too many requests (Retry-After header)', content: errors() };
+  responses['500'] ??= { description: 'INTERNAL_ERROR', content: errors() };
   const body = operation.requestBody && 'content' in operation.requestBody ? operation.requestBody : undefined;
   if (body) {
-    responses['413'] ??= { description: 'PAYLOAD_TOO_LARGE: the body is over the size limit', content: errorContent() };
-    responses['415'] ??= { description: 'UNSUPPORTED_MEDIA_TYPE: the body is not of a type this operation takes', content: errorContent() };
+    responses['413'] ??= { description: 'PAYLOAD_TOO_LARGE: the body is over the size limit', content: errors() };
+    responses['415'] ??= { description: 'UNSUPPORTED_MEDIA_TYPE: the body is not of a type this operation takes', content: errors() };
     for (const media of Object.values(body.content)) {
       const ref = media.schema && '$ref' in media.schema ? media.schema.$ref : undefined;
       const example = ref ? requestExamples.get(ref.split('/').pop()!) : undefined;
@@ -105,6 +108,11 @@ function completeOperation(operation: OperationObject): void {
   }
   for (const [status, response] of Object.entries(responses)) {
     if (Number(status) < 400) {
+      response.description ||= STATUS_CODES[status]!;
+      continue;
+    }
+    if (errorSchema) {
+      response.content = errors();
       response.description ||= STATUS_CODES[status]!;
       continue;
     }

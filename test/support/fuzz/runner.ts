@@ -46,14 +46,29 @@ export function errorCodeOf(outcome: Outcome): string | undefined {
  * request_id}} or not JSON, no answer at all, or (except on streams) none in time.
  * An OAuth2 endpoint may also answer RFC 6749's {error, error_description}.
  */
-export function problemOf(outcome: Outcome, options: { streaming: boolean; oauth2: boolean }, timeoutMs: number): string | null {
+export function problemOf(outcome: Outcome, options: { streaming: boolean; oauth2: boolean; openai?: boolean }, timeoutMs: number): string | null {
   if (outcome.kind === 'timeout') return options.streaming ? null : `no answer within ${timeoutMs / 1000} s`;
   if (outcome.kind === 'network-error') return `no HTTP answer (${outcome.message})`;
   if (outcome.status >= 500) return `${outcome.status} ${errorCodeOf(outcome) ?? '(no envelope)'}`;
   if (outcome.status < 400) return null;
   if (options.oauth2 && isOAuth2Error(outcome)) return null;
+  // A 431 is answered by the HTTP parser before there is a route to know (client-error.ts): always the envelope.
+  if (options.openai && outcome.status !== 431) {
+    return isOpenAiError(outcome) ? null : `${outcome.status} not OpenAI's error shape {error: {message, type, code}}`;
+  }
   const envelope = envelopeProblem(outcome);
   return envelope ? `${outcome.status} ${envelope}` : null;
+}
+
+/** OpenAI's `{error: {message, type, code, param}}`, which the OpenAI-compatible gateway answers instead of the envelope. */
+function isOpenAiError(outcome: Extract<Outcome, { kind: 'response' }>): boolean {
+  if (!/^application\/json\b/i.test(outcome.contentType)) return false;
+  try {
+    const error = (JSON.parse(outcome.text) as { error?: { message?: unknown; type?: unknown; code?: unknown } }).error;
+    return typeof error?.message === 'string' && typeof error.type === 'string' && (typeof error.code === 'string' || error.code === null);
+  } catch {
+    return false;
+  }
 }
 
 function isOAuth2Error(outcome: Extract<Outcome, { kind: 'response' }>): boolean {

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { Body, Controller, Get, HttpCode, Post, Res, UseFilters } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiExtension, ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyScopes, CurrentUser } from '../../../common/auth/auth.decorators';
 import type { Principal } from '../../../common/auth/principal';
@@ -13,7 +13,7 @@ import { AppLogger } from '../../../common/logging/app-logger';
 import { ListCallableModelsQuery } from '../queries/list-callable-models.query';
 import { isAborted } from '../upstream/chat-upstream';
 import { GatewayCompleteCommand, GatewayStreamCommand } from './gateway-chat.command';
-import { GatewayChatRequest } from './gateway.dto';
+import { ChatCompletionResponse, GatewayChatRequest, ModelListResponse, OpenAiErrorResponse } from './gateway.dto';
 import { newCompletionHead, toChatCompletion, toChunk, toModelList, toOpenAiUsage, toUsageChunk } from './gateway.mapper';
 import { openAiErrorOf, OpenAiErrorFilter } from './openai-error.filter';
 import { sendEventStream } from '../../../common/http/event-stream';
@@ -34,10 +34,12 @@ const audit: AuditSpec = {
  * `baseURL: <server>/v1` and a CodeRunner API key (scope ai:chat) as their key.
  * Chat completions, plain or streamed, with the catalog's models and the same
  * credentials as /ai/chat; usage is recorded, no conversation is stored.
- * Errors, guard refusals included, are in OpenAI's shape (OpenAiErrorFilter).
- * Not in openapi.json: OpenAI's own reference documents this API.
+ * Errors, guard refusals included, are in OpenAI's shape (OpenAiErrorFilter),
+ * and openapi.json says so (x-error-schema).
  */
-@ApiExcludeController()
+@ApiTags('openai-compatible')
+@ApiExtraModels(OpenAiErrorResponse)
+@ApiExtension('x-error-schema', { $ref: getSchemaPath(OpenAiErrorResponse) })
 @UseFilters(OpenAiErrorFilter)
 @Controller('v1')
 export class OpenAiGatewayController {
@@ -49,6 +51,11 @@ export class OpenAiGatewayController {
 
   @Get('models')
   @ApiKeyScopes('ai:chat')
+  @ApiOperation({
+    summary: 'OpenAI-compatible: the chat models this key may call',
+    description: 'At the server root, outside /api/v1: point an OpenAI SDK at `<server>/v1` with a CodeRunner API key (scope ai:chat) as its key.',
+  })
+  @ApiOkResponse({ type: ModelListResponse })
   async models(@CurrentUser() user: Principal) {
     return toModelList(await this.queries.execute(new ListCallableModelsQuery(aiCallerOf(user))));
   }
@@ -57,6 +64,21 @@ export class OpenAiGatewayController {
   @HttpCode(200)
   @ApiKeyScopes('ai:chat')
   @Audit(audit)
+  @ApiOperation({
+    summary: 'OpenAI-compatible chat completion, whole or streamed',
+    description:
+      'OpenAI\'s wire format, so its official SDKs work unchanged (baseURL `<server>/v1`, a CodeRunner API key with ai:chat as the key). ' +
+      'With `stream: true` the answer is Server-Sent Events: `data: {chat.completion.chunk}` lines, a usage chunk when ' +
+      '`stream_options.include_usage`, then `data: [DONE]`. Credentials, failover and limits as POST /api/v1/ai/chat; usage is recorded, ' +
+      'no conversation is stored. Errors are OpenAI\'s `{error: {message, type, code, param}}`.',
+  })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({ type: ChatCompletionResponse, description: 'A chat.completion object, or with stream: true an event stream of chunks' })
+  @ApiBadRequestResponse({ description: 'invalid_request_error: a malformed body, or no credentials for the model\'s provider' })
+  @ApiNotFoundResponse({ description: 'not_found_error: no active model of that name' })
+  @ApiResponse({ status: 429, description: 'rate_limit_error: the plan\'s or the key\'s AI limit (insufficient_quota) or the rate limit' })
+  @ApiResponse({ status: 502, description: 'api_error: the provider failed (UPSTREAM_ERROR)' })
+  @ApiResponse({ status: 503, description: 'api_error: every provider of the model is cooling down (Retry-After)' })
   async completions(@CurrentUser() user: Principal, @Body() body: GatewayChatRequest, @Res() reply: FastifyReply): Promise<void> {
     noteForAudit(user, { model: body.model });
     if (body.stream === true) return this.stream(user, body, reply);
