@@ -28,6 +28,7 @@ import { ProfilesModule } from './modules/profiles/profiles.module';
 import { ProjectsModule } from './modules/projects/projects.module';
 import { RateLimitGuard } from './modules/rate-limits/rate-limit.guard';
 import { RateLimitsModule } from './modules/rate-limits/rate-limits.module';
+import { RealtimeModule } from './modules/realtime/realtime.module';
 
 /** What main.ts (or a test, a script) resolved before the app is built. */
 export interface AppRuntime {
@@ -86,6 +87,7 @@ export class AppModule {
         ProfilesModule,
         AiCatalogModule,
         AiModule,
+        RealtimeModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may
       // (not at all with RATE_LIMIT_ENABLED=false).

@@ -141,6 +141,20 @@ export interface AppConfig {
     /** How long a provider cools down: calls go to the model's next provider meanwhile (AI_FAILOVER_COOLDOWN_SECONDS). */
     failoverCooldownMs: number;
   };
+  realtime: {
+    /** A socket whose unsent data passes this is closed with 4008 (REALTIME_MAX_BUFFERED_BYTES). */
+    maxBufferedBytes: number;
+    /** Open sockets per user (REALTIME_MAX_CONNECTIONS_PER_USER); one more is closed with 4429. */
+    maxConnectionsPerUser: number;
+    /** Largest message a client may send (REALTIME_MAX_MESSAGE_BYTES); larger: close 1009. */
+    maxMessageBytes: number;
+    /** Channels one socket may subscribe to (REALTIME_MAX_SUBSCRIPTIONS). */
+    maxSubscriptions: number;
+    /** Ping period; a socket that has not answered the previous ping is closed (REALTIME_PING_INTERVAL_MS). */
+    pingIntervalMs: number;
+    /** Time to authenticate without ?token= (REALTIME_AUTH_TIMEOUT_MS); then close 4401. */
+    authTimeoutMs: number;
+  };
 }
 
 /** What FILES_ALLOWED_TYPES accepts when unset: text and code, JSON, CSV, images, PDF, archives. */
@@ -268,6 +282,14 @@ export function readAppConfig(env: Env): AppConfig {
       streamIdleTimeoutMs: r.int('AI_STREAM_IDLE_TIMEOUT_MS', 60_000, 1),
       failoverThreshold: r.int('AI_FAILOVER_THRESHOLD', 3, 1),
       failoverCooldownMs: r.int('AI_FAILOVER_COOLDOWN_SECONDS', 60, 1) * 1000,
+    },
+    realtime: {
+      maxBufferedBytes: r.int('REALTIME_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),
+      maxConnectionsPerUser: r.int('REALTIME_MAX_CONNECTIONS_PER_USER', 20, 1),
+      maxMessageBytes: r.int('REALTIME_MAX_MESSAGE_BYTES', 64 * 1024, 256),
+      maxSubscriptions: r.int('REALTIME_MAX_SUBSCRIPTIONS', 100, 1),
+      pingIntervalMs: r.int('REALTIME_PING_INTERVAL_MS', 30_000, 100),
+      authTimeoutMs: r.int('REALTIME_AUTH_TIMEOUT_MS', 5_000, 100),
     },
   };
   if (config.files.storage === 's3') {

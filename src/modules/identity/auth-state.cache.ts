@@ -1,8 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { EventBus } from '@nestjs/cqrs';
 import { LRUCache } from 'lru-cache';
 import type { Role } from '../../common/auth/principal';
 import { ClusterBus } from '../../common/events/cluster-bus';
 import { UserStatus } from './entities/user.entity';
+import { UserAuthChangedEvent } from './events/user-auth-changed.event';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { SessionRepository } from './repositories/session.repository';
 import { UserRepository } from './repositories/user.repository';
@@ -61,6 +63,7 @@ export class AuthStateCache implements OnModuleInit {
     private readonly sessionRows: SessionRepository,
     private readonly keyRows: ApiKeyRepository,
     private readonly bus: ClusterBus,
+    private readonly events: EventBus,
   ) {}
 
   onModuleInit(): void {
@@ -120,6 +123,8 @@ export class AuthStateCache implements OnModuleInit {
 
   private drop(userId: string): void {
     this.generation++;
+    // After the entries are gone, so whoever checks again reads the new state.
+    queueMicrotask(() => this.events.publish(new UserAuthChangedEvent(userId)));
     for (const cache of [this.sessions, this.keys, this.users] as Array<Cache<unknown>>) {
       // Unknown ids are cached as null; drop those too, the id may exist now.
       const stale = [...cache.entries()].filter(([, entry]) => entry.userId === userId || entry.userId === null).map(([id]) => id);

@@ -36,6 +36,8 @@ import { GetUserDetailsHandler } from './queries/get-user-details.query';
 import { GetUserHandler } from './queries/get-user.query';
 import { ListApiKeysHandler } from './queries/list-api-keys.query';
 import { GetApiKeyAiLimitsHandler } from './queries/get-api-key-ai-limits.query';
+import { AuthenticateTokenHandler } from './queries/authenticate-token.query';
+import { Principals } from './principals';
 import { ListSessionsHandler } from './queries/list-sessions.query';
 import { ListUsersHandler } from './queries/list-users.query';
 import { SearchUsersHandler } from './queries/search-users.query';
@@ -54,12 +56,12 @@ const commandHandlers = [
   SetAvatarUrlHandler, UpdateProfileHandler,
 ];
 const queryHandlers = [
-  GetUserHandler, GetUserDetailsHandler, ListUsersHandler, ListSessionsHandler, ListApiKeysHandler, GetApiKeyAiLimitsHandler,
+  GetUserHandler, GetUserDetailsHandler, ListUsersHandler, ListSessionsHandler, ListApiKeysHandler, GetApiKeyAiLimitsHandler, AuthenticateTokenHandler,
   // For other contexts (through the QueryBus) as well.
   GetProfileHandler, GetUserCardsHandler, SearchUsersHandler,
 ];
 const repositories = [UserRepository, SessionRepository, ApiKeyRepository];
-const services = [PasswordHasher, TokenService, SessionIssuer, LoginLockout, AuthStateCache, ApiKeyUsageRecorder, SessionCleanupJob];
+const services = [PasswordHasher, TokenService, SessionIssuer, LoginLockout, AuthStateCache, ApiKeyUsageRecorder, SessionCleanupJob, Principals];
 
 @Module({
   // Plans: GetPlanQuery (how many API keys a plan allows).
