@@ -20,6 +20,7 @@ import { ExecutionModule } from './modules/execution/execution.module';
 import { AvatarsModule } from './modules/files/avatars/avatars.module';
 import { FilesModule } from './modules/files/files.module';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module';
+import { NotificationsModule } from './modules/notifications/notifications.module';
 import { HealthModule } from './modules/health/health.module';
 import { IdentityModule } from './modules/identity/identity.module';
 import { LibraryModule } from './modules/library/library.module';
@@ -87,6 +88,7 @@ export class AppModule {
         ProfilesModule,
         AiCatalogModule,
         AiModule,
+        NotificationsModule,
         RealtimeModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { ClusterBus } from '../../src/common/events/cluster-bus';
+import { EventBus, ofType } from '@nestjs/cqrs';
+import type { Subscription } from 'rxjs';
+import { CommunityActivityEvent } from '../../src/modules/community/events/community-activity.event';
 import { expectError, expectValidation } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
 
@@ -11,7 +13,7 @@ import { ApiResponse, TestApp } from '../support/test-app';
  * caller's likes and favorites; views once per user and hour; nested comments
  * (the tree in one page, deleted ones kept as "[deleted]") and the constant
  * number of SQL statements a page of comments costs; follows and private
- * profiles; the per-action rate limits; the community.activity messages.
+ * profiles; the per-action rate limits; the CommunityActivityEvents (for notifications).
  * Concurrency (counters under races) is in community-races.e2e-spec.ts.
  */
 
@@ -1288,38 +1290,28 @@ describe('Community (/api/v1/community, /users/:id/…)', () => {
   });
 
   // ───────────────────────────── notifications ─────────────────────────────
-  describe('community.activity on the cluster bus', () => {
-    let messages: any[];
+  describe('CommunityActivityEvent on the EventBus', () => {
     let published: any[];
+    let subscription: Subscription;
     let owner: User;
     let liker: User;
 
     beforeAll(async () => {
-      messages = [];
       published = [];
-      const bus = app.running.app.get(ClusterBus);
-      bus.subscribe('community.activity', (payload) => messages.push(JSON.parse(payload)));
-      // Every publish on the topic, counted exactly.
-      const publish = bus.publish.bind(bus);
-      jest.spyOn(bus, 'publish').mockImplementation((topic: string, payload: string) => {
-        if (topic === 'community.activity') published.push(JSON.parse(payload));
-        return publish(topic, payload);
-      });
+      // Every event of the kind this app's bus carries, as plain objects (their fields, in order of publication).
+      subscription = app.running.app.get(EventBus).pipe(ofType(CommunityActivityEvent)).subscribe((event) => published.push({ ...event }));
       [owner, liker] = [await app.registerUser(), await app.registerUser()];
     });
-    afterAll(() => jest.restoreAllMocks());
+    afterAll(() => subscription.unsubscribe());
 
     /**
-     * The messages published on community.activity during `run` (after a pause: the publish is not awaited
-     * by the request), each checked to have reached this replica's subscriber exactly once (its own NOTIFY
-     * coming back through LISTEN is not delivered a second time).
+     * The events published during `run`: a handler publishes before it answers, so they are all in when the
+     * response is; the pause catches any published later by mistake.
      */
     async function heard(run: () => Promise<unknown>): Promise<any[]> {
-      messages.length = 0;
       published.length = 0;
       await run();
-      await sleep(300);
-      expect(messages.map((m) => JSON.stringify(m)).sort()).toEqual(published.map((m) => JSON.stringify(m)).sort());
+      await sleep(50);
       return [...published];
     }
 

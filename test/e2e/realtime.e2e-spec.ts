@@ -144,6 +144,17 @@ describe('Realtime WebSocket gateway', () => {
       expect(mine.received.filter((m) => m.type === 'notification')).toHaveLength(1);
     });
 
+    it('delivers a notification live as GET /notifications lists it (a follow)', async () => {
+      const followed = await app.registerUser();
+      const client = await socketOf(followed, ['notifications']);
+      expect((await app.post(`/community/follow/${followed.id}`, undefined, { token: alice.token })).status).toBeLessThan(300);
+      const live = await client.nextOfType('notification');
+      const listed = (await app.get('/notifications', { token: followed.token })).body.notifications;
+      expect(listed).toHaveLength(1);
+      expect(live).toEqual({ type: 'notification', channel: 'notifications', payload: listed[0] });
+      expect(live.payload).toMatchObject({ type: 'follow', read_at: null, data: { actor_id: alice.id } });
+    });
+
     it('lets the owner (and an admin) watch a run, answers error for anyone else\'s, unknown and not-yet channels', async () => {
       const run = await app.post('/execute', { code: 'print(1)', language: 'python' }, { token: alice.token });
       expect(run.status).toBe(200);
@@ -171,6 +182,18 @@ describe('Realtime WebSocket gateway', () => {
       other.send({ type: 'ping' });
       await other.nextOfType('pong');
       expect(other.received.filter((m) => m.type === 'log')).toEqual([]);
+    });
+
+    it('streams a background run\'s output and its end on execution:<id>', async () => {
+      const started = await app.post('/execute?wait=false', { code: 'import time\ntime.sleep(0.8)\nprint("hello")\nprint("bye")', language: 'python' }, { token: alice.token });
+      expect(started.status).toBe(202);
+      const id = started.body.execution_id ?? started.body.id;
+      const client = await socketOf(alice, [`execution:${id}`]);
+      const update = await client.nextOfType('update', `execution:${id}`, 20_000);
+      expect(update.payload).toMatchObject({ status: 'success', exit_code: 0 });
+      const logs = client.received.filter((m) => m.type === 'log');
+      expect(logs.every((m) => m.channel === `execution:${id}` && m.payload.stream === 'stdout')).toBe(true);
+      expect(logs.map((m) => m.payload.data).join('')).toBe('hello\nbye\n');
     });
 
     it('refuses an API key without the channel\'s scope', async () => {
@@ -228,6 +251,7 @@ describe('Realtime WebSocket gateway', () => {
       // The reader got every message, in order.
       expect(fast.received.filter((m) => m.type === 'notification').map((m) => m.payload.i)).toEqual([...Array(sent).keys()]);
     }, 60_000);
+  });
 
   describe('convenience paths', () => {
     it('/api/v1/ws/notifications subscribes to notifications on connecting', async () => {

@@ -4,6 +4,7 @@ import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { uuidv7 } from '../../../common/ids';
 import { CommunityActivity } from '../community-activity';
+import { CommunityActivityEvent } from '../events/community-activity.event';
 import { CommentRepository } from '../repositories/comment.repository';
 import { PostRepository } from '../repositories/post.repository';
 
@@ -66,9 +67,9 @@ export class CreateCommentHandler implements ICommandHandler<CreateCommentComman
       if ((error as { code?: string }).code === '23503') throw AppError.notFound('Post');
       throw error;
     }
-    this.activity.tell({ type: 'comment', recipient_id: post.userId, actor_id: actor.userId, post_id: postId, comment_id: id });
+    this.activity.tell(new CommunityActivityEvent({ type: 'comment', recipient_id: post.userId, actor_id: actor.userId, post_id: postId, comment_id: id }));
     if (parentAuthor && parentAuthor !== post.userId) {
-      this.activity.tell({ type: 'reply', recipient_id: parentAuthor, actor_id: actor.userId, post_id: postId, comment_id: id });
+      this.activity.tell(new CommunityActivityEvent({ type: 'reply', recipient_id: parentAuthor, actor_id: actor.userId, post_id: postId, comment_id: id }));
     }
     return { id };
   }

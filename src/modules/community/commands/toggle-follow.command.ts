@@ -4,6 +4,7 @@ import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { GetUserCardsQuery } from '../../identity/queries/get-user-cards.query';
 import { CommunityActivity } from '../community-activity';
+import { CommunityActivityEvent } from '../events/community-activity.event';
 import { ReactionRepository, Toggled } from '../repositories/reaction.repository';
 
 /** Follows a user, or stops following them on a second call. Nobody follows themselves (400); an unknown user is 404. */
@@ -32,7 +33,7 @@ export class ToggleFollowHandler implements ICommandHandler<ToggleFollowCommand>
     if (!user) throw AppError.notFound('User');
     const toggled = await this.reactions.toggle('follow', userId, actor);
     if (!toggled) throw AppError.notFound('User');
-    if (toggled.added) this.activity.tell({ type: 'follow', recipient_id: userId, actor_id: actor.userId });
+    if (toggled.added) this.activity.tell(new CommunityActivityEvent({ type: 'follow', recipient_id: userId, actor_id: actor.userId }));
     return toggled;
   }
 }

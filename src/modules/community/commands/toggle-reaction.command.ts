@@ -2,6 +2,7 @@ import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { CommunityActivity } from '../community-activity';
+import { CommunityActivityEvent } from '../events/community-activity.event';
 import { ReactionRepository, Toggled } from '../repositories/reaction.repository';
 
 export type ReactionKind = 'post_like' | 'post_favorite' | 'comment_like';
@@ -35,7 +36,7 @@ export class ToggleReactionHandler implements ICommandHandler<ToggleReactionComm
     if (!toggled) throw AppError.notFound(NOT_FOUND[kind]);
     if (toggled.added && toggled.ownerId) {
       const target = kind === 'comment_like' ? { comment_id: targetId } : { post_id: targetId };
-      this.activity.tell({ type: kind, recipient_id: toggled.ownerId, actor_id: actor.userId, ...target });
+      this.activity.tell(new CommunityActivityEvent({ type: kind, recipient_id: toggled.ownerId, actor_id: actor.userId, ...target }));
     }
     return toggled;
   }

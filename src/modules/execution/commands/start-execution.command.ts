@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
+import { Command, CommandHandler, EventBus, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
 import { AppError } from '../../../common/errors/app-error';
@@ -9,6 +9,9 @@ import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { ResolvedEnvironment, ResolveEnvironmentQuery } from '../../environments/queries/resolve-environment.query';
 import { GetPlanQuery } from '../../plans/queries/get-plan.query';
 import { ExecutionEntity } from '../entities/execution.entity';
+import { RealtimeEvent } from '../../../common/events/realtime-event';
+import { ExecutionFinishedEvent } from '../events/execution-finished.event';
+import { toExecutionResponse } from '../execution.mapper';
 import { nextUtcMidnight, resolveLimits } from '../execution-limits';
 import { ActiveRun, ExecutionRunner, RunPlan } from '../execution-runner';
 import { ExecutionRepository } from '../repositories/execution.repository';
@@ -74,6 +77,7 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
     private readonly runner: ExecutionRunner,
     private readonly sandboxes: SandboxPool,
     private readonly queries: QueryBus,
+    private readonly events: EventBus,
   ) {}
 
   async execute({ principal, request, idempotencyKey, mode }: StartExecutionCommand): Promise<StartedExecution> {
@@ -146,7 +150,8 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       concurrencyCap: cap,
       admitted,
       environment: environment && { directory: environment.directory, pythonBinary: environment.python_binary },
-      streamOutput: mode === 'stream',
+      // A streamed run's output goes to its caller, a background run's to its channel (watchLive).
+      streamOutput: mode !== 'wait',
     };
     const inserting = this.executions.insertCounted(row, quota ?? UNLIMITED);
     // A caller who waits for the result and already holds a worker slot has its
@@ -183,7 +188,21 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
       });
     }
     run ??= this.runner.start(row, runPlan);
+    if (mode !== 'wait') this.watchLive(run);
+    // A background run's caller left with a 202: its owner is told when it ends (done never rejects).
+    if (mode === 'background') void run.done.then((finished) => this.events.publish(finishedEventOf(finished)));
     return { row, run, done: run.done, replayed: false };
+  }
+
+  /**
+   * The run's channel (`execution:<id>`, WebSocket): each piece of output as a
+   * `log` {stream, data} and its end as an `update` with the result as GET
+   * /executions/:id shows it.
+   */
+  private watchLive(run: ActiveRun): void {
+    const channel = `execution:${run.id}`;
+    run.events.on('output', (stream: string, data: string) => this.events.publish(new RealtimeEvent(channel, 'log', { stream, data })));
+    void run.done.then((finished) => this.events.publish(new RealtimeEvent(channel, 'update', toExecutionResponse(finished))));
   }
 
   /** The caller's own, a public, or (for admins) any environment; Python only. */
@@ -202,4 +221,8 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
     const run = this.runner.find(row.id);
     return { row, run, done: run?.done ?? this.runner.settled(row), replayed: true };
   }
+}
+
+function finishedEventOf(row: ExecutionEntity): ExecutionFinishedEvent {
+  return new ExecutionFinishedEvent(row.id, row.userId, row.status, row.language, row.exitCode, row.executionTimeMs ?? undefined);
 }

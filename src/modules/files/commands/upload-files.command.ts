@@ -1,14 +1,13 @@
 import { Inject } from '@nestjs/common';
 import { uuidv7 } from '../../../common/ids';
-import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, EventBus, ICommandHandler } from '@nestjs/cqrs';
 import { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
-import { ClusterBus } from '../../../common/events/cluster-bus';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { acceptedMediaType } from '../content-type';
 import { FileEntity } from '../entities/file.entity';
-import { FILE_UPLOADED_TOPIC, FileUploadedEvent } from '../events/file-uploaded.event';
+import { FileUploadedEvent } from '../events/file-uploaded.event';
 import { normalizeFolder, normalizeName } from '../file-paths';
 import { FileRepository, isNameTaken, Tree } from '../repositories/file.repository';
 import { StorageUsageRepository } from '../repositories/storage-usage.repository';
@@ -46,7 +45,7 @@ export class UploadFilesHandler implements ICommandHandler<UploadFilesCommand> {
     private readonly files: FileRepository,
     private readonly usage: StorageUsageRepository,
     private readonly blobs: Blobs,
-    private readonly bus: ClusterBus,
+    private readonly events: EventBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -110,10 +109,8 @@ export class UploadFilesHandler implements ICommandHandler<UploadFilesCommand> {
       return rows;
     });
     await this.blobs.collect(released);
-    for (const row of written) {
-      const event: FileUploadedEvent = { user_id: actor.userId, file_id: row.id, filename: row.name, path: row.folder, size: row.size, project_id: row.projectId };
-      void this.bus.publish(FILE_UPLOADED_TOPIC, JSON.stringify(event)).catch(() => undefined);
-    }
+    // Not awaited: handlers run on their own and log their failures; the upload is committed and answered regardless.
+    this.events.publishAll(written.map((row) => new FileUploadedEvent(actor.userId, row.id, row.name, row.folder, row.size, row.projectId)));
     return written;
   }
 }
