@@ -182,12 +182,15 @@ export async function startNodeChild(options: StartChildOptions): Promise<ChildS
   return { name: options.name, url, pid: child.pid!, output: () => output, stop };
 }
 
-/** The compiled app (dist/src/main.js) on `databaseUrl`, with benchmark-friendly settings. */
-export async function startAppChild(databaseUrl: string, env: Record<string, string | undefined> = {}): Promise<ChildServer> {
+/**
+ * The compiled app (dist/src/main.js) on `databaseUrl`, with benchmark-friendly
+ * settings; `nodeArgs` go to node before the script (e.g. --expose-gc).
+ */
+export async function startAppChild(databaseUrl: string, env: Record<string, string | undefined> = {}, nodeArgs: string[] = []): Promise<ChildServer> {
   const port = await freePort();
   return startNodeChild({
     name: 'CodeRunner',
-    args: [join(ROOT, 'dist', 'src', 'main.js')],
+    args: [...nodeArgs, join(ROOT, 'dist', 'src', 'main.js')],
     port,
     readyPath: '/api/v1/health',
     env: {
@@ -352,6 +355,16 @@ export function processCpuSeconds(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resident memory of a process on this machine in bytes, from /proc/<pid>/status (VmRSS); NaN where that cannot be read. */
+export function processRssBytes(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : NaN;
   } catch {
     return NaN;
   }

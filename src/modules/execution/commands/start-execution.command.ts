@@ -11,7 +11,6 @@ import { GetPlanQuery } from '../../plans/queries/get-plan.query';
 import { ExecutionEntity } from '../entities/execution.entity';
 import { RealtimeEvent } from '../../../common/events/realtime-event';
 import { ExecutionFinishedEvent } from '../events/execution-finished.event';
-import { toExecutionResponse } from '../execution.mapper';
 import { nextUtcMidnight, resolveLimits } from '../execution-limits';
 import { ActiveRun, ExecutionRunner, RunPlan } from '../execution-runner';
 import { ExecutionRepository } from '../repositories/execution.repository';
@@ -196,13 +195,25 @@ export class StartExecutionHandler implements ICommandHandler<StartExecutionComm
 
   /**
    * The run's channel (`execution:<id>`, WebSocket): each piece of output as a
-   * `log` {stream, data} and its end as an `update` with the result as GET
-   * /executions/:id shows it.
+   * `log` {stream, data} and its end as an `update` with the outcome (the
+   * whole output stays with GET /executions/:id).
    */
   private watchLive(run: ActiveRun): void {
     const channel = `execution:${run.id}`;
     run.events.on('output', (stream: string, data: string) => this.events.publish(new RealtimeEvent(channel, 'log', { stream, data })));
-    void run.done.then((finished) => this.events.publish(new RealtimeEvent(channel, 'update', toExecutionResponse(finished))));
+    void run.done.then((finished) =>
+      this.events.publish(
+        new RealtimeEvent(channel, 'update', {
+          id: finished.id,
+          status: finished.status,
+          exit_code: finished.exitCode,
+          execution_time_ms: finished.executionTimeMs,
+          cpu_time_ms: finished.cpuTimeMs,
+          memory_used_kb: finished.memoryUsedKb,
+          finished_at: finished.finishedAt?.toISOString() ?? null,
+        }),
+      ),
+    );
   }
 
   /** The caller's own, a public, or (for admins) any environment; Python only. */
