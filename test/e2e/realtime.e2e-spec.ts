@@ -282,6 +282,34 @@ describe('Realtime WebSocket gateway', () => {
   });
 });
 
+describe('Realtime keep-alive', () => {
+  it('pings sockets and closes those that stop answering', async () => {
+    const app = await TestApp.start({ REALTIME_PING_INTERVAL_MS: '200' });
+    const clients: WsClient[] = [];
+    try {
+      const user = await app.registerUser();
+      const admin = await app.adminToken();
+      const connections = async () => (await app.get('/admin/realtime', { token: admin })).body.connections as number;
+      const alive = WsClient.connect(app.url, `/api/v1/ws?token=${user.token}`);
+      const dead = WsClient.connect(app.url, `/api/v1/ws?token=${user.token}`);
+      clients.push(alive, dead);
+      await alive.nextOfType('authenticated');
+      await dead.nextOfType('authenticated');
+      expect(await connections()).toBe(2);
+      // A client that stops reading answers no pings: it is cut off after a missed one; the other stays.
+      (dead.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const deadline = Date.now() + 5000;
+      while ((await connections()) !== 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await connections()).toBe(1);
+      alive.send({ type: 'ping' });
+      await alive.nextOfType('pong');
+    } finally {
+      for (const client of clients) client.ws.terminate();
+      await app.stop();
+    }
+  });
+});
+
 describe('Realtime across replicas', () => {
   it('a message published on one replica reaches a subscriber on another, large ones too, in order', async () => {
     const first = await TestApp.start();
