@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus, loadavg } from 'node:os';
 import { readAppConfig } from '../src/config/app-config';
-import { bwrapArgs, readSandboxLayout } from '../src/modules/execution/sandbox/sandbox-layout';
+import { bwrapArgs, readSandboxLayout } from '../src/common/sandbox/sandbox-layout';
 import {
   BENCH_ADMIN_PASSWORD,
   Goal,

@@ -8,7 +8,7 @@ import { succeeds } from '../../../common/process/succeeds';
 import { MemoryCgroups } from './memory-cgroup';
 import { compileRuntime, LAUNCHER_SOURCES, ZYGOTE_SOURCES } from './python-runtime';
 import { Language, RunHooks, RunOutcome, Sandbox, SANDBOX_MEMORY_SLACK_MB, SandboxEnvironment, SandboxJob } from './sandbox';
-import { readSandboxLayout } from './sandbox-layout';
+import { readSandboxLayout } from '../../../common/sandbox/sandbox-layout';
 import { SandboxLease, SandboxSpawner } from './sandbox-spawner';
 import { UidPool } from './uid-pool';
 import { WarmPool } from './warm-pool';

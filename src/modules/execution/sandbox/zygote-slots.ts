@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../../../config/app-config';
 import type { MemoryCgroup } from './memory-cgroup';
 import type { Sandbox } from './sandbox';
-import { bwrapArgs, SandboxLayout } from './sandbox-layout';
+import { bwrapArgs, SandboxLayout } from '../../../common/sandbox/sandbox-layout';
 import type { SandboxLease } from './sandbox-spawner';
 import type { UidPool } from './uid-pool';
 import { Zygote } from './zygote';
