@@ -58,3 +58,31 @@ describe('bwrapArgs for a zygote', () => {
     expect(args).toContain('--disable-userns');
   });
 });
+
+describe('bwrapArgs for a deployed app', () => {
+  const args = bwrapArgs({
+    layout,
+    tmpfsBytes: 1024,
+    writable: [{ source: '/data/deployments/d1/app', target: '/app' }, { source: '/data/deployments/d1/run', target: '/run/app' }],
+    env: { PORT: '8080', NODE_ENV: 'production' },
+    command: ['node', 'server.js'],
+  });
+
+  it('binds only the given directories writable, after the tmpfs mounts and before / becomes read-only', () => {
+    expect(pairs(args, '--bind')).toEqual([
+      ['/data/deployments/d1/app', '/app'],
+      ['/data/deployments/d1/run', '/run/app'],
+    ]);
+    expect(args.lastIndexOf('--bind')).toBeGreaterThan(args.lastIndexOf('--tmpfs'));
+    expect(args.indexOf('--remount-ro')).toBeGreaterThan(args.lastIndexOf('--bind'));
+  });
+
+  it('starts in the first writable directory with the given variables after the sandbox\'s own, and still in its own network namespace', () => {
+    expect(args.slice(args.indexOf('--chdir'), args.indexOf('--chdir') + 2)).toEqual(['--chdir', '/app']);
+    const setenv = pairs(args, '--setenv');
+    expect(setenv.slice(-2)).toEqual([['PORT', '8080'], ['NODE_ENV', 'production']]);
+    expect(args.indexOf('--clearenv')).toBeLessThan(args.indexOf('--setenv'));
+    expect(args).toContain('--unshare-all');
+    expect(args.slice(-3)).toEqual(['--', 'node', 'server.js']);
+  });
+});

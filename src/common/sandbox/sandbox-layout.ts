@@ -46,12 +46,20 @@ export interface SandboxArgs {
    * sandboxes' namespaces, mounts and loopback device.
    */
   capabilities?: string[];
+  /**
+   * Host directories bound writable at `target` (a deployed app's files and
+   * the directory of the socket it is reached through); the rest stays
+   * read-only. The first is the working directory when given.
+   */
+  writable?: Array<{ source: string; target: string }>;
+  /** Variables set besides the sandbox's own (PATH, HOME, …), after them. */
+  env?: Record<string, string>;
   /** The command run inside, as pid 2 of the new pid namespace. */
   command: string[];
 }
 
 /** The bubblewrap command line. Pure, so it is unit-tested. */
-export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, capabilities = [], command }: SandboxArgs): string[] {
+export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, capabilities = [], writable = [], env = {}, command }: SandboxArgs): string[] {
   const args = [
     // New user, pid, net, ipc, uts and cgroup namespaces; no network device but lo.
     '--unshare-all',
@@ -76,6 +84,7 @@ export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, capabilities
   );
   // After the tmpfs mounts, so an environment under a temporary directory is not hidden by /tmp.
   for (const path of extraReadOnly) args.push('--ro-bind', path, path);
+  for (const { source, target } of writable) args.push('--bind', source, target);
   args.push(
     // ... and nothing else is writable: bwrap builds / (and the directories it
     // creates, such as /etc) and /dev on tmpfs mounts without a size limit, where
@@ -83,7 +92,7 @@ export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, capabilities
     // above must exist first.
     '--remount-ro', '/dev',
     '--remount-ro', '/',
-    '--chdir', '/work',
+    '--chdir', writable[0]?.target ?? '/work',
     '--clearenv',
     '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin',
     '--setenv', 'HOME', '/tmp',
@@ -93,8 +102,8 @@ export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, capabilities
     '--setenv', 'PYTHONDONTWRITEBYTECODE', '1',
     // Output reaches the caller as it is printed (streaming), not at exit.
     '--setenv', 'PYTHONUNBUFFERED', '1',
-    '--',
-    ...command,
   );
+  for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
+  args.push('--', ...command);
   return args;
 }

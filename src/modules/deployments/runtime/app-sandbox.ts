@@ -1,0 +1,182 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bwrapArgs, SandboxLayout } from '../../../common/sandbox/sandbox-layout';
+
+/** Where a deployed app's files and its socket appear inside its sandbox. */
+export const APP_DIR = '/app';
+export const RUN_DIR = '/run/app';
+const SOCKET_NAME = 'app.sock';
+
+/** A line of output longer than this is cut, and flagged so. */
+export const MAX_LINE_BYTES = 16 * 1024;
+
+export interface AppSandboxOptions {
+  bwrapBinary: string;
+  /** The layout to bind read-only; must include the Node binary running the supervisor (process.execPath). */
+  layout: SandboxLayout;
+  tmpfsBytes: number;
+  /** The app's files on the host: bound writable at /app, its working directory. */
+  appDir: string;
+  /** A host directory for the socket the app is reached through (bound at /run/app); created if missing. */
+  runDir: string;
+  /** The TCP port the app listens on inside its own network namespace (its PORT variable). */
+  port: number;
+  /** The start command, run by /bin/sh -c in /app. */
+  command: string;
+  /** The app's variables (PORT and HOST are set besides). */
+  env?: Record<string, string>;
+  /** Every line the app prints, as it comes. */
+  onLine?: (line: OutputLine) => void;
+}
+
+export interface OutputLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+  /** The line was longer than MAX_LINE_BYTES and was cut. */
+  truncated: boolean;
+}
+
+export interface AppExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * Runs inside the sandbox as its first process (node -e): starts the app's
+ * command and relays every connection on the Unix socket in /run/app to the
+ * app's port on the sandbox's own loopback. It exits with the app's status.
+ * Plain JavaScript: it is handed to `node -e`, nothing of the platform is
+ * mounted inside.
+ */
+const SUPERVISOR = `
+const net = require('net');
+const { spawn } = require('child_process');
+const [socketPath, port, command] = process.argv.slice(1);
+const app = spawn('/bin/sh', ['-c', command], { stdio: 'inherit' });
+const relay = net.createServer((client) => {
+  const upstream = net.connect(Number(port), '127.0.0.1');
+  const close = () => { client.destroy(); upstream.destroy(); };
+  client.on('error', close);
+  upstream.on('error', close);
+  client.pipe(upstream);
+  upstream.pipe(client);
+});
+relay.listen(socketPath);
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => app.kill(signal));
+app.on('exit', (code, signal) => process.exit(code === null ? 128 + (require('os').constants.signals[signal] || 9) : code));
+`;
+
+/**
+ * One deployed app's sandbox: bubblewrap with every namespace of its own (the
+ * network one holds only a loopback device, so the app reaches nothing of the
+ * host — not PostgreSQL, not the API, not another app — nor anything outside),
+ * its files bound writable at /app and nothing else of the host writable. The
+ * platform reaches the app through a Unix socket in a host directory bound at
+ * /run/app, relayed inside to the app's TCP port (so apps listen on PORT as
+ * they would anywhere).
+ *
+ * Stopping kills the sandbox's process tree at once: bubblewrap is the pid
+ * namespace's init, and the namespace dies with it.
+ */
+export class AppSandbox {
+  readonly socketPath: string;
+  readonly exited: Promise<AppExit>;
+  private readonly child: ChildProcess;
+
+  private constructor(options: AppSandboxOptions) {
+    mkdirSync(options.runDir, { recursive: true });
+    this.socketPath = join(options.runDir, SOCKET_NAME);
+    const env = { ...options.env, PORT: String(options.port), HOST: '127.0.0.1' };
+    const args = bwrapArgs({
+      layout: options.layout,
+      tmpfsBytes: options.tmpfsBytes,
+      writable: [
+        { source: options.appDir, target: APP_DIR },
+        { source: options.runDir, target: RUN_DIR },
+      ],
+      env,
+      command: [process.execPath, '-e', SUPERVISOR, `${RUN_DIR}/${SOCKET_NAME}`, String(options.port), options.command],
+    });
+    this.child = spawn(options.bwrapBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const onLine = options.onLine ?? (() => undefined);
+    splitLines(this.child.stdout!, 'stdout', onLine);
+    splitLines(this.child.stderr!, 'stderr', onLine);
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', () => resolve({ code: null, signal: null }));
+      this.child.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  static start(options: AppSandboxOptions): AppSandbox {
+    return new AppSandbox(options);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /**
+   * Resolves with the HTTP status of GET `path` through the socket once the
+   * app answers, or null when it has not within `timeoutMs` or has exited.
+   */
+  async waitHealthy(path: string, timeoutMs: number): Promise<number | null> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    while (Date.now() < deadline && !exited) {
+      if (existsSync(this.socketPath)) {
+        const status = await this.probe(path, Math.min(2000, Math.max(1, deadline - Date.now()))).catch(() => null);
+        if (status !== null) return status;
+      }
+      await sleep(50);
+    }
+    return null;
+  }
+
+  /** Kills the sandbox's processes; resolves once they are gone. */
+  async stop(): Promise<AppExit> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  /** One GET through the socket: its status. */
+  private probe(path: string, timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request({ socketPath: this.socketPath, path, method: 'GET', timeout: timeoutMs, headers: { host: 'localhost' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}
+
+/** Calls `onLine` for each line of a stream; a line over MAX_LINE_BYTES is cut there (the rest of it is dropped) and flagged. */
+function splitLines(stream: NodeJS.ReadableStream, name: OutputLine['stream'], onLine: (line: OutputLine) => void): void {
+  let pending: Buffer = Buffer.alloc(0);
+  let skipping = false;
+  stream.on('data', (chunk: Buffer) => {
+    let data: Buffer = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    for (;;) {
+      const newline = data.indexOf(10);
+      if (newline === -1) break;
+      if (!skipping) onLine({ stream: name, text: data.subarray(0, Math.min(newline, MAX_LINE_BYTES)).toString('utf8'), truncated: newline > MAX_LINE_BYTES });
+      skipping = false;
+      data = data.subarray(newline + 1);
+    }
+    if (data.length > MAX_LINE_BYTES) {
+      if (!skipping) onLine({ stream: name, text: data.subarray(0, MAX_LINE_BYTES).toString('utf8'), truncated: true });
+      skipping = true;
+      data = Buffer.alloc(0);
+    }
+    pending = data;
+  });
+  stream.on('end', () => {
+    if (pending.length && !skipping) onLine({ stream: name, text: pending.toString('utf8'), truncated: false });
+  });
+}
