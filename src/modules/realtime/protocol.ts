@@ -80,7 +80,13 @@ export const CLIENT_MESSAGES: Record<string, MessageDefinition> = {
 };
 
 const PAYLOAD_EXAMPLES: Record<(typeof REALTIME_MESSAGE_TYPES)[number], { channel: string; payload: Record<string, unknown> }> = {
-  update: { channel: 'execution:0193a0f4-7a31-7cc2-9a55-1c2d3e4f5a6b', payload: { status: 'success', exit_code: 0, execution_time_ms: 41 } },
+  update: {
+    channel: 'execution:0193a0f4-7a31-7cc2-9a55-1c2d3e4f5a6b',
+    payload: {
+      id: '0193a0f4-7a31-7cc2-9a55-1c2d3e4f5a6b', status: 'success', exit_code: 0, execution_time_ms: 41, cpu_time_ms: 30, memory_used_kb: 9120,
+      finished_at: '2026-12-02T10:00:00.041Z',
+    },
+  },
   log: { channel: 'execution:0193a0f4-7a31-7cc2-9a55-1c2d3e4f5a6b', payload: { stream: 'stdout', data: 'hello\n' } },
   metric: { channel: 'server:0193a0f4-7a31-7cc2-9a55-1c2d3e4f5a6b', payload: { cpu_percent: 12.5, memory_percent: 40.1 } },
   message: { channel: 'chat:0193a0f4-7a31-7cc2-9a55-1c2d3e4f5a6b', payload: { id: '…', user_id: '…', content: 'hi' } },

@@ -35,9 +35,10 @@ const reasonOf = (text: string): string => Buffer.from(text).subarray(0, 120).to
  * convenience paths that subscribe to their channel on connecting
  * (protocol.ts). Upgrades are taken from the Node server Fastify listens
  * with, through the `ws` library directly: @nestjs/platform-ws's adapter
- * matches exact paths only (the convenience paths carry ids) and answers every
- * other upgrade with 400, which would also refuse upgrades meant for someone
- * else (the deployments proxy).
+ * matches exact paths only (the convenience paths carry ids) and owns the
+ * server's upgrade event for every path, where this dispatcher is where the
+ * deployments proxy's WebSocket upgrades will be routed too. An upgrade on a
+ * path nobody serves is answered 404.
  *
  * A socket authenticates with `?token=` (a JWT or an API key) or a first
  * `auth` message within REALTIME_AUTH_TIMEOUT_MS (else close 4401); it is
