@@ -169,7 +169,7 @@ describe('Realtime WebSocket gateway', () => {
         ['execution:not-a-uuid', 'FORBIDDEN'],
         ['nothing:1', 'UNKNOWN_CHANNEL'],
         ['notifications:someone', 'UNKNOWN_CHANNEL'],
-        ['deployment:00000000-0000-4000-8000-000000000000', 'UNKNOWN_CHANNEL'],
+        ['deployment:00000000-0000-4000-8000-000000000000', 'FORBIDDEN'],
       ] as const) {
         other.send({ type: 'subscribe', channel: name });
         const answer = await other.nextOfType('error');
@@ -261,10 +261,13 @@ describe('Realtime WebSocket gateway', () => {
       expect((await client.nextOfType('notification')).payload).toEqual({ id: 'conv' });
     });
 
-    it('/api/v1/ws/chat/:id and /api/v1/deployments/:id/logs/stream answer error and close while those channels do not exist', async () => {
-      for (const path of ['/api/v1/ws/chat/00000000-0000-4000-8000-000000000000', '/api/v1/deployments/00000000-0000-4000-8000-000000000000/logs/stream']) {
+    it('/api/v1/ws/chat/:id (no chat rooms yet) and a deployment that is not mine answer error and close with 1008', async () => {
+      for (const [path, code] of [
+        ['/api/v1/ws/chat/00000000-0000-4000-8000-000000000000', 'UNKNOWN_CHANNEL'],
+        ['/api/v1/deployments/00000000-0000-4000-8000-000000000000/logs/stream', 'FORBIDDEN'],
+      ]) {
         const client = connect(`${path}?token=${alice.token}`);
-        expect((await client.nextOfType('error')).payload.code).toBe('UNKNOWN_CHANNEL');
+        expect((await client.nextOfType('error')).payload.code).toBe(code);
         expect((await client.closed).code).toBe(1008);
       }
     });
@@ -332,6 +335,13 @@ describe('Realtime across replicas', () => {
       const received = [await client.nextOfType('notification'), await client.nextOfType('notification'), await client.nextOfType('notification')];
       expect(received.map((m) => m.payload.n)).toEqual([1, 2, 3]);
       expect(received[1].payload.large).toHaveLength(20_000);
+      // A burst, one message per event-loop turn (each its own NOTIFY): still in order on the other replica.
+      for (let i = 0; i < 200; i++) {
+        bus.publish(new RealtimeEvent(notificationsChannelOf(user.id), 'notification', { burst: i }));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await client.next((m) => m.payload?.burst === 199, 15_000);
+      expect(client.received.filter((m) => m.payload?.burst !== undefined).map((m) => m.payload.burst)).toEqual([...Array(200).keys()]);
     } finally {
       for (const client of clients) client.close();
       await second.stop({ keepDatabase: true });

@@ -39,6 +39,8 @@ export class ClusterBus implements OnApplicationBootstrap, OnApplicationShutdown
   private reconnectTimer?: NodeJS.Timeout;
   /** Incoming messages in arrival order: a large one (read from its table) must not be overtaken by the small one after it. */
   private incoming: Promise<void> = Promise.resolve();
+  /** Outgoing messages one at a time: two NOTIFYs on two pool connections at once may arrive in either order. */
+  private outgoing: Promise<void> = Promise.resolve();
   private lastSweep = 0;
   /** This replica's own messages come back through LISTEN; they were delivered here already. (Not the pid: tests run several apps in one process.) */
   private readonly instanceId = randomUUID();
@@ -53,10 +55,17 @@ export class ClusterBus implements OnApplicationBootstrap, OnApplicationShutdown
     this.handlers.set(topic, [...(this.handlers.get(topic) ?? []), handler]);
   }
 
-  /** Delivers here at once, then to the other replicas. */
-  async publish(topic: string, payload: string): Promise<void> {
+  /** Delivers here at once, then to the other replicas, after every message published before it. */
+  publish(topic: string, payload: string): Promise<void> {
     this.deliver(topic, payload);
     const message = JSON.stringify({ topic, payload, from: this.instanceId } satisfies Envelope);
+    const sent = this.outgoing.then(() => this.send(message));
+    // The chain goes on past a failed message; the failure is the caller's to see.
+    this.outgoing = sent.catch(() => undefined);
+    return sent;
+  }
+
+  private async send(message: string): Promise<void> {
     if (this.redisPublisher) {
       await this.redisPublisher.publish(this.redisChannel(), message);
       return;
