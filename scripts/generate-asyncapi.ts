@@ -41,7 +41,7 @@ const CLOSE_CODE_MEANINGS: Record<keyof typeof CLOSE_CODES, string> = {
 const CHANNEL_READERS: Record<ChannelKind, string> = {
   notifications: '`notifications`: the user\'s own notifications (`notification` messages). Any session; any API key.',
   execution: '`execution:<id>`: a run started with `?wait=false` or through `/execute/stream`: a `log` per piece of output, an `update` with the outcome at its end. Its owner, or an admin; an API key needs the `execute` scope.',
-  deployment: '`deployment:<id>`: a deployment\'s status and logs. An API key needs `deployments:read`. Not on this server yet: `UNKNOWN_CHANNEL`.',
+  deployment: '`deployment:<id>`: a deployment\'s status (`update`) and output (`log`). Its owner or an admin; an API key needs `deployments:read`.',
   chat: '`chat:<id>`: a chat room\'s messages. Not on this server yet: `UNKNOWN_CHANNEL`.',
   server: '`server:<id>`: a server\'s metrics. Not on this server yet: `UNKNOWN_CHANNEL`.',
 };

@@ -15,6 +15,7 @@ import { AiCatalogModule } from './modules/ai-catalog/ai-catalog.module';
 import { AiModule } from './modules/ai/ai.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { CommunityModule } from './modules/community/community.module';
+import { DeploymentsModule } from './modules/deployments/deployments.module';
 import { EnvironmentsModule } from './modules/environments/environments.module';
 import { ExecutionModule } from './modules/execution/execution.module';
 import { AvatarsModule } from './modules/files/avatars/avatars.module';
@@ -90,6 +91,7 @@ export class AppModule {
         AiModule,
         NotificationsModule,
         RealtimeModule,
+        DeploymentsModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may
       // (not at all with RATE_LIMIT_ENABLED=false).

@@ -141,6 +141,19 @@ export interface AppConfig {
     /** How long a provider cools down: calls go to the model's next provider meanwhile (AI_FAILOVER_COOLDOWN_SECONDS). */
     failoverCooldownMs: number;
   };
+  deployments: {
+    /** How long an app has to answer its health check after starting (DEPLOY_HEALTH_TIMEOUT_MS). */
+    healthTimeoutMs: number;
+    /** How long a build command may run (DEPLOY_BUILD_TIMEOUT_MS). */
+    buildTimeoutMs: number;
+    /** Crashes within DEPLOY_CRASH_WINDOW_MS after which a deployment is failed instead of restarted (DEPLOY_MAX_CRASHES). */
+    maxCrashes: number;
+    crashWindowMs: number;
+    /** Size of each deployed app's /tmp (DEPLOY_TMPFS_BYTES). */
+    tmpfsBytes: number;
+    /** Output lines a deployment may log per second, bursts up to twice that; beyond it they are dropped and counted (DEPLOY_LOG_LINES_PER_SECOND). */
+    logLinesPerSecond: number;
+  };
   realtime: {
     /** A socket whose unsent data passes this is closed with 4008 (REALTIME_MAX_BUFFERED_BYTES). */
     maxBufferedBytes: number;
@@ -282,6 +295,14 @@ export function readAppConfig(env: Env): AppConfig {
       streamIdleTimeoutMs: r.int('AI_STREAM_IDLE_TIMEOUT_MS', 60_000, 1),
       failoverThreshold: r.int('AI_FAILOVER_THRESHOLD', 3, 1),
       failoverCooldownMs: r.int('AI_FAILOVER_COOLDOWN_SECONDS', 60, 1) * 1000,
+    },
+    deployments: {
+      healthTimeoutMs: r.int('DEPLOY_HEALTH_TIMEOUT_MS', 30_000, 100),
+      buildTimeoutMs: r.int('DEPLOY_BUILD_TIMEOUT_MS', 300_000, 1000),
+      maxCrashes: r.int('DEPLOY_MAX_CRASHES', 5, 1),
+      crashWindowMs: r.int('DEPLOY_CRASH_WINDOW_MS', 600_000, 1000),
+      tmpfsBytes: r.int('DEPLOY_TMPFS_BYTES', 64 * 1024 * 1024, 1024 * 1024),
+      logLinesPerSecond: r.int('DEPLOY_LOG_LINES_PER_SECOND', 1000, 1, 1_000_000),
     },
     realtime: {
       maxBufferedBytes: r.int('REALTIME_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),

@@ -3,12 +3,13 @@ import type { PartitionedTable } from './partitions';
 
 /**
  * Every monthly-partitioned table and how long it keeps rows. A context that
- * adds one (deployment_logs, sandbox_metrics, server_metrics) adds a line here
+ * adds one (sandbox_metrics, server_metrics) adds a line here
  * and creates the table with a DEFAULT partition in its migration.
  */
 export function partitionedTables(config: AppConfig): PartitionedTable[] {
   return [
     { table: 'audit_logs', retentionDays: config.retention.auditDays },
     { table: 'job_runs', retentionDays: config.retention.jobRunsDays },
+    { table: 'deployment_logs', retentionDays: config.retention.logsDays },
   ];
 }

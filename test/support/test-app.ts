@@ -82,11 +82,11 @@ export class TestApp {
   }
 
   /** Stops the app; the database is dropped unless another app shares it. */
-  async stop(options: { keepDatabase?: boolean } = {}): Promise<void> {
+  async stop(options: { keepDatabase?: boolean; keepDataDir?: boolean } = {}): Promise<void> {
     await (await this.db)?.end();
     await this.running.stop();
     if (!options.keepDatabase) await dropDatabase(process.env.TEST_DATABASE_SERVER!, this.databaseName);
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (!options.keepDataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   get databaseNameForSharing(): string {

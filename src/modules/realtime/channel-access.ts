@@ -4,6 +4,7 @@ import { actorOf } from '../../common/auth/ownership';
 import type { Principal } from '../../common/auth/principal';
 import { AppError } from '../../common/errors/app-error';
 import { notificationsChannelOf } from '../../common/events/realtime-event';
+import { GetDeploymentQuery } from '../deployments/queries/get-deployment.query';
 import { GetExecutionQuery } from '../execution/queries/get-execution.query';
 import { ChannelKind, CHANNEL_KINDS, MAX_CHANNEL_LENGTH, ProtocolErrorCode } from './protocol';
 
@@ -23,7 +24,6 @@ const KEY_SCOPES: Record<ChannelKind, string[] | null> = {
 
 /** Channel kinds whose context is not part of this server yet: their names are known, their channels not. */
 const NOT_YET: Partial<Record<ChannelKind, string>> = {
-  deployment: 'Deployment channels open when deployments are available on this server',
   chat: 'Chat channels open when chat rooms are available on this server',
   server: 'Server channels open when server monitoring is available on this server',
 };
@@ -33,7 +33,8 @@ const forbidden = (): ChannelGrant => ({ error: 'FORBIDDEN', message: 'You may n
 /**
  * Who may read which channel. Each kind is decided by the context that owns
  * what it watches, through that context's queries: a run by the execution
- * context (GetExecutionQuery: the caller's own, any for an admin), a user's
+ * context (GetExecutionQuery: the caller's own, any for an admin), a deployment
+ * by the deployments context (GetDeploymentQuery, the same rule), a user's
  * notifications by who they are. What may not be read and what does not exist
  * answer alike (FORBIDDEN), so a channel name reveals nothing.
  */
@@ -60,21 +61,24 @@ export class ChannelAccess {
       case 'notifications':
         return { channel: notificationsChannelOf(principal.user_id) };
       case 'execution':
-        return this.execution(principal, id);
+        return this.owned('execution', id, (uuid) => new GetExecutionQuery(uuid, actorOf(principal)));
+      case 'deployment':
+        return this.owned('deployment', id, (uuid) => new GetDeploymentQuery(uuid, actorOf(principal)));
       default:
         return forbidden();
     }
   }
 
-  private async execution(principal: Principal, id: string): Promise<ChannelGrant> {
+  /** A channel of something its context's query answers only to those who may see it (404 otherwise). */
+  private async owned(kind: ChannelKind, id: string, query: (uuid: string) => GetExecutionQuery | GetDeploymentQuery): Promise<ChannelGrant> {
     if (!UUID.test(id)) return forbidden();
-    const executionId = id.toLowerCase();
+    const uuid = id.toLowerCase();
     try {
-      await this.queries.execute(new GetExecutionQuery(executionId, actorOf(principal)));
+      await this.queries.execute(query(uuid));
     } catch (error) {
       if (error instanceof AppError) return forbidden();
       throw error;
     }
-    return { channel: `execution:${executionId}` };
+    return { channel: `${kind}:${uuid}` };
   }
 }

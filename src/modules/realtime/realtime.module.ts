@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DeploymentsModule } from '../deployments/deployments.module';
 import { ExecutionModule } from '../execution/execution.module';
 import { IdentityModule } from '../identity/identity.module';
 import { ChannelAccess } from './channel-access';
@@ -20,8 +21,9 @@ import { UserAuthChangedHandler } from './user-auth-changed.handler';
   imports: [
     // Identity: AuthenticateTokenQuery (?token= and auth messages) and UserAuthChangedEvent (sockets checked again).
     IdentityModule,
-    // Execution: GetExecutionQuery (who may watch a run's channel).
+    // Execution: GetExecutionQuery (who may watch a run's channel); deployments: GetDeploymentQuery (a deployment's).
     ExecutionModule,
+    DeploymentsModule,
   ],
   controllers: [AdminRealtimeController],
   providers: [RealtimeHub, RealtimeGateway, RealtimeRelay, ChannelAccess, GetRealtimeStatsHandler, UserAuthChangedHandler],

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -89,6 +89,8 @@ export class AppSandbox {
   private constructor(options: AppSandboxOptions) {
     mkdirSync(options.runDir, { recursive: true });
     this.socketPath = join(options.runDir, SOCKET_NAME);
+    // A socket left by an earlier run of this directory would make the relay's listen fail.
+    rmSync(this.socketPath, { force: true });
     const env = { ...options.env, PORT: String(options.port), HOST: '127.0.0.1' };
     const args = bwrapArgs({
       layout: options.layout,

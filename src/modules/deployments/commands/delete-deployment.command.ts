@@ -1,0 +1,35 @@
+import { rmSync } from 'node:fs';
+import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
+import type { Actor } from '../../../common/auth/ownership';
+import { GetDeploymentQuery } from '../queries/get-deployment.query';
+import { DeploymentRepository } from '../repositories/deployment.repository';
+import { DeploymentLogWriter } from '../logs/deployment-log-writer';
+import { DeploymentRunner } from '../runtime/deployment-runner';
+
+/** Stops a deployment and removes it: its processes, rows (versions with it), logs and files. */
+export class DeleteDeploymentCommand extends Command<void> {
+  constructor(
+    readonly actor: Actor,
+    readonly id: string,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(DeleteDeploymentCommand)
+export class DeleteDeploymentHandler implements ICommandHandler<DeleteDeploymentCommand> {
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly deployments: DeploymentRepository,
+    private readonly runner: DeploymentRunner,
+    private readonly logs: DeploymentLogWriter,
+  ) {}
+
+  async execute({ actor, id }: DeleteDeploymentCommand): Promise<void> {
+    await this.queries.execute(new GetDeploymentQuery(id, actor));
+    await this.runner.remove(id);
+    await this.deployments.delete(id);
+    await this.logs.removeAll(id);
+    rmSync(this.runner.deploymentDir(id), { recursive: true, force: true });
+  }
+}

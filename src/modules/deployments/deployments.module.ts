@@ -1,0 +1,41 @@
+import { Module } from '@nestjs/common';
+import { IdentityModule } from '../identity/identity.module';
+import { NotificationsModule } from '../notifications/notifications.module';
+import { CreateDeploymentHandler } from './commands/create-deployment.command';
+import { DeleteDeploymentHandler } from './commands/delete-deployment.command';
+import { RestartDeploymentHandler } from './commands/restart-deployment.command';
+import { StopDeploymentHandler } from './commands/stop-deployment.command';
+import { DeploymentsController } from './http/deployments.controller';
+import { DeploymentLogRepository } from './logs/deployment-log.repository';
+import { DeploymentLogWriter } from './logs/deployment-log-writer';
+import { ListDeploymentLogsHandler } from './queries/list-deployment-logs.query';
+import { DeploymentProxy } from './proxy/deployment-proxy';
+import { GetDeploymentHandler } from './queries/get-deployment.query';
+import { ListDeploymentVersionsHandler } from './queries/list-deployment-versions.query';
+import { ListDeploymentsHandler } from './queries/list-deployments.query';
+import { DeploymentRepository } from './repositories/deployment.repository';
+import { DeploymentRunner } from './runtime/deployment-runner';
+
+/**
+ * Deployments: users' apps kept running in sandboxes of their own
+ * (runtime/app-sandbox.ts: own network namespace, reached through a Unix
+ * socket), started, health-checked, restarted on crashes and brought back on
+ * start-up by DeploymentRunner, and reached at /d/<id>/ through DeploymentProxy.
+ * Their output and platform events go to deployment_logs (DeploymentLogWriter)
+ * and live to the deployment:<id> channel.
+ */
+@Module({
+  imports: [
+    // Identity: AuthenticateTokenQuery (the proxy's private deployments).
+    IdentityModule,
+    // Notifications: CreateNotificationCommand (deployment_status).
+    NotificationsModule,
+  ],
+  controllers: [DeploymentsController],
+  providers: [
+    DeploymentRepository, DeploymentRunner, DeploymentProxy, DeploymentLogRepository, DeploymentLogWriter,
+    CreateDeploymentHandler, StopDeploymentHandler, RestartDeploymentHandler, DeleteDeploymentHandler,
+    GetDeploymentHandler, ListDeploymentsHandler, ListDeploymentVersionsHandler, ListDeploymentLogsHandler,
+  ],
+})
+export class DeploymentsModule {}

@@ -1,0 +1,192 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { BatchedCopyWriter } from '../../../common/database/batched-copy-writer';
+import { AppLogger } from '../../../common/logging/app-logger';
+import { MAX_LINE_BYTES } from '../runtime/app-sandbox';
+import { DeploymentLogInput, DeploymentLogRow, LogLevel, LogSource } from './deployment-log';
+import { COPY_SQL, deploymentLogRow } from './deployment-log-copy';
+import { DeploymentLogRepository } from './deployment-log.repository';
+
+/** Lines queued at most, and the memory they may take (a line counts twice its length, UTF-16, plus its row). */
+const BUFFER_LINES = 100_000;
+const BUFFER_BYTES = 64 * 1024 * 1024;
+const ROW_OVERHEAD_BYTES = 256;
+const FLUSH_INTERVAL_MS = 500;
+/** How often buckets are looked at: drop markers of deployments gone quiet, and forgetting idle buckets. */
+const SWEEP_INTERVAL_MS = 1000;
+
+const DEFAULT_LEVEL: Record<LogSource, LogLevel> = { stdout: 'info', stderr: 'warn', platform: 'info' };
+
+/** A deployment's token bucket: lines it may still write now, when that was computed, and lines dropped since the last marker. */
+interface Bucket {
+  tokens: number;
+  at: number;
+  dropped: number;
+}
+
+/**
+ * Stores deployments' log lines (their apps' stdout and stderr, the platform's
+ * events) in deployment_logs, with COPY in batches (BatchedCopyWriter): lines
+ * are queued and written every FLUSH_INTERVAL_MS, or at once when a batch is
+ * full; one COPY at a time, so lines of one instant keep their order (seq).
+ * A crash loses what was queued.
+ *
+ * Nothing a deployed app does can make it hold more memory:
+ * - a line over MAX_LINE_BYTES (16 KB) is cut there and flagged `truncated`;
+ * - each deployment's output (stdout, stderr) goes through a token bucket of
+ *   DEPLOY_LOG_LINES_PER_SECOND lines a second, bursts up to twice that. Lines
+ *   beyond it are dropped and counted, and once the bucket has refilled one
+ *   platform line "N lines dropped (over DEPLOY_LOG_LINES_PER_SECOND)" is
+ *   written before the deployment's next line (or within a second, if it went
+ *   quiet). The platform's own lines are not limited: they are few, and a
+ *   crash must show even in a flood;
+ * - the queue holds BUFFER_LINES lines and BUFFER_BYTES at most (the database
+ *   is down); beyond that lines are dropped, counted and logged.
+ */
+@Injectable()
+export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly linesPerSecond: number;
+  private readonly burst: number;
+  private sweepTimer?: NodeJS.Timeout;
+  /** Output lines dropped by the rate limit, in all. */
+  rateLimited = 0;
+
+  constructor(
+    dataSource: DataSource,
+    logger: AppLogger,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly logs: DeploymentLogRepository,
+  ) {
+    super(dataSource, logger, {
+      label: 'deployment log',
+      sql: COPY_SQL,
+      format: deploymentLogRow,
+      bufferSize: BUFFER_LINES,
+      bufferBytes: BUFFER_BYTES,
+      rowBytes: (row) => 2 * row.message.length + ROW_OVERHEAD_BYTES,
+      flushIntervalMs: FLUSH_INTERVAL_MS,
+      writeConcurrency: 1,
+    });
+    this.linesPerSecond = config.deployments.logLinesPerSecond;
+    this.burst = 2 * this.linesPerSecond;
+  }
+
+  override onModuleInit(): void {
+    super.onModuleInit();
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  override async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    // Whatever was dropped is said, refilled or not.
+    for (const [deploymentId, bucket] of this.buckets) if (bucket.dropped > 0) this.writeDropMarker(deploymentId, bucket, Date.now());
+    await super.beforeApplicationShutdown();
+  }
+
+  /**
+   * Queues one line of a deployment, timed now. Returns false when it was
+   * dropped (over the deployment's rate, or the queue is full).
+   */
+  append(deploymentId: string, input: DeploymentLogInput): boolean {
+    const now = Date.now();
+    if (input.source !== 'platform' && !this.admit(deploymentId, now)) return false;
+    const { message, truncated } = storableMessage(input.message);
+    return this.enqueue({
+      deploymentId,
+      createdAt: new Date(now),
+      level: input.level ?? DEFAULT_LEVEL[input.source],
+      source: input.source,
+      message,
+      truncated: truncated || input.truncated === true,
+      metadata: input.metadata ?? {},
+    });
+  }
+
+  /**
+   * Removes every stored line of a deployment that was deleted. Lines still
+   * queued are written first, so none is left behind (unless the database is
+   * down: then they stay queued and outlive this); stop the deployment before,
+   * so that no new line comes.
+   */
+  async removeAll(deploymentId: string): Promise<number> {
+    this.buckets.delete(deploymentId);
+    await this.flush();
+    return this.logs.deleteAll(deploymentId);
+  }
+
+  /** Takes a token of the deployment's bucket; counts the line as dropped when there is none. */
+  private admit(deploymentId: string, now: number): boolean {
+    let bucket = this.buckets.get(deploymentId);
+    if (!bucket) {
+      bucket = { tokens: this.burst, at: now, dropped: 0 };
+      this.buckets.set(deploymentId, bucket);
+    } else {
+      this.refill(bucket, now);
+    }
+    if (bucket.tokens < 1) {
+      bucket.dropped++;
+      this.rateLimited++;
+      return false;
+    }
+    if (bucket.dropped > 0) this.writeDropMarker(deploymentId, bucket, now);
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  private refill(bucket: Bucket, now: number): void {
+    if (now <= bucket.at) return;
+    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) * this.linesPerSecond) / 1000);
+    bucket.at = now;
+  }
+
+  /**
+   * Says how many lines were dropped for deployments whose bucket has refilled
+   * but that wrote nothing since, and forgets the buckets of deployments that
+   * are quiet (full, nothing dropped), so the map holds only recent talkers.
+   */
+  sweep(now: number): void {
+    for (const [deploymentId, bucket] of this.buckets) {
+      this.refill(bucket, now);
+      if (bucket.dropped > 0 && bucket.tokens >= 1) this.writeDropMarker(deploymentId, bucket, now);
+      else if (bucket.dropped === 0 && bucket.tokens >= this.burst) this.buckets.delete(deploymentId);
+    }
+  }
+
+  private writeDropMarker(deploymentId: string, bucket: Bucket, now: number): void {
+    const dropped = bucket.dropped;
+    bucket.dropped = 0;
+    this.enqueue({
+      deploymentId,
+      createdAt: new Date(now),
+      level: 'warn',
+      source: 'platform',
+      message: `${dropped} lines dropped (over DEPLOY_LOG_LINES_PER_SECOND)`,
+      truncated: false,
+      metadata: { dropped_lines: dropped },
+    });
+  }
+}
+
+/**
+ * The message as stored: at most MAX_LINE_BYTES of UTF-8, cut at a character
+ * boundary, and without NUL characters (PostgreSQL's text refuses them, which
+ * would cost the line; each becomes U+FFFD). A lone surrogate becomes U+FFFD
+ * when the row is encoded.
+ */
+export function storableMessage(text: string): { message: string; truncated: boolean } {
+  let message = text.includes('\0') ? text.replace(/\0/g, '\uFFFD') : text;
+  let truncated = false;
+  // A UTF-16 code unit takes at most 3 bytes of UTF-8: short lines need no counting.
+  if (message.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(message) > MAX_LINE_BYTES) {
+    const bytes = Buffer.from(message, 'utf8');
+    let end = MAX_LINE_BYTES;
+    // Back to the first byte of the character the cut falls into (continuation bytes are 10xxxxxx).
+    while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+    message = bytes.subarray(0, end).toString('utf8');
+    truncated = true;
+  }
+  return { message, truncated };
+}

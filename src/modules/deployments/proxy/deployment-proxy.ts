@@ -1,0 +1,135 @@
+import { IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { QueryBus } from '@nestjs/cqrs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { apiKeyOf } from '../../../common/auth/credentials';
+import { AuthenticateTokenQuery } from '../../identity/queries/authenticate-token.query';
+import { DeploymentRepository } from '../repositories/deployment.repository';
+import { DeploymentRunner } from '../runtime/deployment-runner';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's, not the message's: never forwarded. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/** Requests and 5xx answers per deployment since start (this replica). */
+export interface ProxyCounters {
+  requests: number;
+  errors: number;
+}
+
+/**
+ * `/d/<id>/…`: forwards HTTP to a running deployment through its socket,
+ * bodies streamed both ways (nothing is buffered or parsed here), with
+ * X-Forwarded-For/-Proto/-Host/-Prefix added; the app sees the path after
+ * /d/<id>. A deployment that is not running answers 503 with a short page,
+ * an unknown one 404. Public by default; a version with `private: true`
+ * answers only its owner (or an admin), whose token is not passed on.
+ *
+ * Registered on Fastify directly, outside the API prefix and its guards: these
+ * are the apps' requests, not the API's.
+ */
+@Injectable()
+export class DeploymentProxy implements OnModuleInit {
+  readonly counters = new Map<string, ProxyCounters>();
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly runner: DeploymentRunner,
+    private readonly deployments: DeploymentRepository,
+    private readonly queries: QueryBus,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    if (!fastify) return;
+    void fastify.register(async (scope) => {
+      // Bodies go to the app as they come: no parser reads them here.
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+      const handler = (request: FastifyRequest, reply: FastifyReply) => this.forward(request, reply);
+      scope.all('/d/:id', handler);
+      scope.all('/d/:id/*', handler);
+    });
+  }
+
+  private async forward(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const id = (request.params as { id: string }).id;
+    if (!UUID.test(id)) return page(reply, 404, 'No such deployment');
+    const deploymentId = id.toLowerCase();
+    const route = this.runner.routeOf(deploymentId);
+    if (!route) {
+      const row = await this.deployments.findById(deploymentId);
+      if (!row) return page(reply, 404, 'No such deployment');
+      return page(reply, 503, `This deployment is ${row.status}`);
+    }
+    const headers = forwardedHeaders(request, deploymentId);
+    if (route.private) {
+      const token = apiKeyOf(request) ?? bearerOf(request.headers);
+      const principal = token ? await this.queries.execute(new AuthenticateTokenQuery(token)).catch(() => null) : null;
+      if (!principal) return page(reply, 401, 'This deployment is private: send its owner\'s token');
+      if (principal.user_id !== route.ownerId && principal.role !== 'admin') return page(reply, 404, 'No such deployment');
+      // The owner's credentials are the platform's business, not the app's.
+      delete headers.authorization;
+      delete headers['x-api-key'];
+    }
+
+    const counters = this.counters.get(deploymentId) ?? { requests: 0, errors: 0 };
+    this.counters.set(deploymentId, counters);
+    counters.requests++;
+    const query = request.raw.url?.includes('?') ? request.raw.url.slice(request.raw.url.indexOf('?')) : '';
+    const path = `/${(request.params as { '*'?: string })['*'] ?? ''}${query}`;
+
+    reply.hijack();
+    const response = reply.raw;
+    const upstream = httpRequest({ socketPath: route.socketPath, method: request.method, path, headers });
+    upstream.on('response', (answer) => {
+      if ((answer.statusCode ?? 502) >= 500) counters.errors++;
+      const outgoing: IncomingHttpHeaders = { ...answer.headers };
+      for (const name of HOP_BY_HOP) delete outgoing[name];
+      response.writeHead(answer.statusCode ?? 502, outgoing as Record<string, string | string[]>);
+      answer.pipe(response);
+      answer.on('error', () => response.destroy());
+    });
+    upstream.on('error', () => {
+      counters.errors++;
+      if (!response.headersSent) rawPage(response, 502, 'The app did not answer');
+      else response.destroy();
+    });
+    // A client that leaves takes the app's request with it.
+    response.on('close', () => {
+      if (!response.writableFinished) upstream.destroy();
+    });
+    request.raw.pipe(upstream);
+  }
+}
+
+function bearerOf(headers: IncomingHttpHeaders): string | undefined {
+  const [scheme, value] = (headers.authorization ?? '').split(' ', 2);
+  return scheme?.toLowerCase() === 'bearer' && value ? value : undefined;
+}
+
+function forwardedHeaders(request: FastifyRequest, deploymentId: string): Record<string, string | string[] | undefined> {
+  const headers: Record<string, string | string[] | undefined> = { ...request.headers };
+  for (const name of HOP_BY_HOP) delete headers[name];
+  const prior = request.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = prior ? `${String(prior)}, ${request.ip}` : request.ip;
+  headers['x-forwarded-proto'] = request.protocol;
+  headers['x-forwarded-host'] = request.headers.host ?? '';
+  headers['x-forwarded-prefix'] = `/d/${deploymentId}`;
+  return headers;
+}
+
+function page(reply: FastifyReply, status: number, text: string): void {
+  void reply.status(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(html(status, text));
+}
+
+function rawPage(response: FastifyReply['raw'], status: number, text: string): void {
+  const body = html(status, text);
+  response.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  response.end(body);
+}
+
+function html(status: number, text: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${status}</title></head><body><h1>${status}</h1><p>${text.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`)}</p></body></html>\n`;
+}

@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { DeploymentStatus } from '../deployment-state';
+import type { RunSpec, Runtime } from '../app-files';
+
+export interface DeploymentRow {
+  id: string;
+  userId: string;
+  name: string;
+  runtime: Runtime;
+  status: DeploymentStatus;
+  desiredState: 'running' | 'stopped';
+  currentVersion: number;
+  error: string | null;
+  startedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A version's config as stored: what it runs, and whether the proxy asks for the owner's token. */
+export interface VersionConfig extends RunSpec {
+  private: boolean;
+  /** The names of its variables (their values are sealed apart). */
+  env_names: string[];
+}
+
+export interface VersionRow {
+  deploymentId: string;
+  versionNumber: number;
+  files: Array<{ path: string; size: number }>;
+  config: VersionConfig;
+  envVarsSealed: string | null;
+  createdAt: Date;
+}
+
+const DEPLOYMENT_COLUMNS = `id, user_id AS "userId", name, runtime, status, desired_state AS "desiredState", current_version AS "currentVersion",
+  error, started_at AS "startedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+const VERSION_COLUMNS = `deployment_id AS "deploymentId", version_number AS "versionNumber", files, config, env_vars_sealed AS "envVarsSealed", created_at AS "createdAt"`;
+
+/** `deployments` and `deployment_versions` (migration 1765500000000-Deployments). Ownership is the callers'. */
+@Injectable()
+export class DeploymentRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** A new deployment and its first version, together. */
+  async create(row: Pick<DeploymentRow, 'id' | 'userId' | 'name' | 'runtime'>, version: Omit<VersionRow, 'deploymentId' | 'versionNumber' | 'createdAt'>): Promise<DeploymentRow> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows: DeploymentRow[] = await manager.query(
+        `INSERT INTO deployments (id, user_id, name, runtime, status) VALUES ($1, $2, $3, $4, 'pending') RETURNING ${DEPLOYMENT_COLUMNS}`,
+        [row.id, row.userId, row.name, row.runtime],
+      );
+      await manager.query(
+        `INSERT INTO deployment_versions (deployment_id, version_number, files, config, env_vars_sealed) VALUES ($1, 1, $2, $3, $4)`,
+        [row.id, JSON.stringify(version.files), JSON.stringify(version.config), version.envVarsSealed],
+      );
+      return rows[0];
+    });
+  }
+
+  async findById(id: string): Promise<DeploymentRow | null> {
+    const rows: DeploymentRow[] = await this.dataSource.query(`SELECT ${DEPLOYMENT_COLUMNS} FROM deployments WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  /** A user's deployments (or everyone's: userId null), newest first, optionally of one status. */
+  async list(userId: string | null, status: DeploymentStatus | undefined, page: { page: number; limit: number }): Promise<{ rows: DeploymentRow[]; total: number }> {
+    const where = ['($1::uuid IS NULL OR user_id = $1)', '($2::text IS NULL OR status = $2)'].join(' AND ');
+    const [rows, counted]: [DeploymentRow[], Array<{ total: number }>] = await Promise.all([
+      this.dataSource.query(`SELECT ${DEPLOYMENT_COLUMNS} FROM deployments WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`, [
+        userId, status ?? null, page.limit, (page.page - 1) * page.limit,
+      ]),
+      this.dataSource.query(`SELECT count(*)::int AS total FROM deployments WHERE ${where}`, [userId, status ?? null]),
+    ]);
+    return { rows, total: counted[0].total };
+  }
+
+  /** Moves the status (and its error: null clears it); started_at is set when it becomes running. */
+  async setStatus(id: string, status: DeploymentStatus, error: string | null): Promise<DeploymentRow | null> {
+    // An UPDATE … RETURNING answers [rows, count] through DataSource.query.
+    const [rows]: [DeploymentRow[], number] = await this.dataSource.query(
+      `UPDATE deployments SET status = $2::varchar, error = $3, updated_at = now(),
+              started_at = CASE WHEN $2::varchar = 'running' THEN now() ELSE started_at END
+        WHERE id = $1 RETURNING ${DEPLOYMENT_COLUMNS}`,
+      [id, status, error],
+    );
+    return rows[0] ?? null;
+  }
+
+  async setDesiredState(id: string, desired: 'running' | 'stopped'): Promise<void> {
+    await this.dataSource.query(`UPDATE deployments SET desired_state = $2, updated_at = now() WHERE id = $1`, [id, desired]);
+  }
+
+  /** The deployments that should be running (brought back when the platform starts). */
+  async listDesiredRunning(): Promise<DeploymentRow[]> {
+    return this.dataSource.query(`SELECT ${DEPLOYMENT_COLUMNS} FROM deployments WHERE desired_state = 'running' ORDER BY created_at`);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const [, deleted]: [unknown, number] = await this.dataSource.query(`DELETE FROM deployments WHERE id = $1`, [id]);
+    return deleted > 0;
+  }
+
+  async version(deploymentId: string, versionNumber: number): Promise<VersionRow | null> {
+    const rows: VersionRow[] = await this.dataSource.query(`SELECT ${VERSION_COLUMNS} FROM deployment_versions WHERE deployment_id = $1 AND version_number = $2`, [
+      deploymentId, versionNumber,
+    ]);
+    return rows[0] ?? null;
+  }
+
+  /** Every version, newest first. */
+  async versions(deploymentId: string): Promise<VersionRow[]> {
+    return this.dataSource.query(`SELECT ${VERSION_COLUMNS} FROM deployment_versions WHERE deployment_id = $1 ORDER BY version_number DESC`, [deploymentId]);
+  }
+}

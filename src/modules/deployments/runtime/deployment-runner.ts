@@ -1,0 +1,287 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { CommandBus, EventBus } from '@nestjs/cqrs';
+import { SecretBox } from '../../../common/crypto/secret-box';
+import { RealtimeEvent } from '../../../common/events/realtime-event';
+import { AppLogger } from '../../../common/logging/app-logger';
+import { readSandboxLayout, SandboxLayout } from '../../../common/sandbox/sandbox-layout';
+import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { CreateNotificationCommand } from '../../notifications/commands/create-notification.command';
+import { canMove, DeploymentStatus } from '../deployment-state';
+import { DeploymentRepository, VersionRow } from '../repositories/deployment.repository';
+import { DeploymentLogWriter } from '../logs/deployment-log-writer';
+import { AppSandbox, OutputLine } from './app-sandbox';
+
+/** The longest a crashed app waits before it is started again. */
+const MAX_BACKOFF_MS = 30_000;
+
+/** One deployment as this replica runs it. */
+interface Live {
+  sandbox: AppSandbox | null;
+  /** Answers the proxy: the app passed its health check and is still up. */
+  ready: boolean;
+  /** Bumped by every start and stop: work begun for an older one gives up. */
+  generation: number;
+  crashes: number[];
+  restartTimer?: NodeJS.Timeout;
+  /** Who may reach a private version through the proxy. */
+  ownerId: string;
+  private: boolean;
+}
+
+/** Where the proxy sends a request, and whether it must be the owner's. */
+export interface AppRoute {
+  socketPath: string;
+  ownerId: string;
+  private: boolean;
+}
+
+export interface DeploymentLogLine {
+  deploymentId: string;
+  source: 'stdout' | 'stderr' | 'platform';
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  truncated: boolean;
+}
+
+/**
+ * Runs deployments on this replica, one AppSandbox each: builds (the build
+ * command in the same sandbox layout, with a timeout), starts, waits for the
+ * health check, and watches. A crash restarts the app with exponential backoff
+ * (1 s, 2 s, 4 s … 30 s); DEPLOY_MAX_CRASHES within DEPLOY_CRASH_WINDOW_MS
+ * make it failed. Every status change is stored, logged as a platform line,
+ * published as an `update` on `deployment:<id>` and, when it comes to rest
+ * (running, failed, stopped), told to the owner as a `deployment_status`
+ * notification. On start-up, what should be running is started again.
+ */
+@Injectable()
+export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly apps = new Map<string, Live>();
+  private layout?: SandboxLayout;
+  private shuttingDown = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly deployments: DeploymentRepository,
+    private readonly events: EventBus,
+    private readonly commands: CommandBus,
+    private readonly box: SecretBox,
+    private readonly logger: AppLogger,
+    private readonly logs: DeploymentLogWriter,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // Not awaited: the API serves while the apps come back, one after another.
+    void this.bringBack();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    // The apps go with this process; what should run stays recorded and comes back with the next start.
+    await Promise.all([...this.apps.values()].map((live) => this.halt(live)));
+  }
+
+  /** Where the proxy reaches a running deployment, or null. */
+  routeOf(deploymentId: string): AppRoute | null {
+    const live = this.apps.get(deploymentId);
+    return live?.ready && live.sandbox ? { socketPath: live.sandbox.socketPath, ownerId: live.ownerId, private: live.private } : null;
+  }
+
+  /** The directory a version's files are written to. */
+  versionDir(deploymentId: string, versionNumber: number): string {
+    return join(this.config.dataDir, 'deployments', deploymentId, `v${versionNumber}`);
+  }
+
+  deploymentDir(deploymentId: string): string {
+    return join(this.config.dataDir, 'deployments', deploymentId);
+  }
+
+  /**
+   * Starts the deployment's current version (stopping what runs of it here);
+   * resolves once it is running or failed. Not for a deployment being stopped.
+   * `afterCrash`: a start after a crash, whose failure counts as one more crash.
+   */
+  async launch(deploymentId: string, afterCrash = false): Promise<void> {
+    const deployment = await this.deployments.findById(deploymentId);
+    if (!deployment || this.shuttingDown) return;
+    const version = await this.deployments.version(deploymentId, deployment.currentVersion);
+    if (!version) return void (await this.move(deploymentId, 'failed', `version ${deployment.currentVersion} is missing`));
+    const live = this.liveOf(deploymentId);
+    const generation = ++live.generation;
+    clearTimeout(live.restartTimer);
+    await this.halt(live);
+    live.ownerId = deployment.userId;
+    live.private = version.config.private;
+
+    const appDir = this.versionDir(deploymentId, version.versionNumber);
+    if (!existsSync(appDir)) return void (await this.move(deploymentId, 'failed', 'the version\'s files are missing on this server'));
+    const env = this.envOf(version);
+    const { build_command: build, start_command: start, port, health_check_path: healthPath } = version.config;
+
+    if (build) {
+      if (!(await this.move(deploymentId, 'building', null))) return;
+      const failure = await this.build(deploymentId, live, generation, appDir, build, env);
+      if (live.generation !== generation) return;
+      if (failure) return void (await this.move(deploymentId, 'failed', failure));
+    }
+    if (!(await this.move(deploymentId, 'starting', null))) return;
+    const sandbox = this.sandbox(deploymentId, appDir, `run${version.versionNumber}`, port, start, env);
+    live.sandbox = sandbox;
+    const health = await sandbox.waitHealthy(healthPath, this.config.deployments.healthTimeoutMs);
+    if (live.generation !== generation) return;
+    if (health === null) {
+      const exit = await Promise.race([sandbox.exited, Promise.resolve(null)]);
+      await sandbox.stop();
+      if (afterCrash) return this.crashed(deploymentId, live, generation, exit ? (exit.code ?? exit.signal) : 'no health check answer');
+      const reason = exit
+        ? `the app exited (code ${exit.code ?? exit.signal}) before answering its health check`
+        : `the app did not answer GET ${healthPath} within ${this.config.deployments.healthTimeoutMs / 1000} s`;
+      return void (await this.move(deploymentId, 'failed', reason));
+    }
+    this.platformLine(deploymentId, 'info', `health check GET ${healthPath} answered ${health}`);
+    live.ready = true;
+    await this.move(deploymentId, 'running', null);
+    void sandbox.exited.then((exit) => this.crashed(deploymentId, live, generation, exit.code ?? exit.signal));
+  }
+
+  /** Stops the deployment here; resolves once its processes are gone and it is stopped. */
+  async stop(deploymentId: string): Promise<void> {
+    const live = this.liveOf(deploymentId);
+    live.generation++;
+    clearTimeout(live.restartTimer);
+    await this.move(deploymentId, 'stopping', null);
+    await this.halt(live);
+    await this.move(deploymentId, 'stopped', null);
+  }
+
+  /** Stops it and forgets it (a deleted deployment); nothing is stored. */
+  async remove(deploymentId: string): Promise<void> {
+    const live = this.apps.get(deploymentId);
+    if (!live) return;
+    live.generation++;
+    clearTimeout(live.restartTimer);
+    await this.halt(live);
+    this.apps.delete(deploymentId);
+  }
+
+  private async bringBack(): Promise<void> {
+    let rows;
+    try {
+      rows = await this.deployments.listDesiredRunning();
+    } catch (error) {
+      return this.logger.pino.error({ err: error }, 'deployments not brought back');
+    }
+    for (const row of rows) {
+      if (this.shuttingDown) return;
+      // Whatever it was when the platform went down (running, starting…), its processes went with it.
+      if (row.status !== 'pending' && row.status !== 'restarting') await this.move(row.id, 'restarting', 'the platform restarted');
+      await this.launch(row.id).catch((error: unknown) => this.logger.pino.error({ err: error, deployment: row.id }, 'deployment not brought back'));
+    }
+  }
+
+  private async build(deploymentId: string, live: Live, generation: number, appDir: string, command: string, env: Record<string, string>): Promise<string | null> {
+    this.platformLine(deploymentId, 'info', `build: ${command}`);
+    // The build runs in the same sandbox as the app will (its own network namespace: dependencies must come with the files).
+    const builder = this.sandbox(deploymentId, appDir, 'build', 0, command, env);
+    live.sandbox = builder;
+    const timer = setTimeout(() => void builder.stop(), this.config.deployments.buildTimeoutMs);
+    const exit = await builder.exited;
+    clearTimeout(timer);
+    live.sandbox = null;
+    if (live.generation !== generation) return null;
+    if (exit.code === 0) return null;
+    return exit.signal === 'SIGKILL' ? `the build did not finish within ${this.config.deployments.buildTimeoutMs / 1000} s` : `the build failed (exit code ${exit.code})`;
+  }
+
+  private async crashed(deploymentId: string, live: Live, generation: number, status: number | string | null): Promise<void> {
+    if (live.generation !== generation || this.shuttingDown) return;
+    live.ready = false;
+    live.sandbox = null;
+    const now = Date.now();
+    live.crashes = [...live.crashes.filter((at) => now - at < this.config.deployments.crashWindowMs), now];
+    const { maxCrashes, crashWindowMs } = this.config.deployments;
+    if (live.crashes.length >= maxCrashes) {
+      return void (await this.move(deploymentId, 'failed', `the app exited (${status}) ${live.crashes.length} times within ${crashWindowMs / 1000} s`));
+    }
+    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (live.crashes.length - 1));
+    await this.move(deploymentId, 'restarting', `the app exited (${status}); starting it again in ${delay / 1000} s`);
+    live.restartTimer = setTimeout(() => {
+      if (live.generation === generation) void this.launch(deploymentId, true).catch((error: unknown) => this.logger.pino.error({ err: error, deployment: deploymentId }, 'deployment not restarted'));
+    }, delay);
+  }
+
+  private sandbox(deploymentId: string, appDir: string, runName: string, port: number, command: string, env: Record<string, string>): AppSandbox {
+    this.layout ??= readSandboxLayout([process.execPath, this.config.execution.pythonBinary]);
+    return AppSandbox.start({
+      bwrapBinary: this.config.execution.bwrapBinary,
+      layout: this.layout,
+      tmpfsBytes: this.config.deployments.tmpfsBytes,
+      appDir,
+      runDir: join(this.deploymentDir(deploymentId), runName),
+      port: port || 8080,
+      command,
+      env,
+      onLine: (line: OutputLine) =>
+        this.log({ deploymentId, source: line.stream, level: line.stream === 'stderr' ? 'warn' : 'info', message: line.text, truncated: line.truncated }),
+    });
+  }
+
+  private envOf(version: VersionRow): Record<string, string> {
+    if (!version.envVarsSealed) return {};
+    try {
+      return JSON.parse(this.box.open(version.envVarsSealed)) as Record<string, string>;
+    } catch (error) {
+      this.logger.pino.error({ err: error, deployment: version.deploymentId }, 'deployment variables cannot be opened');
+      return {};
+    }
+  }
+
+  /** Stores a status if the lifecycle allows the move; false (and nothing done) if not. */
+  private async move(deploymentId: string, status: DeploymentStatus, error: string | null): Promise<boolean> {
+    // The database goes with the platform; what should run is recorded already.
+    if (this.shuttingDown) return false;
+    const current = await this.deployments.findById(deploymentId);
+    if (!current) return false;
+    if (current.status !== status && !canMove(current.status, status)) {
+      this.logger.pino.warn({ deployment: deploymentId, from: current.status, to: status }, 'deployment status move refused');
+      return false;
+    }
+    const row = await this.deployments.setStatus(deploymentId, status, error);
+    if (!row) return false;
+    this.platformLine(deploymentId, status === 'failed' ? 'error' : 'info', `status: ${status}${error ? ` (${error})` : ''}`);
+    this.events.publish(new RealtimeEvent(`deployment:${deploymentId}`, 'update', { id: deploymentId, status, error }));
+    if (status === 'running' || status === 'failed' || status === 'stopped') {
+      const title = status === 'failed' ? `Deployment “${row.name}” failed` : `Deployment “${row.name}” is ${status}`;
+      this.commands
+        .execute(new CreateNotificationCommand(row.userId, 'deployment_status', title, error ?? '', { deployment_id: deploymentId, status }))
+        .catch((failure: unknown) => this.logger.pino.warn({ err: failure }, 'deployment notification not stored'));
+    }
+    return true;
+  }
+
+  private platformLine(deploymentId: string, level: DeploymentLogLine['level'], message: string): void {
+    this.log({ deploymentId, source: 'platform', level, message, truncated: false });
+  }
+
+  /** Stores a line (DeploymentLogWriter: cut, rate-limited, batched) and publishes it live. */
+  private log(line: DeploymentLogLine): void {
+    this.logs.append(line.deploymentId, line);
+    const { deploymentId, ...rest } = line;
+    this.events.publish(new RealtimeEvent(`deployment:${deploymentId}`, 'log', { timestamp: new Date().toISOString(), ...rest }));
+  }
+
+  private liveOf(deploymentId: string): Live {
+    let live = this.apps.get(deploymentId);
+    if (!live) this.apps.set(deploymentId, (live = { sandbox: null, ready: false, generation: 0, crashes: [], ownerId: '', private: true }));
+    return live;
+  }
+
+  private async halt(live: Live): Promise<void> {
+    live.ready = false;
+    const sandbox = live.sandbox;
+    live.sandbox = null;
+    await sandbox?.stop();
+  }
+
+}

@@ -1,0 +1,246 @@
+import { expectError, expectValidation } from '../support/expectations';
+import { TestApp } from '../support/test-app';
+import { WsClient } from '../support/ws-client';
+
+/**
+ * Deployments end to end: real apps (Node, Python, a manifest with a build
+ * step) deployed through the API, started in their sandboxes, reached through
+ * /d/<id>/; apps that crash, never answer, or exit after a while; stop,
+ * restart, delete, versions, private deployments, the deployment channel, and
+ * the platform bringing apps back after a restart.
+ */
+
+jest.setTimeout(120_000);
+
+type User = Awaited<ReturnType<TestApp['registerUser']>>;
+
+const NODE_APP = `
+const http = require('http');
+http.createServer((req, res) => {
+  if (req.url.startsWith('/echo')) { res.setHeader('content-type', req.headers['content-type'] || 'text/plain'); req.pipe(res); return; }
+  if (req.url === '/headers') { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(req.headers)); return; }
+  if (req.url === '/boom') { res.statusCode = 500; res.end('boom'); return; }
+  res.end('hello ' + req.method + ' ' + req.url + ' ' + (process.env.GREETING || ''));
+}).listen(process.env.PORT, () => console.log('listening on ' + process.env.PORT));
+`;
+
+describe('Deployments', () => {
+  let app: TestApp;
+  let user: User;
+  let other: User;
+
+  beforeAll(async () => {
+    app = await TestApp.start({ DEPLOY_HEALTH_TIMEOUT_MS: '3000', DEPLOY_MAX_CRASHES: '3', DEPLOY_CRASH_WINDOW_MS: '60000' });
+    [user, other] = [await app.registerUser(), await app.registerUser()];
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  async function deploy(body: Record<string, unknown>, token = user.token): Promise<string> {
+    const response = await app.post('/deployments', body, { token });
+    if (response.status !== 201) throw new Error(`deploy failed: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body.deployment.id;
+  }
+
+  /** Polls the deployment until its status is one of these; its last state. */
+  async function settle(id: string, statuses: string[], timeoutMs = 20_000, token = user.token): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { body } = await app.get(`/deployments/${id}`, { token });
+      if (statuses.includes(body.deployment?.status)) return body.deployment;
+      if (Date.now() > deadline) throw new Error(`still ${body.deployment?.status} (${body.deployment?.error}) after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  const proxied = (id: string, path = '/', init: RequestInit = {}) => fetch(`${app.url}/d/${id}${path}`, init);
+
+  it('deploys a Node app and proxies to it: method, path and query, bodies both ways, X-Forwarded-*, 5xx passed on', async () => {
+    const created = await app.post('/deployments', { name: 'hello', files: [{ path: 'server.js', content: NODE_APP }], config: { env_vars: { GREETING: 'friend' } } }, { token: user.token });
+    expect(created.status).toBe(201);
+    const { id } = created.body.deployment;
+    expect(created.body.deployment).toMatchObject({ name: 'hello', runtime: 'nodejs', status: 'pending', version: 1, endpoint: `/d/${id}/` });
+    expect((await settle(id, ['running', 'failed'])).status).toBe('running');
+
+    const hello = await proxied(id, '/greet?x=1');
+    expect(await hello.text()).toBe('hello GET /greet?x=1 friend');
+    const big = 'z'.repeat(3 * 1024 * 1024);
+    const echoed = await proxied(id, '/echo', { method: 'POST', body: big, headers: { 'content-type': 'application/octet-stream' } });
+    expect(echoed.status).toBe(200);
+    expect((await echoed.text()).length).toBe(big.length);
+    const headers = (await (await proxied(id, '/headers', { headers: { authorization: 'Bearer app-own-token' } })).json()) as Record<string, string>;
+    expect(headers).toMatchObject({ 'x-forwarded-prefix': `/d/${id}`, 'x-forwarded-proto': 'http', authorization: 'Bearer app-own-token' });
+    expect(headers['x-forwarded-for']).toBeTruthy();
+    expect((await proxied(id, '/boom')).status).toBe(500);
+    // The bare prefix reaches the app's root.
+    expect(await (await proxied(id, '')).text()).toBe('hello GET / friend');
+
+    // Its output and the platform's events are stored (batched: polled until there).
+    let logs: Array<{ source: string; level: string; message: string }> = [];
+    for (let i = 0; i < 50 && !logs.some((line) => line.message === 'status: running'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      logs = (await app.get(`/deployments/${id}/logs`, { token: user.token })).body.logs;
+    }
+    expect(logs).toContainEqual(expect.objectContaining({ source: 'stdout', level: 'info', message: 'listening on 8080' }));
+    expect(logs).toContainEqual(expect.objectContaining({ source: 'platform', message: 'status: running' }));
+    expect(logs.findIndex((line) => line.message === 'status: running')).toBeLessThan(logs.findIndex((line) => line.message === 'status: starting'));
+    expectError(await app.get(`/deployments/${id}/logs`, { token: other.token }), 404, 'NOT_FOUND');
+    expectValidation(await app.get(`/deployments/${id}/logs?limit=5000`, { token: user.token }), 'limit');
+
+    const versions = await app.get(`/deployments/${id}/versions`, { token: user.token });
+    expect(versions.body.versions).toEqual([
+      expect.objectContaining({ version_number: 1, start_command: 'node server.js', port: 8080, env_vars: ['GREETING'], current: true, files: [{ path: 'server.js', size: Buffer.byteLength(NODE_APP) }] }),
+    ]);
+    // The variable's value is stored sealed.
+    const stored = (await app.query('SELECT env_vars_sealed FROM deployment_versions WHERE deployment_id = $1', [id])).rows[0].env_vars_sealed;
+    expect(stored).not.toContain('friend');
+  });
+
+  it('deploys a Python app and a manifest app with a build step', async () => {
+    const python = await deploy({ name: 'py', files: [{ path: 'app.py', content: 'import http.server, os\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        self.send_response(200); self.end_headers(); self.wfile.write(b"from python")\nhttp.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()\n' }] });
+    const manifest = await deploy({
+      name: 'built',
+      files: [
+        { path: 'coderunner.json', content: JSON.stringify({ build_command: 'mkdir -p out && echo built-at-build > out/page.txt', start_command: 'python3 -m http.server "$PORT" --bind 127.0.0.1 --directory out', port: 9000 }) },
+        { path: 'readme.txt', content: 'manifest app' },
+      ],
+    });
+    expect((await settle(python, ['running', 'failed'])).status).toBe('running');
+    expect(await (await proxied(python, '/')).text()).toBe('from python');
+    const built = await settle(manifest, ['running', 'failed']);
+    expect([built.status, built.error]).toEqual(['running', null]);
+    expect(await (await proxied(manifest, '/page.txt')).text()).toBe('built-at-build\n');
+    expect((await app.get(`/deployments/${manifest}`, { token: user.token })).body.deployment.runtime).toBe('manifest');
+  });
+
+  it('fails an app that crashes at start, one that never answers its health check, and one whose build fails — with the reason', async () => {
+    const crash = await deploy({ name: 'crash', files: [{ path: 'index.js', content: 'console.error("missing DATABASE_URL"); process.exit(2);' }] });
+    const silent = await deploy({ name: 'silent', files: [{ path: 'index.js', content: 'setInterval(() => {}, 1000);' }] });
+    const badBuild = await deploy({ name: 'bad-build', files: [{ path: 'index.js', content: 'require("http").createServer((q, s) => s.end()).listen(process.env.PORT)' }], config: { build_command: 'exit 7' } });
+    expect(await settle(crash, ['failed'])).toMatchObject({ status: 'failed', error: expect.stringContaining('exited (code 2)') });
+    expect(await settle(silent, ['failed'])).toMatchObject({ status: 'failed', error: expect.stringContaining('did not answer GET / within 3 s') });
+    expect(await settle(badBuild, ['failed'])).toMatchObject({ status: 'failed', error: 'the build failed (exit code 7)' });
+    expect((await proxied(crash, '/')).status).toBe(503);
+  });
+
+  it('restarts an app that exits after a while, with backoff, and fails it after too many crashes', async () => {
+    const id = await deploy({ name: 'flaky', files: [{ path: 'index.js', content: 'require("http").createServer((q, s) => s.end("up")).listen(process.env.PORT); setTimeout(() => process.exit(1), 400);' }] });
+    await settle(id, ['running']);
+    const restarting = await settle(id, ['restarting'], 10_000);
+    expect(restarting.error).toMatch(/exited \(1\); starting it again in 1 s/);
+    await settle(id, ['running'], 10_000);
+    const failed = await settle(id, ['failed'], 30_000);
+    expect(failed.error).toMatch(/exited \(1\) 3 times/);
+  });
+
+  it('stops (409 when stopped), answers 503 while stopped, restarts, deletes; someone else\'s is 404; publishes updates', async () => {
+    const id = await deploy({ name: 'lifecycle', files: [{ path: 'server.js', content: NODE_APP }] });
+    const socket = WsClient.connect(app.url, `/api/v1/deployments/${id}/logs/stream?token=${user.token}`);
+    try {
+      await socket.nextOfType('subscribed', `deployment:${id}`);
+      await settle(id, ['running']);
+      expectError(await app.post(`/deployments/${id}/stop`, undefined, { token: other.token }), 404, 'NOT_FOUND');
+      expectError(await app.get(`/deployments/${id}`, { token: other.token }), 404, 'NOT_FOUND');
+
+      const stopped = await app.post(`/deployments/${id}/stop`, undefined, { token: user.token });
+      expect(stopped.status).toBe(200);
+      expect(stopped.body.deployment.status).toBe('stopped');
+      expectError(await app.post(`/deployments/${id}/stop`, undefined, { token: user.token }), 409, 'CONFLICT');
+      const page = await proxied(id, '/');
+      expect(page.status).toBe(503);
+      expect(await page.text()).toContain('This deployment is stopped');
+
+      const restarted = await app.post(`/deployments/${id}/restart`, undefined, { token: user.token });
+      expect([restarted.status, restarted.body.deployment?.status]).toEqual([200, 'restarting']);
+      await settle(id, ['running']);
+      expect((await proxied(id, '/')).status).toBe(200);
+
+      const statuses = socket.received.filter((m) => m.type === 'update').map((m) => m.payload.status);
+      expect(statuses).toEqual(expect.arrayContaining(['starting', 'running', 'stopping', 'stopped']));
+      expect(socket.received.some((m) => m.type === 'log' && m.payload.source === 'stdout' && m.payload.message === 'listening on 8080')).toBe(true);
+      const notes = (await app.get('/notifications', { token: user.token })).body.notifications;
+      expect(notes.some((n: { type: string; data: { deployment_id: string; status: string } }) => n.type === 'deployment_status' && n.data.deployment_id === id && n.data.status === 'stopped')).toBe(true);
+
+      expect((await app.delete(`/deployments/${id}`, { token: user.token })).body).toEqual({ success: true });
+      expectError(await app.get(`/deployments/${id}`, { token: user.token }), 404, 'NOT_FOUND');
+      expect((await proxied(id, '/')).status).toBe(404);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('answers a private deployment only to its owner, without passing the token on', async () => {
+    const id = await deploy({ name: 'private', files: [{ path: 'server.js', content: NODE_APP }], config: { private: true } });
+    await settle(id, ['running']);
+    expect((await proxied(id, '/')).status).toBe(401);
+    expect((await proxied(id, '/', { headers: { authorization: `Bearer ${other.token}` } })).status).toBe(404);
+    const mine = await proxied(id, '/headers', { headers: { authorization: `Bearer ${user.token}` } });
+    expect(mine.status).toBe(200);
+    expect(((await mine.json()) as Record<string, string>).authorization).toBeUndefined();
+  });
+
+  it('validates input and authentication; lists mine', async () => {
+    const files = [{ path: 'index.js', content: 'x' }];
+    for (const [body, field] of [
+      [{ files }, 'name'],
+      [{ name: 'x' }, 'files'],
+      [{ name: 'x', files: [] }, 'files'],
+      [{ name: 'x', files: [{ path: '../escape.js', content: 'x' }] }, 'files'],
+      [{ name: 'x', files: [{ path: '/abs.js', content: 'x' }] }, 'files'],
+      [{ name: 'x', files: [{ path: 'a.js', content: 'x' }, { path: 'a.js', content: 'y' }] }, 'files'],
+      [{ name: 'x', files: [{ path: 'a.js' }] }, 'files.0.content'],
+      [{ name: 'x', files, runtime: 'ruby' }, 'runtime'],
+      [{ name: 'x', files, config: { port: 80 } }, 'config.port'],
+      [{ name: 'x', files, config: { env_vars: { PORT: '1' } } }, 'config.env_vars'],
+      [{ name: 'x', files, config: { env_vars: { 'A-B': '1' } } }, 'config.env_vars'],
+      [{ name: 'x', files, config: { env_vars: { A: 1 } } }, 'config.env_vars'],
+      [{ name: 'x', files: [{ path: 'notes.txt', content: 'no start' }], runtime: 'python' }, 'config.start_command'],
+    ] as const) {
+      expectValidation(await app.post('/deployments', body, { token: user.token }), field);
+    }
+    expect((await app.post('/deployments', { name: 'x', files })).status).toBe(401);
+    const listed = await app.get('/deployments?limit=100', { token: user.token });
+    expect(listed.status).toBe(200);
+    expect(listed.body.deployments.length).toBeGreaterThan(0);
+    expect((await app.get('/deployments', { token: other.token })).body.deployments).toEqual([]);
+    expectValidation(await app.get('/deployments?status=sleeping', { token: user.token }), 'status');
+    expectError(await app.get('/deployments/not-a-uuid', { token: user.token }), 400, 'VALIDATION_ERROR');
+  });
+});
+
+describe('Deployments across a platform restart', () => {
+  it('brings back what should be running, and leaves stopped what was stopped', async () => {
+    const first = await TestApp.start();
+    const user = await first.registerUser();
+    const running = (await first.post('/deployments', { name: 'keep', files: [{ path: 'server.js', content: NODE_APP }] }, { token: user.token })).body.deployment.id;
+    const stopped = (await first.post('/deployments', { name: 'rest', files: [{ path: 'server.js', content: NODE_APP }] }, { token: user.token })).body.deployment.id;
+    const waitFor = async (on: TestApp, id: string, status: string) => {
+      for (let i = 0; i < 200; i++) {
+        if ((await on.get(`/deployments/${id}`, { token: user.token })).body.deployment.status === status) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`${id} never ${status}`);
+    };
+    await waitFor(first, running, 'running');
+    await waitFor(first, stopped, 'running');
+    await first.post(`/deployments/${stopped}/stop`, undefined, { token: user.token });
+    // The same database and data directory, a new process.
+    const dataDir = first.running.config.dataDir;
+    await first.stop({ keepDatabase: true, keepDataDir: true });
+    const second = await TestApp.start({ DATA_DIR: dataDir }, { databaseName: first.databaseNameForSharing });
+    try {
+      // Until it is back, the stored status is the one it had when the platform went down.
+      let answer = await fetch(`${second.url}/d/${running}/`);
+      for (let i = 0; i < 200 && answer.status === 503; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        answer = await fetch(`${second.url}/d/${running}/`);
+      }
+      expect(await answer.text()).toBe('hello GET / ');
+      expect((await second.get(`/deployments/${running}`, { token: user.token })).body.deployment.status).toBe('running');
+      expect((await second.get(`/deployments/${stopped}`, { token: user.token })).body.deployment.status).toBe('stopped');
+    } finally {
+      await second.stop();
+    }
+  });
+});
