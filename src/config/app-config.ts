@@ -151,6 +151,8 @@ export interface AppConfig {
     crashWindowMs: number;
     /** Size of each deployed app's /tmp (DEPLOY_TMPFS_BYTES). */
     tmpfsBytes: number;
+    /** How long a replaced version may finish the requests inside it (DEPLOY_DRAIN_MS). */
+    drainMs: number;
     /** Output lines a deployment may log per second, bursts up to twice that; beyond it they are dropped and counted (DEPLOY_LOG_LINES_PER_SECOND). */
     logLinesPerSecond: number;
   };
@@ -302,6 +304,7 @@ export function readAppConfig(env: Env): AppConfig {
       maxCrashes: r.int('DEPLOY_MAX_CRASHES', 5, 1),
       crashWindowMs: r.int('DEPLOY_CRASH_WINDOW_MS', 600_000, 1000),
       tmpfsBytes: r.int('DEPLOY_TMPFS_BYTES', 64 * 1024 * 1024, 1024 * 1024),
+      drainMs: r.int('DEPLOY_DRAIN_MS', 10_000, 0),
       logLinesPerSecond: r.int('DEPLOY_LOG_LINES_PER_SECOND', 1000, 1, 1_000_000),
     },
     realtime: {

@@ -170,6 +170,59 @@ describe('Deployments', () => {
     }
   });
 
+  it('puts a change in place without downtime, keeps the old version when the new one fails, and rolls back', async () => {
+    const version = (n: number) => `require('http').createServer((q, s) => s.end('v${n} ' + (process.env.GREETING || ''))).listen(process.env.PORT);`;
+    const id = await deploy({ name: 'zero', files: [{ path: 'server.js', content: version(1) }], config: { env_vars: { GREETING: 'one' } } });
+    await settle(id, ['running']);
+    // Requests flow during the switch: every one is answered, by v1 then by v2.
+    const answers: string[] = [];
+    let flowing = true;
+    const flow = (async () => {
+      while (flowing) {
+        const response = await proxied(id, '/');
+        answers.push(`${response.status} ${await response.text()}`);
+      }
+    })();
+    const changed = await app.patch(`/deployments/${id}`, { files: [{ path: 'server.js', content: version(2) }] }, { token: user.token });
+    expect(changed.status).toBe(200);
+    for (let i = 0; i < 100 && (await app.get(`/deployments/${id}`, { token: user.token })).body.deployment.version !== 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    flowing = false;
+    await flow;
+    expect(answers.filter((answer) => !answer.startsWith('200 '))).toEqual([]);
+    expect(answers[0]).toBe('200 v1 one');
+    expect(answers[answers.length - 1]).toBe('200 v2 one');
+    expect((await app.get(`/deployments/${id}`, { token: user.token })).body.deployment).toMatchObject({ status: 'running', version: 2, error: null });
+
+    // A version that never answers: v2 serves on, the error says why.
+    await app.patch(`/deployments/${id}`, { files: [{ path: 'server.js', content: 'setInterval(() => {}, 1000)' }] }, { token: user.token });
+    let state: any;
+    for (let i = 0; i < 100; i++) {
+      state = (await app.get(`/deployments/${id}`, { token: user.token })).body.deployment;
+      if (state.error) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(state).toMatchObject({ status: 'running', version: 2, error: expect.stringMatching(/^version 3 failed: .*version 2 serves on$/) });
+    expect(await (await proxied(id, '/')).text()).toBe('v2 one');
+
+    // Config only: a new version with the new variable, the files kept.
+    await app.patch(`/deployments/${id}`, { config: { env_vars: { GREETING: 'four' } } }, { token: user.token });
+    for (let i = 0; i < 100 && (await (await proxied(id, '/')).text()) !== 'v2 four'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await (await proxied(id, '/')).text()).toBe('v2 four');
+
+    // Rollback to 1: version 5, with version 1's files and variables.
+    const rolled = await app.post(`/deployments/${id}/rollback`, { version_number: 1 }, { token: user.token });
+    expect(rolled.status).toBe(200);
+    for (let i = 0; i < 100 && (await (await proxied(id, '/')).text()) !== 'v1 one'; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await (await proxied(id, '/')).text()).toBe('v1 one');
+    const versions = (await app.get(`/deployments/${id}/versions`, { token: user.token })).body.versions;
+    expect(versions.map((v: { version_number: number; current: boolean }) => [v.version_number, v.current])).toEqual([[5, true], [4, false], [3, false], [2, false], [1, false]]);
+    expectError(await app.post(`/deployments/${id}/rollback`, { version_number: 99 }, { token: user.token }), 404, 'NOT_FOUND');
+    expectValidation(await app.post(`/deployments/${id}/rollback`, { version_number: 0 }, { token: user.token }), 'version_number');
+    expectError(await app.patch(`/deployments/${id}`, { name: 'x' }, { token: other.token }), 404, 'NOT_FOUND');
+    expect((await app.patch(`/deployments/${id}`, { name: 'renamed' }, { token: user.token })).body.deployment.name).toBe('renamed');
+  });
+
   it('answers a private deployment only to its owner, without passing the token on', async () => {
     const id = await deploy({ name: 'private', files: [{ path: 'server.js', content: NODE_APP }], config: { private: true } });
     await settle(id, ['running']);

@@ -4,6 +4,9 @@ import { NotificationsModule } from '../notifications/notifications.module';
 import { CreateDeploymentHandler } from './commands/create-deployment.command';
 import { DeleteDeploymentHandler } from './commands/delete-deployment.command';
 import { RestartDeploymentHandler } from './commands/restart-deployment.command';
+import { RollbackDeploymentHandler } from './commands/rollback-deployment.command';
+import { UpdateDeploymentHandler } from './commands/update-deployment.command';
+import { DeploymentVersions } from './deployment-versions';
 import { StopDeploymentHandler } from './commands/stop-deployment.command';
 import { DeploymentsController } from './http/deployments.controller';
 import { DeploymentLogRepository } from './logs/deployment-log.repository';
@@ -34,7 +37,8 @@ import { DeploymentRunner } from './runtime/deployment-runner';
   controllers: [DeploymentsController],
   providers: [
     DeploymentRepository, DeploymentRunner, DeploymentProxy, DeploymentLogRepository, DeploymentLogWriter,
-    CreateDeploymentHandler, StopDeploymentHandler, RestartDeploymentHandler, DeleteDeploymentHandler,
+    DeploymentVersions,
+    CreateDeploymentHandler, UpdateDeploymentHandler, RollbackDeploymentHandler, StopDeploymentHandler, RestartDeploymentHandler, DeleteDeploymentHandler,
     GetDeploymentHandler, ListDeploymentsHandler, ListDeploymentVersionsHandler, ListDeploymentLogsHandler,
   ],
 })

@@ -1,15 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiKeyScopes, CurrentUser } from '../../../common/auth/auth.decorators';
 import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
-import { Audit } from '../../../common/audit/audit.decorator';
+import { Audit, fieldsOf } from '../../../common/audit/audit.decorator';
 import { ErrorResponse } from '../../../common/errors/error-response.dto';
 import { UuidParam } from '../../../common/http/uuid-param';
 import { CreateDeploymentCommand } from '../commands/create-deployment.command';
 import { DeleteDeploymentCommand } from '../commands/delete-deployment.command';
 import { RestartDeploymentCommand } from '../commands/restart-deployment.command';
+import { RollbackDeploymentCommand } from '../commands/rollback-deployment.command';
+import { UpdateDeploymentCommand } from '../commands/update-deployment.command';
 import { StopDeploymentCommand } from '../commands/stop-deployment.command';
 import { toDeploymentView } from '../deployment.mapper';
 import { GetDeploymentQuery } from '../queries/get-deployment.query';
@@ -17,7 +19,9 @@ import { ListDeploymentLogsQuery } from '../queries/list-deployment-logs.query';
 import { ListDeploymentVersionsQuery } from '../queries/list-deployment-versions.query';
 import { DeploymentLogListResponse, DeploymentLogsRequest } from './dto/deployment-logs.dto';
 import { ListDeploymentsQuery } from '../queries/list-deployments.query';
-import { CreateDeploymentRequest, DeploymentEnvelope, DeploymentListResponse, ListDeploymentsRequest, VersionListResponse } from './dto/deployment.dto';
+import {
+  CreateDeploymentRequest, DeploymentEnvelope, DeploymentListResponse, ListDeploymentsRequest, RollbackDeploymentRequest, UpdateDeploymentRequest, VersionListResponse,
+} from './dto/deployment.dto';
 
 const notFound = { description: 'No such deployment of mine', type: ErrorResponse };
 
@@ -63,6 +67,30 @@ export class DeploymentsController {
   @ApiNotFoundResponse(notFound)
   async get(@CurrentUser() user: Principal, @UuidParam() id: string): Promise<DeploymentEnvelope> {
     return { deployment: toDeploymentView(await this.queries.execute(new GetDeploymentQuery(id, actorOf(user)))) };
+  }
+
+  @Patch(':id')
+  @ApiKeyScopes('deployments:write')
+  @Audit({ action: 'deployment.update', resourceType: 'deployment', metadata: fieldsOf })
+  @ApiOperation({
+    summary: 'Rename a deployment, or change its files or config: a new version, put in place without downtime',
+    description: 'The new version starts beside the running one and takes the traffic once it answers its health check; if it fails, the old one serves on and `error` says why.',
+  })
+  @ApiOkResponse({ type: DeploymentEnvelope })
+  @ApiNotFoundResponse(notFound)
+  async update(@CurrentUser() user: Principal, @UuidParam() id: string, @Body() body: UpdateDeploymentRequest): Promise<DeploymentEnvelope> {
+    return { deployment: toDeploymentView(await this.commands.execute(new UpdateDeploymentCommand(actorOf(user), id, body))) };
+  }
+
+  @Post(':id/rollback')
+  @HttpCode(200)
+  @ApiKeyScopes('deployments:write')
+  @Audit({ action: 'deployment.rollback', resourceType: 'deployment', metadata: (request) => ({ version_number: (request.body as { version_number?: unknown } | undefined)?.version_number }) })
+  @ApiOperation({ summary: 'A new version made from an earlier one, put in place as a change is (history stays linear)' })
+  @ApiOkResponse({ type: DeploymentEnvelope })
+  @ApiNotFoundResponse({ description: 'No such deployment of mine, or no such version', type: ErrorResponse })
+  async rollback(@CurrentUser() user: Principal, @UuidParam() id: string, @Body() body: RollbackDeploymentRequest): Promise<DeploymentEnvelope> {
+    return { deployment: toDeploymentView(await this.commands.execute(new RollbackDeploymentCommand(actorOf(user), id, body.version_number))) };
   }
 
   @Get(':id/versions')

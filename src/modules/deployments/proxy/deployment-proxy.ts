@@ -82,6 +82,8 @@ export class DeploymentProxy implements OnModuleInit {
 
     reply.hijack();
     const response = reply.raw;
+    const leave = route.enter();
+    response.on('close', leave);
     const upstream = httpRequest({ socketPath: route.socketPath, method: request.method, path, headers });
     upstream.on('response', (answer) => {
       if ((answer.statusCode ?? 502) >= 500) counters.errors++;

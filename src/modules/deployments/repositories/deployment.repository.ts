@@ -86,6 +86,38 @@ export class DeploymentRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * Adds the next version (one more than the newest) and answers its number;
+   * the deployment's row is locked meanwhile, so two at once get two numbers.
+   * Null when the deployment is gone.
+   */
+  async addVersion(deploymentId: string, version: Omit<VersionRow, 'deploymentId' | 'versionNumber' | 'createdAt'>): Promise<number | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const locked: Array<{ id: string }> = await manager.query(`SELECT id FROM deployments WHERE id = $1 FOR UPDATE`, [deploymentId]);
+      if (locked.length === 0) return null;
+      const rows: Array<{ next: number }> = await manager.query(
+        `INSERT INTO deployment_versions (deployment_id, version_number, files, config, env_vars_sealed)
+         SELECT $1, coalesce(max(version_number), 0) + 1, $2, $3, $4 FROM deployment_versions WHERE deployment_id = $1
+         RETURNING version_number AS next`,
+        [deploymentId, JSON.stringify(version.files), JSON.stringify(version.config), version.envVarsSealed],
+      );
+      return rows[0].next;
+    });
+  }
+
+  async setCurrentVersion(id: string, versionNumber: number): Promise<void> {
+    await this.dataSource.query(`UPDATE deployments SET current_version = $2, updated_at = now() WHERE id = $1`, [id, versionNumber]);
+  }
+
+  /** Records an error without a status change (a new version that failed while the old one serves on). */
+  async setError(id: string, error: string | null): Promise<void> {
+    await this.dataSource.query(`UPDATE deployments SET error = $2, updated_at = now() WHERE id = $1`, [id, error]);
+  }
+
+  async rename(id: string, name: string): Promise<void> {
+    await this.dataSource.query(`UPDATE deployments SET name = $2, updated_at = now() WHERE id = $1`, [id, name]);
+  }
+
   async setDesiredState(id: string, desired: 'running' | 'stopped'): Promise<void> {
     await this.dataSource.query(`UPDATE deployments SET desired_state = $2, updated_at = now() WHERE id = $1`, [id, desired]);
   }

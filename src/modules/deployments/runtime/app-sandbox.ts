@@ -85,6 +85,9 @@ export class AppSandbox {
   readonly socketPath: string;
   readonly exited: Promise<AppExit>;
   private readonly child: ChildProcess;
+  /** Requests the proxy has sent in and not yet seen answered (enter/leave). */
+  private inFlight = 0;
+  private onIdle: (() => void) | null = null;
 
   private constructor(options: AppSandboxOptions) {
     mkdirSync(options.runDir, { recursive: true });
@@ -136,6 +139,26 @@ export class AppSandbox {
       await sleep(50);
     }
     return null;
+  }
+
+  /** The proxy sends a request in: call the returned function when its answer is done. */
+  enter(): () => void {
+    this.inFlight++;
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.inFlight--;
+      if (this.inFlight === 0) this.onIdle?.();
+    };
+  }
+
+  /** Waits until no request is inside (at most `graceMs`), then stops. */
+  async drainThenStop(graceMs: number): Promise<AppExit> {
+    if (this.inFlight > 0) {
+      await Promise.race([new Promise<void>((resolve) => (this.onIdle = resolve)), sleep(graceMs), this.exited]);
+    }
+    return this.stop();
   }
 
   /** Kills the sandbox's processes; resolves once they are gone. */

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus, EventBus } from '@nestjs/cqrs';
-import { SecretBox } from '../../../common/crypto/secret-box';
 import { RealtimeEvent } from '../../../common/events/realtime-event';
 import { AppLogger } from '../../../common/logging/app-logger';
 import { readSandboxLayout, SandboxLayout } from '../../../common/sandbox/sandbox-layout';
@@ -10,6 +9,7 @@ import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { CreateNotificationCommand } from '../../notifications/commands/create-notification.command';
 import { canMove, DeploymentStatus } from '../deployment-state';
 import { DeploymentRepository, VersionRow } from '../repositories/deployment.repository';
+import { DeploymentVersions } from '../deployment-versions';
 import { DeploymentLogWriter } from '../logs/deployment-log-writer';
 import { AppSandbox, OutputLine } from './app-sandbox';
 
@@ -35,6 +35,8 @@ export interface AppRoute {
   socketPath: string;
   ownerId: string;
   private: boolean;
+  /** Counts the request in (a version being replaced waits for those inside); call the result when it is answered. */
+  enter: () => () => void;
 }
 
 export interface DeploymentLogLine {
@@ -66,7 +68,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     private readonly deployments: DeploymentRepository,
     private readonly events: EventBus,
     private readonly commands: CommandBus,
-    private readonly box: SecretBox,
+    private readonly versions: DeploymentVersions,
     private readonly logger: AppLogger,
     private readonly logs: DeploymentLogWriter,
   ) {}
@@ -85,7 +87,8 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
   /** Where the proxy reaches a running deployment, or null. */
   routeOf(deploymentId: string): AppRoute | null {
     const live = this.apps.get(deploymentId);
-    return live?.ready && live.sandbox ? { socketPath: live.sandbox.socketPath, ownerId: live.ownerId, private: live.private } : null;
+    const sandbox = live?.ready ? live.sandbox : null;
+    return sandbox && live ? { socketPath: sandbox.socketPath, ownerId: live.ownerId, private: live.private, enter: () => sandbox.enter() } : null;
   }
 
   /** The directory a version's files are written to. */
@@ -95,6 +98,13 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
 
   deploymentDir(deploymentId: string): string {
     return join(this.config.dataDir, 'deployments', deploymentId);
+  }
+
+  /** Moves files written to a staging directory to where a version's files live. */
+  adoptFiles(staging: string, deploymentId: string, versionNumber: number): void {
+    const target = this.versionDir(deploymentId, versionNumber);
+    rmSync(target, { recursive: true, force: true });
+    renameSync(staging, target);
   }
 
   /**
@@ -143,6 +153,65 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     live.ready = true;
     await this.move(deploymentId, 'running', null);
     void sandbox.exited.then((exit) => this.crashed(deploymentId, live, generation, exit.code ?? exit.signal));
+  }
+
+  /**
+   * Puts a new version in place. A deployment running here is switched
+   * without downtime: the new version is built and started beside the old one,
+   * takes the traffic once it answers its health check, and only then is the
+   * old one stopped; if it fails, the old one serves on and the deployment's
+   * error says why (its current version stays the old one). A deployment not
+   * running here is simply started on the new version — unless it is stopped,
+   * which only records it.
+   */
+  async redeploy(deploymentId: string, versionNumber: number): Promise<void> {
+    const deployment = await this.deployments.findById(deploymentId);
+    const version = await this.deployments.version(deploymentId, versionNumber);
+    if (!deployment || !version || this.shuttingDown) return;
+    const live = this.liveOf(deploymentId);
+    if (deployment.status === 'stopped') return this.deployments.setCurrentVersion(deploymentId, versionNumber);
+    if (!live.ready || !live.sandbox) {
+      await this.deployments.setCurrentVersion(deploymentId, versionNumber);
+      if (canMove(deployment.status, 'restarting')) await this.move(deploymentId, 'restarting', null);
+      return this.launch(deploymentId);
+    }
+
+    const generation = live.generation;
+    const appDir = this.versionDir(deploymentId, versionNumber);
+    const env = this.envOf(version);
+    const { build_command: build, start_command: start, port, health_check_path: healthPath } = version.config;
+    this.platformLine(deploymentId, 'info', `version ${versionNumber}: starting beside version ${deployment.currentVersion}`);
+    let failure: string | null = null;
+    if (build) failure = await this.buildBeside(deploymentId, appDir, build, env, versionNumber);
+    let next: AppSandbox | null = null;
+    if (!failure) {
+      next = this.sandbox(deploymentId, appDir, `run${versionNumber}`, port, start, env);
+      const health = await next.waitHealthy(healthPath, this.config.deployments.healthTimeoutMs);
+      if (health === null) failure = `it did not answer GET ${healthPath} within ${this.config.deployments.healthTimeoutMs / 1000} s`;
+    }
+    if (live.generation !== generation || failure) {
+      await next?.stop();
+      if (failure && live.generation === generation) {
+        const error = `version ${versionNumber} failed: ${failure}; version ${deployment.currentVersion} serves on`;
+        await this.deployments.setError(deploymentId, error);
+        this.platformLine(deploymentId, 'error', error);
+        this.events.publish(new RealtimeEvent(`deployment:${deploymentId}`, 'update', { id: deploymentId, status: 'running', error }));
+      }
+      return;
+    }
+    // The switch: the proxy reads live.sandbox, so new requests go to the new version from here on.
+    const old = live.sandbox;
+    const switched = ++live.generation;
+    live.sandbox = next!;
+    live.crashes = [];
+    live.private = version.config.private;
+    await this.deployments.setCurrentVersion(deploymentId, versionNumber);
+    await this.deployments.setError(deploymentId, null);
+    void next!.exited.then((exit) => this.crashed(deploymentId, live, switched, exit.code ?? exit.signal));
+    this.platformLine(deploymentId, 'info', `version ${versionNumber} serves; stopping version ${deployment.currentVersion}`);
+    this.events.publish(new RealtimeEvent(`deployment:${deploymentId}`, 'update', { id: deploymentId, status: 'running', error: null, version: versionNumber }));
+    // Requests already inside the old version finish before it goes.
+    await old.drainThenStop(this.config.deployments.drainMs);
   }
 
   /** Stops the deployment here; resolves once its processes are gone and it is stopped. */
@@ -194,6 +263,17 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     return exit.signal === 'SIGKILL' ? `the build did not finish within ${this.config.deployments.buildTimeoutMs / 1000} s` : `the build failed (exit code ${exit.code})`;
   }
 
+  /** A build for a version started beside the running one: the failure, or null. */
+  private async buildBeside(deploymentId: string, appDir: string, command: string, env: Record<string, string>, versionNumber: number): Promise<string | null> {
+    this.platformLine(deploymentId, 'info', `build of version ${versionNumber}: ${command}`);
+    const builder = this.sandbox(deploymentId, appDir, `build${versionNumber}`, 0, command, env);
+    const timer = setTimeout(() => void builder.stop(), this.config.deployments.buildTimeoutMs);
+    const exit = await builder.exited;
+    clearTimeout(timer);
+    if (exit.code === 0) return null;
+    return exit.signal === 'SIGKILL' ? `the build did not finish within ${this.config.deployments.buildTimeoutMs / 1000} s` : `the build failed (exit code ${exit.code})`;
+  }
+
   private async crashed(deploymentId: string, live: Live, generation: number, status: number | string | null): Promise<void> {
     if (live.generation !== generation || this.shuttingDown) return;
     live.ready = false;
@@ -228,9 +308,8 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private envOf(version: VersionRow): Record<string, string> {
-    if (!version.envVarsSealed) return {};
     try {
-      return JSON.parse(this.box.open(version.envVarsSealed)) as Record<string, string>;
+      return this.versions.envOf(version);
     } catch (error) {
       this.logger.pino.error({ err: error, deployment: version.deploymentId }, 'deployment variables cannot be opened');
       return {};

@@ -8,7 +8,9 @@ import { IsArrayOfObjects, IsOptionalNotNull } from '../../../../common/http/dto
 import { PageQuery, Pagination } from '../../../../common/http/pagination';
 import { ApiRequestExample } from '../../../../common/http/swagger';
 import { MAX_FILES, MAX_PATH_LENGTH } from '../../app-files';
-import type { DeploymentConfigInput, DeploymentInput } from '../../commands/create-deployment.command';
+import type { DeploymentInput } from '../../commands/create-deployment.command';
+import type { DeploymentConfigInput } from '../../deployment-versions';
+import type { DeploymentChanges } from '../../commands/update-deployment.command';
 import { DEPLOYMENT_STATUSES, DeploymentStatus } from '../../deployment-state';
 import type { DeploymentView, VersionView } from '../../deployment.mapper';
 
@@ -87,6 +89,28 @@ export class CreateDeploymentRequest implements DeploymentInput {
   @ApiPropertyOptional({ type: DeploymentConfig })
   @IsOptionalNotNull() @IsObject() @ValidateNested() @Type(() => DeploymentConfig)
   config?: DeploymentConfig;
+}
+
+@ApiRequestExample({ config: { env_vars: { GREETING: 'hi again' } } })
+export class UpdateDeploymentRequest implements DeploymentChanges {
+  @ApiPropertyOptional({ example: 'hello', maxLength: 100 })
+  @IsOptionalNotNull() @IsString() @Length(1, 100) @Matches(SINGLE_LINE_TEXT, { message: 'name must be one line of text' })
+  name?: string;
+
+  @ApiPropertyOptional({ type: [DeploymentFile], minItems: 1, maxItems: MAX_FILES, description: 'The whole new set of files; omitted: the current version\'s' })
+  @IsOptionalNotNull() @IsArrayOfObjects(() => DeploymentFile) @ArrayMinSize(1) @ArrayMaxSize(MAX_FILES)
+  files?: DeploymentFile[];
+
+  @ApiPropertyOptional({ type: DeploymentConfig, description: 'Merged over the current version\'s; env_vars, when given, replaces them all' })
+  @IsOptionalNotNull() @IsObject() @ValidateNested() @Type(() => DeploymentConfig)
+  config?: DeploymentConfig;
+}
+
+@ApiRequestExample({ version_number: 1 })
+export class RollbackDeploymentRequest {
+  @ApiProperty({ minimum: 1, example: 1 })
+  @IsInt() @Min(1) @Max(1_000_000)
+  version_number!: number;
 }
 
 export class ListDeploymentsRequest extends PageQuery {
