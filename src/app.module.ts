@@ -6,6 +6,7 @@ import { AccessTokens } from './common/auth/access-tokens';
 import { AuthGuard } from './common/auth/auth.guard';
 import { SecretBox } from './common/crypto/secret-box';
 import { ClusterBus } from './common/events/cluster-bus';
+import { UpgradeRouter } from './common/http/upgrade-router';
 import { APP_CONFIG, AppConfig, SECRETS } from './config/app-config';
 import type { Secrets } from './config/secrets';
 import { AppLogger } from './common/logging/app-logger';
@@ -53,10 +54,11 @@ class CoreModule {
         { provide: AppLogger, useValue: runtime.logger },
         MaintenanceJobs,
         ClusterBus,
+        UpgradeRouter,
         AccessTokens,
         { provide: SecretBox, useValue: new SecretBox(runtime.secrets.encryptionKey, runtime.config.auth.previousEncryptionKeys) },
       ],
-      exports: [APP_CONFIG, SECRETS, AppLogger, MaintenanceJobs, ClusterBus, AccessTokens, SecretBox],
+      exports: [APP_CONFIG, SECRETS, AppLogger, MaintenanceJobs, ClusterBus, UpgradeRouter, AccessTokens, SecretBox],
     };
   }
 }

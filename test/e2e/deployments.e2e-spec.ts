@@ -1,5 +1,6 @@
 import { expectError, expectValidation } from '../support/expectations';
 import { TestApp } from '../support/test-app';
+import WebSocket from 'ws';
 import { WsClient } from '../support/ws-client';
 
 /**
@@ -221,6 +222,41 @@ describe('Deployments', () => {
     expectValidation(await app.post(`/deployments/${id}/rollback`, { version_number: 0 }, { token: user.token }), 'version_number');
     expectError(await app.patch(`/deployments/${id}`, { name: 'x' }, { token: other.token }), 404, 'NOT_FOUND');
     expect((await app.patch(`/deployments/${id}`, { name: 'renamed' }, { token: user.token })).body.deployment.name).toBe('renamed');
+  });
+
+  it('proxies WebSocket upgrades: a WebSocket echo app through /d/<id>/', async () => {
+    // A WebSocket server of a few lines (no packages inside the sandbox): short masked text frames, echoed.
+    const echo = [
+      "const http = require('http');",
+      "const crypto = require('crypto');",
+      "const server = http.createServer((q, s) => s.end('plain'));",
+      "server.on('upgrade', (req, socket) => {",
+      "  const accept = crypto.createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');",
+      "  socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Accept: ' + accept + '\\r\\n\\r\\n');",
+      "  socket.on('data', (frame) => {",
+      "    const length = frame[1] & 0x7f, mask = frame.subarray(2, 6), data = Buffer.from(frame.subarray(6, 6 + length));",
+      "    for (let i = 0; i < data.length; i++) data[i] ^= mask[i % 4];",
+      "    const reply = Buffer.from('echo ' + req.url + ' ' + data.toString());",
+      "    socket.write(Buffer.concat([Buffer.from([0x81, reply.length]), reply]));",
+      "  });",
+      "});",
+      "server.listen(process.env.PORT);",
+    ].join('\n');
+    const id = await deploy({ name: 'ws-echo', files: [{ path: 'server.js', content: echo }] });
+    await settle(id, ['running']);
+    const socket = new WebSocket(`${app.url.replace(/^http/, 'ws')}/d/${id}/socket?x=1`);
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const answer = new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())));
+    socket.send('hello');
+    expect(await answer).toBe('echo /socket?x=1 hello');
+    socket.close();
+    // A deployment that is not running refuses the upgrade.
+    const missing = WsClient.connect(app.url, '/d/00000000-0000-4000-8000-000000000000/socket');
+    await missing.closed;
+    expect(missing.refusedWith).toBe(503);
   });
 
   it('answers a private deployment only to its owner, without passing the token on', async () => {

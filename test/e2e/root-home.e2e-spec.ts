@@ -33,7 +33,8 @@ beforeAll(() => {
   clone = join(home, 'clone');
   // What `npm run build` reads; node_modules hard-linked (a real copy across file systems), so
   // every file really is inside the 0700 directory, the binaries included.
-  for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'migrations', 'scripts', 'bench']) {
+  // (test/support: the AI bench's stand-in upstream is built with it.)
+  for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'migrations', 'scripts', 'bench', 'test/support']) {
     cpSync(join(ROOT, entry), join(clone, entry), { recursive: true });
   }
   try {

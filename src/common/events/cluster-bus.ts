@@ -114,7 +114,10 @@ export class ClusterBus implements OnApplicationBootstrap, OnApplicationShutdown
       if ('topic' in envelope) return this.deliver(envelope.topic, envelope.payload);
       const rows: Array<{ body: string }> = await this.dataSource.query('SELECT body FROM cluster_messages WHERE id = $1', [envelope.ref]);
       // Swept already: the message is older than anything a listener still wants.
-      if (rows[0]) this.receive(rows[0].body);
+      if (!rows[0]) return;
+      // Delivered here, in its turn: queued again, it would fall behind the messages that arrived while it was read.
+      const stored = JSON.parse(rows[0].body) as { topic: string; payload: string };
+      this.deliver(stored.topic, stored.payload);
     }).catch((error: unknown) => this.logger.pino.warn({ err: error }, 'cluster bus message lost'));
   }
 

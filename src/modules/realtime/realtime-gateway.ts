@@ -1,12 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
-import type { FastifyInstance } from 'fastify';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
 import type { Principal } from '../../common/auth/principal';
 import { AppError } from '../../common/errors/app-error';
+import { UpgradeRouter } from '../../common/http/upgrade-router';
 import { AppLogger } from '../../common/logging/app-logger';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AuthenticateTokenQuery } from '../identity/queries/authenticate-token.query';
@@ -36,9 +35,9 @@ const reasonOf = (text: string): string => Buffer.from(text).subarray(0, 120).to
  * (protocol.ts). Upgrades are taken from the Node server Fastify listens
  * with, through the `ws` library directly: @nestjs/platform-ws's adapter
  * matches exact paths only (the convenience paths carry ids) and owns the
- * server's upgrade event for every path, where this dispatcher is where the
- * deployments proxy's WebSocket upgrades will be routed too. An upgrade on a
- * path nobody serves is answered 404.
+ * server's upgrade event for every path, where the app's one upgrade listener
+ * (UpgradeRouter) also hands the deployments proxy its upgrades. An upgrade on
+ * a path nobody serves is answered 404 there.
  *
  * A socket authenticates with `?token=` (a JWT or an API key) or a first
  * `auth` message within REALTIME_AUTH_TIMEOUT_MS (else close 4401); it is
@@ -59,7 +58,7 @@ export class RealtimeGateway implements OnApplicationBootstrap, OnApplicationShu
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly adapterHost: HttpAdapterHost,
+    private readonly upgrades: UpgradeRouter,
     private readonly hub: RealtimeHub,
     private readonly access: ChannelAccess,
     private readonly queries: QueryBus,
@@ -70,14 +69,12 @@ export class RealtimeGateway implements OnApplicationBootstrap, OnApplicationShu
   }
 
   onApplicationBootstrap(): void {
-    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    fastify?.server.on('upgrade', this.onUpgrade);
+    this.upgrades.register(this.onUpgrade);
     this.pingTimer = setInterval(() => this.pingAll(), this.config.realtime.pingIntervalMs).unref();
   }
 
   onApplicationShutdown(): void {
     clearInterval(this.pingTimer);
-    this.adapterHost.httpAdapter?.getInstance<FastifyInstance>()?.server.off('upgrade', this.onUpgrade);
     for (const connection of this.connections) connection.ws.close(CLOSE_CODES.GOING_AWAY, 'server shutting down');
   }
 
@@ -107,21 +104,23 @@ export class RealtimeGateway implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    let url: URL;
-    try {
-      url = new URL(request.url ?? '/', 'http://localhost');
-    } catch {
-      return refuseUpgrade(socket, 400, 'Bad Request');
-    }
+  /** Takes upgrades on /api/v1/ws and the convenience paths (UpgradeRouter); leaves the rest. */
+  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean => {
     let channel: string | null = null;
     if (url.pathname !== WS_PATH) {
       const convenience = CONVENIENCE_PATHS.map((path) => ({ path, match: path.pattern.exec(url.pathname) })).find(({ match }) => match);
-      if (!convenience) return refuseUpgrade(socket, 404, 'Not Found');
-      channel = convenience.path.channel(decodeURIComponent(convenience.match![1] ?? ''));
+      if (!convenience) return false;
+      let id: string;
+      try {
+        id = decodeURIComponent(convenience.match![1] ?? '');
+      } catch {
+        id = '';
+      }
+      channel = convenience.path.channel(id);
     }
     const token = url.searchParams.get('token');
     this.server.handleUpgrade(request, socket, head, (ws) => this.open(ws, token, channel));
+    return true;
   };
 
   private open(ws: WebSocket, token: string | null, channel: string | null): void {
@@ -278,8 +277,4 @@ function parseMessage(data: RawData, isBinary: boolean): Record<string, unknown>
   } catch {
     return null;
   }
-}
-
-function refuseUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

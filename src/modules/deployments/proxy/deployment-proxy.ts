@@ -1,9 +1,12 @@
-import { IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { IncomingHttpHeaders, IncomingMessage, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiKeyOf } from '../../../common/auth/credentials';
+import { refuse, UpgradeRouter } from '../../../common/http/upgrade-router';
 import { AuthenticateTokenQuery } from '../../identity/queries/authenticate-token.query';
 import { DeploymentRepository } from '../repositories/deployment.repository';
 import { DeploymentRunner } from '../runtime/deployment-runner';
@@ -38,9 +41,11 @@ export class DeploymentProxy implements OnModuleInit {
     private readonly runner: DeploymentRunner,
     private readonly deployments: DeploymentRepository,
     private readonly queries: QueryBus,
+    private readonly upgrades: UpgradeRouter,
   ) {}
 
   onModuleInit(): void {
+    this.upgrades.register((request, socket, head, url) => this.upgrade(request, socket, head, url));
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
     void fastify.register(async (scope) => {
@@ -51,6 +56,48 @@ export class DeploymentProxy implements OnModuleInit {
       scope.all('/d/:id', handler);
       scope.all('/d/:id/*', handler);
     });
+  }
+
+  /** Takes WebSocket (any) upgrades on /d/<id>/…: the same access rules as HTTP, then a byte pipe to the app. */
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
+    const target = pathOf(url);
+    if (!target) return false;
+    void (async () => {
+      const route = UUID.test(target.id) ? this.runner.routeOf(target.id.toLowerCase()) : null;
+      if (!route) return refuse(socket, UUID.test(target.id) ? 503 : 404, UUID.test(target.id) ? 'Service Unavailable' : 'Not Found');
+      const headers: IncomingHttpHeaders = { ...request.headers };
+      if (route.private) {
+        const token = (headers['x-api-key'] as string | undefined) ?? bearerOf(headers);
+        const principal = token ? await this.queries.execute(new AuthenticateTokenQuery(token)).catch(() => null) : null;
+        if (!principal) return refuse(socket, 401, 'Unauthorized');
+        if (principal.user_id !== route.ownerId && principal.role !== 'admin') return refuse(socket, 404, 'Not Found');
+        delete headers.authorization;
+        delete headers['x-api-key'];
+      }
+      const prior = headers['x-forwarded-for'];
+      headers['x-forwarded-for'] = prior ? `${String(prior)}, ${request.socket.remoteAddress}` : request.socket.remoteAddress;
+      headers['x-forwarded-prefix'] = `/d/${target.id.toLowerCase()}`;
+      const leave = route.enter();
+      const upstream = connect(route.socketPath);
+      const close = () => {
+        leave();
+        socket.destroy();
+        upstream.destroy();
+      };
+      upstream.on('error', close);
+      socket.on('error', close);
+      upstream.on('close', close);
+      socket.on('close', close);
+      const lines = [`${request.method ?? 'GET'} ${target.rest} HTTP/1.1`];
+      for (const [name, value] of Object.entries(headers)) {
+        for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) lines.push(`${name}: ${item}`);
+      }
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) upstream.write(head);
+      socket.pipe(upstream);
+      upstream.pipe(socket);
+    })().catch(() => socket.destroy());
+    return true;
   }
 
   private async forward(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -104,6 +151,12 @@ export class DeploymentProxy implements OnModuleInit {
     });
     request.raw.pipe(upstream);
   }
+}
+
+/** `/d/<id>/…` upgrades (WebSocket) go to the app as they are: the raw request through its socket, then bytes both ways. */
+function pathOf(url: URL): { id: string; rest: string } | null {
+  const match = /^\/d\/([^/]+)(\/.*)?$/.exec(url.pathname);
+  return match ? { id: match[1], rest: `${match[2] ?? '/'}${url.search}` } : null;
 }
 
 function bearerOf(headers: IncomingHttpHeaders): string | undefined {
