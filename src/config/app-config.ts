@@ -153,6 +153,8 @@ export interface AppConfig {
     tmpfsBytes: number;
     /** How long a replaced version may finish the requests inside it (DEPLOY_DRAIN_MS). */
     drainMs: number;
+    /** Apps also answer at <id>.<DEPLOY_DOMAIN> (a wildcard DNS name pointing here); unset: only /d/<id>/. */
+    domain: string | undefined;
     /** Output lines a deployment may log per second, bursts up to twice that; beyond it they are dropped and counted (DEPLOY_LOG_LINES_PER_SECOND). */
     logLinesPerSecond: number;
   };
@@ -305,6 +307,7 @@ export function readAppConfig(env: Env): AppConfig {
       crashWindowMs: r.int('DEPLOY_CRASH_WINDOW_MS', 600_000, 1000),
       tmpfsBytes: r.int('DEPLOY_TMPFS_BYTES', 64 * 1024 * 1024, 1024 * 1024),
       drainMs: r.int('DEPLOY_DRAIN_MS', 10_000, 0),
+      domain: r.optional('DEPLOY_DOMAIN'),
       logLinesPerSecond: r.int('DEPLOY_LOG_LINES_PER_SECOND', 1000, 1, 1_000_000),
     },
     realtime: {

@@ -1,5 +1,6 @@
 import { expectError, expectValidation } from '../support/expectations';
 import { TestApp } from '../support/test-app';
+import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { WsClient } from '../support/ws-client';
 
@@ -295,6 +296,34 @@ describe('Deployments', () => {
     expect((await app.get('/deployments', { token: other.token })).body.deployments).toEqual([]);
     expectValidation(await app.get('/deployments?status=sleeping', { token: user.token }), 'status');
     expectError(await app.get('/deployments/not-a-uuid', { token: user.token }), 400, 'VALIDATION_ERROR');
+  });
+});
+
+describe('Deployments by host name (DEPLOY_DOMAIN)', () => {
+  it('answers <id>.<DEPLOY_DOMAIN> with the app, any path; other hosts reach the API', async () => {
+    const app = await TestApp.start({ DEPLOY_DOMAIN: 'apps.example.test' });
+    try {
+      const user = await app.registerUser();
+      const id = (await app.post('/deployments', { name: 'hosted', files: [{ path: 'server.js', content: NODE_APP }] }, { token: user.token })).body.deployment.id;
+      for (let i = 0; i < 200 && (await app.get(`/deployments/${id}`, { token: user.token })).body.deployment.status !== 'running'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const viaHost = (host: string, path: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = httpRequest(`${app.url}${path}`, { headers: { host } }, (res) => {
+            let body = '';
+            res.on('data', (chunk) => (body += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await viaHost(`${id}.apps.example.test:8080`, '/api/v1/health?x=1')).toEqual({ status: 200, body: 'hello GET /api/v1/health?x=1 ' });
+      expect((await viaHost(`00000000-0000-4000-8000-000000000000.apps.example.test`, '/')).status).toBe(404);
+      expect((await viaHost('api.example.test', '/api/v1/health')).status).toBe(200);
+    } finally {
+      await app.stop();
+    }
   });
 });
 

@@ -1,12 +1,13 @@
 import { IncomingHttpHeaders, IncomingMessage, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiKeyOf } from '../../../common/auth/credentials';
 import { refuse, UpgradeRouter } from '../../../common/http/upgrade-router';
+import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { AuthenticateTokenQuery } from '../../identity/queries/authenticate-token.query';
 import { DeploymentRepository } from '../repositories/deployment.repository';
 import { DeploymentRunner } from '../runtime/deployment-runner';
@@ -42,17 +43,29 @@ export class DeploymentProxy implements OnModuleInit {
     private readonly deployments: DeploymentRepository,
     private readonly queries: QueryBus,
     private readonly upgrades: UpgradeRouter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
     this.upgrades.register((request, socket, head, url) => this.upgrade(request, socket, head, url));
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
+    const domain = this.config.deployments.domain;
+    if (domain) {
+      // `<id>.<DEPLOY_DOMAIN>`: every request to such a host is the app's, whatever its path (before any parsing).
+      fastify.addHook('onRequest', async (request, reply) => {
+        const id = deploymentOfHost(request.headers.host, domain);
+        if (id === null) return;
+        await this.forward(request, reply, id, request.raw.url ?? '/', '');
+        // Answered (or hijacked) here: the API's routes never see it.
+        return reply;
+      });
+    }
     void fastify.register(async (scope) => {
       // Bodies go to the app as they come: no parser reads them here.
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-      const handler = (request: FastifyRequest, reply: FastifyReply) => this.forward(request, reply);
+      const handler = (request: FastifyRequest, reply: FastifyReply) => this.forwardByPath(request, reply);
       scope.all('/d/:id', handler);
       scope.all('/d/:id/*', handler);
     });
@@ -100,8 +113,14 @@ export class DeploymentProxy implements OnModuleInit {
     return true;
   }
 
-  private async forward(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const id = (request.params as { id: string }).id;
+  /** `/d/<id>/<rest>`: the app sees `/<rest>` and the query. */
+  private forwardByPath(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const url = request.raw.url ?? '/';
+    const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
+    return this.forward(request, reply, (request.params as { id: string }).id, `/${(request.params as { '*'?: string })['*'] ?? ''}${query}`, `/d/${(request.params as { id: string }).id.toLowerCase()}`);
+  }
+
+  private async forward(request: FastifyRequest, reply: FastifyReply, id: string, path: string, prefix: string): Promise<void> {
     if (!UUID.test(id)) return page(reply, 404, 'No such deployment');
     const deploymentId = id.toLowerCase();
     const route = this.runner.routeOf(deploymentId);
@@ -110,7 +129,7 @@ export class DeploymentProxy implements OnModuleInit {
       if (!row) return page(reply, 404, 'No such deployment');
       return page(reply, 503, `This deployment is ${row.status}`);
     }
-    const headers = forwardedHeaders(request, deploymentId);
+    const headers = forwardedHeaders(request, prefix);
     if (route.private) {
       const token = apiKeyOf(request) ?? bearerOf(request.headers);
       const principal = token ? await this.queries.execute(new AuthenticateTokenQuery(token)).catch(() => null) : null;
@@ -124,8 +143,6 @@ export class DeploymentProxy implements OnModuleInit {
     const counters = this.counters.get(deploymentId) ?? { requests: 0, errors: 0 };
     this.counters.set(deploymentId, counters);
     counters.requests++;
-    const query = request.raw.url?.includes('?') ? request.raw.url.slice(request.raw.url.indexOf('?')) : '';
-    const path = `/${(request.params as { '*'?: string })['*'] ?? ''}${query}`;
 
     reply.hijack();
     const response = reply.raw;
@@ -159,19 +176,28 @@ function pathOf(url: URL): { id: string; rest: string } | null {
   return match ? { id: match[1], rest: `${match[2] ?? '/'}${url.search}` } : null;
 }
 
+/** The deployment id of a `<id>.<domain>` Host (any port), or null for any other host. */
+export function deploymentOfHost(host: string | undefined, domain: string): string | null {
+  const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  const suffix = `.${domain.toLowerCase()}`;
+  if (!name.endsWith(suffix)) return null;
+  const id = name.slice(0, -suffix.length);
+  return UUID.test(id) ? id : null;
+}
+
 function bearerOf(headers: IncomingHttpHeaders): string | undefined {
   const [scheme, value] = (headers.authorization ?? '').split(' ', 2);
   return scheme?.toLowerCase() === 'bearer' && value ? value : undefined;
 }
 
-function forwardedHeaders(request: FastifyRequest, deploymentId: string): Record<string, string | string[] | undefined> {
+function forwardedHeaders(request: FastifyRequest, prefix: string): Record<string, string | string[] | undefined> {
   const headers: Record<string, string | string[] | undefined> = { ...request.headers };
   for (const name of HOP_BY_HOP) delete headers[name];
   const prior = request.headers['x-forwarded-for'];
   headers['x-forwarded-for'] = prior ? `${String(prior)}, ${request.ip}` : request.ip;
   headers['x-forwarded-proto'] = request.protocol;
   headers['x-forwarded-host'] = request.headers.host ?? '';
-  headers['x-forwarded-prefix'] = `/d/${deploymentId}`;
+  if (prefix) headers['x-forwarded-prefix'] = prefix;
   return headers;
 }
 
