@@ -16,6 +16,14 @@ jest.setTimeout(120_000);
 
 type User = Awaited<ReturnType<TestApp['registerUser']>>;
 
+/** A user on the enterprise plan: many deployments a day, 50 running. */
+async function enterpriseUser(app: TestApp): Promise<User> {
+  const user = await app.registerUser();
+  const upgraded = await app.put(`/admin/users/${user.id}`, { level: 'enterprise' }, { token: await app.adminToken() });
+  if (upgraded.status !== 200) throw new Error(`upgrade failed: ${upgraded.status}`);
+  return user;
+}
+
 const NODE_APP = `
 const http = require('http');
 http.createServer((req, res) => {
@@ -33,7 +41,7 @@ describe('Deployments', () => {
 
   beforeAll(async () => {
     app = await TestApp.start({ DEPLOY_HEALTH_TIMEOUT_MS: '3000', DEPLOY_MAX_CRASHES: '3', DEPLOY_CRASH_WINDOW_MS: '60000' });
-    [user, other] = [await app.registerUser(), await app.registerUser()];
+    [user, other] = [await enterpriseUser(app), await app.registerUser()];
   });
   afterAll(async () => {
     await app?.stop();
@@ -270,6 +278,31 @@ describe('Deployments', () => {
     expect(((await mine.json()) as Record<string, string>).authorization).toBeUndefined();
   });
 
+  it('holds a free user to the plan: one running deployment, new ones per day', async () => {
+    const free = await app.registerUser();
+    const admin = await app.adminToken();
+    const files = [{ path: 'server.js', content: NODE_APP }];
+    const first = await deploy({ name: 'one', files }, free.token);
+    const refused = await app.post('/deployments', { name: 'two', files }, { token: free.token });
+    expectError(refused, 403, 'FORBIDDEN');
+    expect(refused.body.error.details).toEqual({ limit: 1, running: 1 });
+    await settle(first, ['running'], 20_000, free.token);
+    await app.post(`/deployments/${first}/stop`, undefined, { token: free.token });
+    const second = await deploy({ name: 'two', files }, free.token);
+    expectError(await app.post(`/deployments/${first}/restart`, undefined, { token: free.token }), 403, 'FORBIDDEN');
+    await settle(second, ['running'], 20_000, free.token);
+    await app.post(`/deployments/${second}/stop`, undefined, { token: free.token });
+    try {
+      expect((await app.put('/admin/plans/free', { deployments_per_day: 2 }, { token: admin })).status).toBe(200);
+      const perDay = await app.post('/deployments', { name: 'three', files }, { token: free.token });
+      expectError(perDay, 429, 'QUOTA_EXCEEDED');
+      expect(perDay.body.error.details).toEqual({ limit: 2, used: 2, window: 'day' });
+    } finally {
+      await app.put('/admin/plans/free', { deployments_per_day: 10 }, { token: admin });
+    }
+    for (const id of [first, second]) await app.delete(`/deployments/${id}`, { token: free.token });
+  });
+
   it('validates input and authentication; lists mine', async () => {
     const files = [{ path: 'index.js', content: 'x' }];
     for (const [body, field] of [
@@ -303,7 +336,7 @@ describe('Deployments by host name (DEPLOY_DOMAIN)', () => {
   it('answers <id>.<DEPLOY_DOMAIN> with the app, any path; other hosts reach the API', async () => {
     const app = await TestApp.start({ DEPLOY_DOMAIN: 'apps.example.test' });
     try {
-      const user = await app.registerUser();
+      const user = await enterpriseUser(app);
       const id = (await app.post('/deployments', { name: 'hosted', files: [{ path: 'server.js', content: NODE_APP }] }, { token: user.token })).body.deployment.id;
       for (let i = 0; i < 200 && (await app.get(`/deployments/${id}`, { token: user.token })).body.deployment.status !== 'running'; i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -330,7 +363,7 @@ describe('Deployments by host name (DEPLOY_DOMAIN)', () => {
 describe('Deployments across a platform restart', () => {
   it('brings back what should be running, and leaves stopped what was stopped', async () => {
     const first = await TestApp.start();
-    const user = await first.registerUser();
+    const user = await enterpriseUser(first);
     const running = (await first.post('/deployments', { name: 'keep', files: [{ path: 'server.js', content: NODE_APP }] }, { token: user.token })).body.deployment.id;
     const stopped = (await first.post('/deployments', { name: 'rest', files: [{ path: 'server.js', content: NODE_APP }] }, { token: user.token })).body.deployment.id;
     const waitFor = async (on: TestApp, id: string, status: string) => {

@@ -6,6 +6,7 @@ import { DeleteDeploymentHandler } from './commands/delete-deployment.command';
 import { RestartDeploymentHandler } from './commands/restart-deployment.command';
 import { RollbackDeploymentHandler } from './commands/rollback-deployment.command';
 import { UpdateDeploymentHandler } from './commands/update-deployment.command';
+import { DeploymentLimits } from './deployment-limits';
 import { DeploymentVersions } from './deployment-versions';
 import { StopDeploymentHandler } from './commands/stop-deployment.command';
 import { DeploymentsController } from './http/deployments.controller';
@@ -31,13 +32,14 @@ import { DeploymentRunner } from './runtime/deployment-runner';
   imports: [
     // Identity: AuthenticateTokenQuery (the proxy's private deployments).
     IdentityModule,
+    // Plans: GetPlanQuery (deployments_per_day, max_running_deployments), through the global query bus.
     // Notifications: CreateNotificationCommand (deployment_status).
     NotificationsModule,
   ],
   controllers: [DeploymentsController],
   providers: [
     DeploymentRepository, DeploymentRunner, DeploymentProxy, DeploymentLogRepository, DeploymentLogWriter,
-    DeploymentVersions,
+    DeploymentVersions, DeploymentLimits,
     CreateDeploymentHandler, UpdateDeploymentHandler, RollbackDeploymentHandler, StopDeploymentHandler, RestartDeploymentHandler, DeleteDeploymentHandler,
     GetDeploymentHandler, ListDeploymentsHandler, ListDeploymentVersionsHandler, ListDeploymentLogsHandler,
   ],

@@ -4,6 +4,7 @@ import type { Principal } from '../../../common/auth/principal';
 import { uuidv7 } from '../../../common/ids';
 import { AppLogger } from '../../../common/logging/app-logger';
 import { AppFile, inferRuntime, Runtime, writeFiles } from '../app-files';
+import { DeploymentLimits } from '../deployment-limits';
 import { DeploymentConfigInput, DeploymentVersions } from '../deployment-versions';
 import { DeploymentRow, DeploymentRepository } from '../repositories/deployment.repository';
 import { DeploymentRunner } from '../runtime/deployment-runner';
@@ -36,6 +37,7 @@ export class CreateDeploymentHandler implements ICommandHandler<CreateDeployment
     private readonly deployments: DeploymentRepository,
     private readonly runner: DeploymentRunner,
     private readonly versions: DeploymentVersions,
+    private readonly limits: DeploymentLimits,
     private readonly logger: AppLogger,
   ) {}
 
@@ -48,7 +50,7 @@ export class CreateDeploymentHandler implements ICommandHandler<CreateDeployment
     writeFiles(dir, input.files);
     let row: DeploymentRow;
     try {
-      row = await this.deployments.create({ id, userId: principal.user_id, name: input.name, runtime }, version);
+      row = await this.deployments.create({ id, userId: principal.user_id, name: input.name, runtime }, version, await this.limits.forCreate(principal));
     } catch (error) {
       rmSync(this.runner.deploymentDir(id), { recursive: true, force: true });
       throw error;

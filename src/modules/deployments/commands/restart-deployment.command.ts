@@ -1,6 +1,8 @@
 import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
-import type { Actor } from '../../../common/auth/ownership';
+import { actorOf } from '../../../common/auth/ownership';
+import type { Principal } from '../../../common/auth/principal';
 import { AppLogger } from '../../../common/logging/app-logger';
+import { DeploymentLimits } from '../deployment-limits';
 import { assertMove } from '../deployment-state';
 import { GetDeploymentQuery } from '../queries/get-deployment.query';
 import { DeploymentRow, DeploymentRepository } from '../repositories/deployment.repository';
@@ -13,7 +15,7 @@ import { DeploymentRunner } from '../runtime/deployment-runner';
  */
 export class RestartDeploymentCommand extends Command<DeploymentRow> {
   constructor(
-    readonly actor: Actor,
+    readonly principal: Principal,
     readonly id: string,
   ) {
     super();
@@ -26,13 +28,15 @@ export class RestartDeploymentHandler implements ICommandHandler<RestartDeployme
     private readonly queries: QueryBus,
     private readonly deployments: DeploymentRepository,
     private readonly runner: DeploymentRunner,
+    private readonly limits: DeploymentLimits,
     private readonly logger: AppLogger,
   ) {}
 
-  async execute({ actor, id }: RestartDeploymentCommand): Promise<DeploymentRow> {
-    const deployment = await this.queries.execute(new GetDeploymentQuery(id, actor));
+  async execute({ principal, id }: RestartDeploymentCommand): Promise<DeploymentRow> {
+    const deployment = await this.queries.execute(new GetDeploymentQuery(id, actorOf(principal)));
     assertMove(deployment.status, 'restarting');
-    await this.deployments.setDesiredState(id, 'running');
+    // A stopped one starting again counts against the plan's running deployments.
+    await this.deployments.wantRunning(id, deployment.userId, await this.limits.forStart(principal));
     const row = (await this.deployments.setStatus(id, 'restarting', null)) ?? deployment;
     this.runner.launch(id).catch((error: unknown) => this.logger.pino.error({ err: error, deployment: id }, 'deployment did not restart'));
     return row;

@@ -1,6 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import { ApiKeyScopes, CurrentUser } from '../../../common/auth/auth.decorators';
 import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
@@ -48,6 +51,8 @@ export class DeploymentsController {
       'The app runs in a sandbox with a network namespace of its own and answers at `endpoint` (/d/<id>/) through the platform\'s proxy.',
   })
   @ApiCreatedResponse({ type: DeploymentEnvelope })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: the plan\'s running deployments are all in use (stop one first), or the API key lacks deployments:write', type: ErrorResponse })
+  @ApiTooManyRequestsResponse({ description: 'QUOTA_EXCEEDED: the plan\'s new deployments per day are used, or RATE_LIMITED', type: ErrorResponse })
   async create(@CurrentUser() user: Principal, @Body() body: CreateDeploymentRequest): Promise<DeploymentEnvelope> {
     return { deployment: toDeploymentView(await this.commands.execute(new CreateDeploymentCommand(user, body))) };
   }
@@ -133,7 +138,7 @@ export class DeploymentsController {
   @ApiNotFoundResponse(notFound)
   @ApiConflictResponse({ description: 'CONFLICT: it is on its way somewhere (building, starting, stopping, restarting)', type: ErrorResponse })
   async restart(@CurrentUser() user: Principal, @UuidParam() id: string): Promise<DeploymentEnvelope> {
-    return { deployment: toDeploymentView(await this.commands.execute(new RestartDeploymentCommand(actorOf(user), id))) };
+    return { deployment: toDeploymentView(await this.commands.execute(new RestartDeploymentCommand(user, id))) };
   }
 
   @Delete(':id')

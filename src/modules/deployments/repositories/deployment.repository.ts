@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { DeploymentStatus } from '../deployment-state';
 import type { RunSpec, Runtime } from '../app-files';
 
@@ -15,6 +15,14 @@ export interface DeploymentRow {
   startedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A user's deployments as their plan's limits count them. */
+export interface OwnerCounts {
+  /** Created this UTC day (and not deleted). */
+  today: number;
+  /** That should be running and are not failed (a failed one holds nothing). */
+  running: number;
 }
 
 /** A version's config as stored: what it runs, and whether the proxy asks for the owner's token. */
@@ -42,9 +50,18 @@ const VERSION_COLUMNS = `deployment_id AS "deploymentId", version_number AS "ver
 export class DeploymentRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** A new deployment and its first version, together. */
-  async create(row: Pick<DeploymentRow, 'id' | 'userId' | 'name' | 'runtime'>, version: Omit<VersionRow, 'deploymentId' | 'versionNumber' | 'createdAt'>): Promise<DeploymentRow> {
+  /**
+   * A new deployment and its first version, together — once `allowed` has
+   * seen the owner's counts under a lock of theirs (so two creations at once
+   * are counted one after the other); `allowed` throws to refuse.
+   */
+  async create(
+    row: Pick<DeploymentRow, 'id' | 'userId' | 'name' | 'runtime'>,
+    version: Omit<VersionRow, 'deploymentId' | 'versionNumber' | 'createdAt'>,
+    allowed: (counts: OwnerCounts) => void,
+  ): Promise<DeploymentRow> {
     return this.dataSource.transaction(async (manager) => {
+      allowed(await this.countsOf(manager, row.userId));
       const rows: DeploymentRow[] = await manager.query(
         `INSERT INTO deployments (id, user_id, name, runtime, status) VALUES ($1, $2, $3, $4, 'pending') RETURNING ${DEPLOYMENT_COLUMNS}`,
         [row.id, row.userId, row.name, row.runtime],
@@ -55,6 +72,26 @@ export class DeploymentRepository {
       );
       return rows[0];
     });
+  }
+
+  /** Marks a deployment as one that should run, once `allowed` has seen the owner's counts (under their lock). */
+  async wantRunning(id: string, userId: string, allowed: (counts: OwnerCounts) => void): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      allowed(await this.countsOf(manager, userId, id));
+      await manager.query(`UPDATE deployments SET desired_state = 'running', updated_at = now() WHERE id = $1`, [id]);
+    });
+  }
+
+  /** The owner's deployments created this UTC day and those that should be running (but `except`), under a per-owner lock. */
+  private async countsOf(manager: EntityManager, userId: string, except?: string): Promise<OwnerCounts> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext('deployments:' || $1))`, [userId]);
+    const rows: Array<{ today: number; running: number }> = await manager.query(
+      `SELECT count(*) FILTER (WHERE created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')::int AS today,
+              count(*) FILTER (WHERE desired_state = 'running' AND status NOT IN ('failed', 'stopped') AND id IS DISTINCT FROM $2)::int AS running
+         FROM deployments WHERE user_id = $1`,
+      [userId, except ?? null],
+    );
+    return rows[0];
   }
 
   async findById(id: string): Promise<DeploymentRow | null> {
