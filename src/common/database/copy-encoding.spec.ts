@@ -1,27 +1,5 @@
+import { decodeCopyStream } from '../../../test/support/copy-stream';
 import { COPY_HEADER, COPY_TRAILER, CopyRowEncoder, copyFromStdinSql, copyStream } from './copy-encoding';
-
-/** Reads a binary COPY stream back: one array of raw field values (null for NULL) per row. */
-function decode(stream: Buffer): Array<Array<Buffer | null>> {
-  expect(stream.subarray(0, COPY_HEADER.length)).toEqual(COPY_HEADER);
-  const rows: Array<Array<Buffer | null>> = [];
-  let at = COPY_HEADER.length;
-  for (;;) {
-    const fields = stream.readInt16BE(at);
-    at += 2;
-    if (fields === -1) break;
-    const row: Array<Buffer | null> = [];
-    for (let i = 0; i < fields; i++) {
-      const length = stream.readInt32BE(at);
-      at += 4;
-      row.push(length === -1 ? null : stream.subarray(at, at + length));
-      if (length > 0) at += length;
-    }
-    rows.push(row);
-  }
-  expect(at).toBe(stream.length);
-  expect(stream.subarray(-2)).toEqual(COPY_TRAILER);
-  return rows;
-}
 
 interface Row {
   id: string | null;
@@ -51,7 +29,7 @@ const AT = new Date('2026-01-02T03:04:05.678Z');
 const row = (overrides: Partial<Row> = {}): Row => ({
   id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', at: AT, small: -2, int: 123456, flag: true, text: 'héllo', json: { a: [1, 'é'] }, ...overrides,
 });
-const encode = (rows: Row[]) => decode(Buffer.concat([...copyStream(rows, format)]));
+const encode = (rows: Row[]) => decodeCopyStream(Buffer.concat([...copyStream(rows, format)]));
 const hex = (value: Buffer | null) => value?.toString('hex') ?? null;
 
 describe('copyStream (binary COPY)', () => {
@@ -92,7 +70,7 @@ describe('copyStream (binary COPY)', () => {
     const rows = Array.from({ length: 1000 }, (_, i) => row({ small: i, text: 'é'.repeat(i % 200) }));
     const chunks = [...copyStream(rows, format)];
     expect(chunks.length).toBeGreaterThan(3);
-    const decoded = decode(Buffer.concat(chunks));
+    const decoded = decodeCopyStream(Buffer.concat(chunks));
     expect(decoded.map((r) => r[3]!.readInt16BE())).toEqual(rows.map((r) => r.small));
     expect(decoded.map((r) => r[6]!.toString('utf8'))).toEqual(rows.map((r) => r.text));
   });

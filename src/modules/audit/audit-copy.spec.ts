@@ -1,5 +1,6 @@
+import { decodeCopyStream } from '../../../test/support/copy-stream';
 import { AuditEntry } from './audit-entry';
-import { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, copyStream } from './audit-copy';
+import { COPY_COLUMNS, copyStream } from './audit-copy';
 
 function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
   return {
@@ -9,28 +10,6 @@ function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
   };
 }
 
-/** Reads a binary COPY stream back: one array of raw field values (null for NULL) per row. */
-function decode(stream: Buffer): Array<Array<Buffer | null>> {
-  expect(stream.subarray(0, COPY_HEADER.length)).toEqual(COPY_HEADER);
-  const rows: Array<Array<Buffer | null>> = [];
-  let at = COPY_HEADER.length;
-  for (;;) {
-    const fields = stream.readInt16BE(at);
-    at += 2;
-    if (fields === -1) break;
-    const row: Array<Buffer | null> = [];
-    for (let i = 0; i < fields; i++) {
-      const length = stream.readInt32BE(at);
-      at += 4;
-      row.push(length === -1 ? null : stream.subarray(at, at + length));
-      if (length > 0) at += length;
-    }
-    rows.push(row);
-  }
-  expect(at).toBe(stream.length);
-  expect(stream.subarray(-2)).toEqual(COPY_TRAILER);
-  return rows;
-}
 
 const column = (name: (typeof COPY_COLUMNS)[number]) => COPY_COLUMNS.indexOf(name);
 const text = (value: Buffer | null) => value?.toString('utf8') ?? null;
@@ -38,7 +17,7 @@ const hex = (value: Buffer | null) => value?.toString('hex') ?? null;
 
 describe('copyStream (binary COPY)', () => {
   it('writes each column in PostgreSQL binary form', () => {
-    const [row] = decode(Buffer.concat([...copyStream([entry()])]));
+    const [row] = decodeCopyStream(Buffer.concat([...copyStream([entry()])]));
     expect(row).toHaveLength(COPY_COLUMNS.length);
     const id = hex(row[column('id')])!;
     // uuidv7: 48 bits of the entry's milliseconds, version 7, variant 10.
@@ -57,7 +36,7 @@ describe('copyStream (binary COPY)', () => {
   });
 
   it('writes NULL for null values and for a user id that is not a uuid', () => {
-    const [row] = decode(Buffer.concat([...copyStream([entry({ user_id: 'not-a-uuid', resource_id: null, duration_ms: null, user_agent: null })])]));
+    const [row] = decodeCopyStream(Buffer.concat([...copyStream([entry({ user_id: 'not-a-uuid', resource_id: null, duration_ms: null, user_agent: null })])]));
     expect(row[column('user_id')]).toBeNull();
     expect(row[column('resource_id')]).toBeNull();
     expect(row[column('duration_ms')]).toBeNull();
@@ -68,7 +47,7 @@ describe('copyStream (binary COPY)', () => {
     const entries = Array.from({ length: 1000 }, (_, i) => entry({ request_id: `req-${i}`, user_agent: 'é'.repeat(i % 200) }));
     const chunks = [...copyStream(entries)];
     expect(chunks.length).toBeGreaterThan(3);
-    const rows = decode(Buffer.concat(chunks));
+    const rows = decodeCopyStream(Buffer.concat(chunks));
     expect(rows.map((r) => text(r[column('request_id')]))).toEqual(entries.map((e) => e.request_id));
     expect(rows.map((r) => text(r[column('user_agent')]))).toEqual(entries.map((e) => e.user_agent));
   });
