@@ -1,5 +1,3 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { readAppConfig } from '../src/config/app-config';
 import {
   CHANNEL_KINDS,
@@ -12,6 +10,7 @@ import {
   SERVER_MESSAGES,
   WS_PATH,
 } from '../src/modules/realtime/protocol';
+import { writeOrCheck } from './generated-file';
 
 /**
  * Writes asyncapi.json (AsyncAPI 3.0) at the repository root from the
@@ -231,23 +230,7 @@ export function renderAsyncApi(): string {
 
 function main(): void {
   const document = renderAsyncApi();
-  const file = join(__dirname, '..', '..', 'asyncapi.json');
-  if (process.argv.includes('--check')) {
-    let committed = '';
-    try {
-      committed = readFileSync(file, 'utf8');
-    } catch {
-      committed = '';
-    }
-    if (committed !== document) {
-      console.error('asyncapi.json is stale: run `npm run asyncapi` and commit the result.');
-      process.exit(1);
-    }
-    console.log('asyncapi.json is up to date.');
-    return;
-  }
-  writeFileSync(file, document);
-  console.log(`Wrote ${file}`);
+  writeOrCheck('asyncapi.json', document, 'asyncapi');
 }
 
 if (require.main === module) {

@@ -1,10 +1,9 @@
 import 'reflect-metadata';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { buildApp } from '../src/app.factory';
 import { readAppConfig } from '../src/config/app-config';
 import { buildOpenApiDocument } from '../src/common/http/swagger';
 import { AppLogger } from '../src/common/logging/app-logger';
+import { writeOrCheck } from './generated-file';
 
 /**
  * Writes openapi.json at the repository root from the route and DTO metadata,
@@ -20,23 +19,7 @@ async function main(): Promise<void> {
   );
   const document = `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;
   await app.close();
-  const file = join(__dirname, '..', '..', 'openapi.json');
-  if (process.argv.includes('--check')) {
-    let committed = '';
-    try {
-      committed = readFileSync(file, 'utf8');
-    } catch {
-      committed = '';
-    }
-    if (committed !== document) {
-      console.error('openapi.json is stale: run `npm run openapi` and commit the result.');
-      process.exit(1);
-    }
-    console.log('openapi.json is up to date.');
-    return;
-  }
-  writeFileSync(file, document);
-  console.log(`Wrote ${file}`);
+  writeOrCheck('openapi.json', document, 'openapi');
 }
 
 main().catch((error: unknown) => {
