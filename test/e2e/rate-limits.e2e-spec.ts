@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import Redis from 'ioredis';
+import { canConnect } from '../support/net';
 import { expectError } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
 
@@ -31,18 +31,6 @@ async function inOneWindow(neededMs = 5_000): Promise<void> {
   if (left < neededMs) await sleep(left + 200);
 }
 
-function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host });
-    const done = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 function header(response: ApiResponse, name: string): string | null {
   return response.headers.get(name);

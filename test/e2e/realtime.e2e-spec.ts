@@ -1,6 +1,7 @@
 import { EventBus } from '@nestjs/cqrs';
 import { notificationsChannelOf, RealtimeEvent } from '../../src/common/events/realtime-event';
 import { expectError } from '../support/expectations';
+import { canConnect } from '../support/net';
 import { TestApp } from '../support/test-app';
 import { WsClient } from '../support/ws-client';
 
@@ -344,6 +345,41 @@ describe('Realtime across replicas', () => {
       expect(client.received.filter((m) => m.payload?.burst !== undefined).map((m) => m.payload.burst)).toEqual([...Array(200).keys()]);
     } finally {
       for (const client of clients) client.close();
+      await second.stop({ keepDatabase: true });
+      await first.stop();
+    }
+  });
+});
+
+describe('Realtime across replicas over Redis (REDIS_URL)', () => {
+  it('carries channel messages between two replicas through Redis pub/sub, large ones too, in order', async () => {
+    if (!(await canConnect(6379))) {
+      console.warn('Redis does not answer at 127.0.0.1:6379: the Redis transport test was skipped');
+      return;
+    }
+    const env = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `test-${Date.now()}-${Math.random().toString(36).slice(2)}:` };
+    const first = await TestApp.start(env);
+    const second = await TestApp.start(env, { databaseName: first.databaseNameForSharing });
+    const client = WsClient.connect(second.url, '/api/v1/ws');
+    try {
+      const user = await first.registerUser();
+      await client.opened();
+      client.send({ type: 'auth', token: user.token });
+      client.send({ type: 'subscribe', channel: 'notifications' });
+      await client.nextOfType('subscribed');
+      const bus = first.running.app.get(EventBus);
+      for (let i = 0; i < 50; i++) {
+        bus.publish(new RealtimeEvent(notificationsChannelOf(user.id), 'notification', { i, ...(i === 10 && { large: 'r'.repeat(50_000) }) }));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await client.next((m) => m.payload?.i === 49, 15_000);
+      const got = client.received.filter((m) => m.type === 'notification');
+      expect(got.map((m) => m.payload.i)).toEqual([...Array(50).keys()]);
+      expect(got[10].payload.large).toHaveLength(50_000);
+      // Nothing went through PostgreSQL's table of large messages.
+      expect((await first.query('SELECT count(*)::int AS n FROM cluster_messages')).rows[0].n).toBe(0);
+    } finally {
+      client.close();
       await second.stop({ keepDatabase: true });
       await first.stop();
     }
