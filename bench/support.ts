@@ -251,6 +251,8 @@ export interface LoadOptions {
   warmupSeconds?: number;
   /** Makes each request its own (path, headers), e.g. a token per request; `url` then gives only the origin. */
   next?: () => { path: string; headers?: Record<string, string> };
+  /** Connects to this Unix socket instead of `url`'s host and port (`url` then gives only the Host header and path). */
+  socketPath?: string;
 }
 
 export interface LoadResult {
@@ -272,6 +274,7 @@ function cannon(options: LoadOptions, duration: number, latencies?: number[]): P
     const instance = autocannon(
       {
         url: options.url,
+        socketPath: options.socketPath,
         method: options.method ?? 'GET',
         headers: options.headers,
         body: options.body,

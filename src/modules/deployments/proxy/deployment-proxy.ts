@@ -79,9 +79,12 @@ export class DeploymentProxy implements OnModuleInit {
       const route = UUID.test(target.id) ? this.runner.routeOf(target.id.toLowerCase()) : null;
       if (!route) return refuse(socket, UUID.test(target.id) ? 503 : 404, UUID.test(target.id) ? 'Service Unavailable' : 'Not Found');
       const headers: IncomingHttpHeaders = { ...request.headers };
+      // Counted in before any wait, as for HTTP.
+      const leave = route.enter();
       if (route.private) {
         const token = (headers['x-api-key'] as string | undefined) ?? bearerOf(headers);
         const principal = token ? await this.queries.execute(new AuthenticateTokenQuery(token)).catch(() => null) : null;
+        if (!principal || (principal.user_id !== route.ownerId && principal.role !== 'admin')) leave();
         if (!principal) return refuse(socket, 401, 'Unauthorized');
         if (principal.user_id !== route.ownerId && principal.role !== 'admin') return refuse(socket, 404, 'Not Found');
         delete headers.authorization;
@@ -90,7 +93,6 @@ export class DeploymentProxy implements OnModuleInit {
       const prior = headers['x-forwarded-for'];
       headers['x-forwarded-for'] = prior ? `${String(prior)}, ${request.socket.remoteAddress}` : request.socket.remoteAddress;
       headers['x-forwarded-prefix'] = `/d/${target.id.toLowerCase()}`;
-      const leave = route.enter();
       const upstream = connect(route.socketPath);
       const close = () => {
         leave();
@@ -130,9 +132,12 @@ export class DeploymentProxy implements OnModuleInit {
       return page(reply, 503, `This deployment is ${row.status}`);
     }
     const headers = forwardedHeaders(request, prefix);
+    // Counted in before any wait: a version being replaced meanwhile waits for this request instead of going.
+    const leave = route.enter();
     if (route.private) {
       const token = apiKeyOf(request) ?? bearerOf(request.headers);
       const principal = token ? await this.queries.execute(new AuthenticateTokenQuery(token)).catch(() => null) : null;
+      if (!principal || (principal.user_id !== route.ownerId && principal.role !== 'admin')) leave();
       if (!principal) return page(reply, 401, 'This deployment is private: send its owner\'s token');
       if (principal.user_id !== route.ownerId && principal.role !== 'admin') return page(reply, 404, 'No such deployment');
       // The owner's credentials are the platform's business, not the app's.
@@ -146,7 +151,6 @@ export class DeploymentProxy implements OnModuleInit {
 
     reply.hijack();
     const response = reply.raw;
-    const leave = route.enter();
     response.on('close', leave);
     const upstream = httpRequest({ socketPath: route.socketPath, method: request.method, path, headers });
     upstream.on('response', (answer) => {
