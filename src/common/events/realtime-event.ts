@@ -24,3 +24,12 @@ export class RealtimeEvent {
     readonly payload: unknown,
   ) {}
 }
+
+/**
+ * Many RealtimeEvents published at once (a burst of log lines): one event on
+ * the bus instead of one each, delivered exactly as if published one by one,
+ * in order.
+ */
+export class RealtimeBatchEvent {
+  constructor(readonly events: readonly RealtimeEvent[]) {}
+}

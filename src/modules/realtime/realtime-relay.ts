@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
 import { ClusterBus } from '../../common/events/cluster-bus';
-import { RealtimeEvent } from '../../common/events/realtime-event';
+import { RealtimeBatchEvent, RealtimeEvent } from '../../common/events/realtime-event';
 import { AppLogger } from '../../common/logging/app-logger';
 import { RealtimeHub } from './realtime-hub';
 
@@ -19,8 +19,8 @@ type Wire = [channel: string, type: string, payloadJson: string];
  * in publishing order.
  */
 @Injectable()
-@EventsHandler(RealtimeEvent)
-export class RealtimeRelay implements IEventHandler<RealtimeEvent>, OnModuleInit {
+@EventsHandler(RealtimeEvent, RealtimeBatchEvent)
+export class RealtimeRelay implements IEventHandler<RealtimeEvent | RealtimeBatchEvent>, OnModuleInit {
   private batch: Wire[] = [];
 
   constructor(
@@ -35,7 +35,15 @@ export class RealtimeRelay implements IEventHandler<RealtimeEvent>, OnModuleInit
     });
   }
 
-  handle(event: RealtimeEvent): void {
+  handle(event: RealtimeEvent | RealtimeBatchEvent): void {
+    if (event instanceof RealtimeBatchEvent) {
+      for (const one of event.events) this.add(one);
+    } else {
+      this.add(event);
+    }
+  }
+
+  private add(event: RealtimeEvent): void {
     let payloadJson: string | undefined;
     try {
       payloadJson = JSON.stringify(event.payload ?? null);
