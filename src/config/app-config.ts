@@ -157,6 +157,8 @@ export interface AppConfig {
     domain: string | undefined;
     /** Output lines a deployment may log per second, bursts up to twice that; beyond it they are dropped and counted (DEPLOY_LOG_LINES_PER_SECOND). */
     logLinesPerSecond: number;
+    /** How often each replica samples its running apps' CPU, memory, disk and requests into sandbox_metrics (DEPLOY_METRICS_INTERVAL_SECONDS). */
+    metricsIntervalSeconds: number;
   };
   realtime: {
     /** A socket whose unsent data passes this is closed with 4008 (REALTIME_MAX_BUFFERED_BYTES). */
@@ -309,6 +311,7 @@ export function readAppConfig(env: Env): AppConfig {
       drainMs: r.int('DEPLOY_DRAIN_MS', 10_000, 0),
       domain: r.optional('DEPLOY_DOMAIN'),
       logLinesPerSecond: r.int('DEPLOY_LOG_LINES_PER_SECOND', 1000, 1, 1_000_000),
+      metricsIntervalSeconds: r.int('DEPLOY_METRICS_INTERVAL_SECONDS', 15, 1, 3600),
     },
     realtime: {
       maxBufferedBytes: r.int('REALTIME_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),

@@ -11,5 +11,6 @@ export function partitionedTables(config: AppConfig): PartitionedTable[] {
     { table: 'audit_logs', retentionDays: config.retention.auditDays },
     { table: 'job_runs', retentionDays: config.retention.jobRunsDays },
     { table: 'deployment_logs', retentionDays: config.retention.logsDays },
+    { table: 'sandbox_metrics', retentionDays: config.retention.metricsDays },
   ];
 }

@@ -387,7 +387,7 @@ describe('Deployments across a platform restart', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
         answer = await fetch(`${second.url}/d/${running}/`);
       }
-      expect(await answer.text()).toBe('hello GET / ');
+      expect([await answer.text(), (await second.get(`/deployments/${running}`, { token: user.token })).body.deployment.error]).toEqual(['hello GET / ', null]);
       expect((await second.get(`/deployments/${running}`, { token: user.token })).body.deployment.status).toBe('running');
       expect((await second.get(`/deployments/${stopped}`, { token: user.token })).body.deployment.status).toBe('stopped');
     } finally {

@@ -10,6 +10,14 @@ import { DeploymentLimits } from './deployment-limits';
 import { DeploymentVersions } from './deployment-versions';
 import { StopDeploymentHandler } from './commands/stop-deployment.command';
 import { DeploymentsController } from './http/deployments.controller';
+import { DeploymentMetricsController } from './http/deployment-metrics.controller';
+import { LIVE_APPS } from './metrics/live-apps';
+import { MetricsSamplingJob } from './metrics/metrics-sampling.job';
+import { SandboxMetricsSampler } from './metrics/sandbox-metrics-sampler';
+import { SandboxMetricsRepository } from './metrics/sandbox-metrics.repository';
+import { GetDeploymentMetricsHandler } from './queries/get-deployment-metrics.query';
+import { GetMetricsSummaryHandler } from './queries/get-metrics-summary.query';
+import { ListLiveSandboxesHandler } from './queries/list-live-sandboxes.query';
 import { DeploymentLogRepository } from './logs/deployment-log.repository';
 import { DeploymentLogWriter } from './logs/deployment-log-writer';
 import { ListDeploymentLogsHandler } from './queries/list-deployment-logs.query';
@@ -36,12 +44,18 @@ import { DeploymentRunner } from './runtime/deployment-runner';
     // Notifications: CreateNotificationCommand (deployment_status).
     NotificationsModule,
   ],
-  controllers: [DeploymentsController],
+  controllers: [DeploymentsController, DeploymentMetricsController],
   providers: [
     DeploymentRepository, DeploymentRunner, DeploymentProxy, DeploymentLogRepository, DeploymentLogWriter,
     DeploymentVersions, DeploymentLimits,
     CreateDeploymentHandler, UpdateDeploymentHandler, RollbackDeploymentHandler, StopDeploymentHandler, RestartDeploymentHandler, DeleteDeploymentHandler,
     GetDeploymentHandler, ListDeploymentsHandler, ListDeploymentVersionsHandler, ListDeploymentLogsHandler,
+    // Metrics: the runner is the source of the apps running here. useExisting (an alias), not a factory returning the
+    // runner: Nest calls lifecycle hooks on every non-alias provider's instance, so a factory would start its apps twice.
+    // That the runner is a LiveAppSource is checked in sandbox-metrics-sampler.spec.ts.
+    { provide: LIVE_APPS, useExisting: DeploymentRunner },
+    SandboxMetricsRepository, SandboxMetricsSampler, MetricsSamplingJob,
+    GetDeploymentMetricsHandler, GetMetricsSummaryHandler, ListLiveSandboxesHandler,
   ],
 })
 export class DeploymentsModule {}

@@ -4,9 +4,10 @@ import type { Actor } from '../../../common/auth/ownership';
 import { GetDeploymentQuery } from '../queries/get-deployment.query';
 import { DeploymentRepository } from '../repositories/deployment.repository';
 import { DeploymentLogWriter } from '../logs/deployment-log-writer';
+import { SandboxMetricsRepository } from '../metrics/sandbox-metrics.repository';
 import { DeploymentRunner } from '../runtime/deployment-runner';
 
-/** Stops a deployment and removes it: its processes, rows (versions with it), logs and files. */
+/** Stops a deployment and removes it: its processes, rows (versions with it), logs, metrics and files. */
 export class DeleteDeploymentCommand extends Command<void> {
   constructor(
     readonly actor: Actor,
@@ -23,6 +24,7 @@ export class DeleteDeploymentHandler implements ICommandHandler<DeleteDeployment
     private readonly deployments: DeploymentRepository,
     private readonly runner: DeploymentRunner,
     private readonly logs: DeploymentLogWriter,
+    private readonly metrics: SandboxMetricsRepository,
   ) {}
 
   async execute({ actor, id }: DeleteDeploymentCommand): Promise<void> {
@@ -30,6 +32,7 @@ export class DeleteDeploymentHandler implements ICommandHandler<DeleteDeployment
     await this.runner.remove(id);
     await this.deployments.delete(id);
     await this.logs.removeAll(id);
+    await this.metrics.deleteAll(id);
     rmSync(this.runner.deploymentDir(id), { recursive: true, force: true });
   }
 }

@@ -83,6 +83,8 @@ app.on('exit', (code, signal) => process.exit(code === null ? 128 + (require('os
  */
 export class AppSandbox {
   readonly socketPath: string;
+  /** The app's files on the host (its version's directory). */
+  readonly appDir: string;
   readonly exited: Promise<AppExit>;
   private readonly child: ChildProcess;
   /** Requests the proxy has sent in and not yet seen answered (enter/leave). */
@@ -92,6 +94,7 @@ export class AppSandbox {
   private constructor(options: AppSandboxOptions) {
     mkdirSync(options.runDir, { recursive: true });
     this.socketPath = join(options.runDir, SOCKET_NAME);
+    this.appDir = options.appDir;
     // A socket left by an earlier run of this directory would make the relay's listen fail.
     rmSync(this.socketPath, { force: true });
     const env = { ...options.env, PORT: String(options.port), HOST: '127.0.0.1' };

@@ -2,7 +2,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus, EventBus } from '@nestjs/cqrs';
-import { RealtimeEvent } from '../../../common/events/realtime-event';
+import { RealtimeBatchEvent, RealtimeEvent } from '../../../common/events/realtime-event';
 import { AppLogger } from '../../../common/logging/app-logger';
 import { readSandboxLayout, SandboxLayout } from '../../../common/sandbox/sandbox-layout';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
@@ -62,6 +62,8 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
   private readonly apps = new Map<string, Live>();
   private layout?: SandboxLayout;
   private shuttingDown = false;
+  /** Log lines of this event-loop turn, published together (log). */
+  private liveLines: RealtimeEvent[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -343,11 +345,22 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     this.log({ deploymentId, source: 'platform', level, message, truncated: false });
   }
 
-  /** Stores a line (DeploymentLogWriter: cut, rate-limited, batched) and publishes it live. */
+  /**
+   * Stores a line (DeploymentLogWriter: cut, rate-limited, batched) and
+   * publishes it live; the lines of one event-loop turn go to the bus as one
+   * event (a flooding app prints thousands a turn).
+   */
   private log(line: DeploymentLogLine): void {
     this.logs.append(line.deploymentId, line);
     const { deploymentId, ...rest } = line;
-    this.events.publish(new RealtimeEvent(`deployment:${deploymentId}`, 'log', { timestamp: new Date().toISOString(), ...rest }));
+    this.liveLines.push(new RealtimeEvent(`deployment:${deploymentId}`, 'log', { timestamp: new Date().toISOString(), ...rest }));
+    if (this.liveLines.length === 1) {
+      setImmediate(() => {
+        const lines = this.liveLines;
+        this.liveLines = [];
+        this.events.publish(new RealtimeBatchEvent(lines));
+      });
+    }
   }
 
   private liveOf(deploymentId: string): Live {
@@ -363,4 +376,11 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     await sandbox?.stop();
   }
 
+  /** The apps serving on this replica (answering the proxy) with their sandbox's process: what metrics sample. */
+  liveApps(): Array<{ deploymentId: string; pid: number; appDir: string; ownerId: string }> {
+    return [...this.apps].flatMap(([deploymentId, live]) => {
+      const pid = live.ready ? live.sandbox?.pid : undefined;
+      return pid !== undefined && live.sandbox ? [{ deploymentId, pid, appDir: live.sandbox.appDir, ownerId: live.ownerId }] : [];
+    });
+  }
 }
