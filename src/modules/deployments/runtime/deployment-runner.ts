@@ -201,14 +201,16 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
       }
       return;
     }
+    // Recorded first, so whoever sees the new version answer also reads it as current.
+    await this.deployments.setCurrentVersion(deploymentId, versionNumber);
+    await this.deployments.setError(deploymentId, null);
+    if (live.generation !== generation) return void (await next!.stop());
     // The switch: the proxy reads live.sandbox, so new requests go to the new version from here on.
     const old = live.sandbox;
     const switched = ++live.generation;
     live.sandbox = next!;
     live.crashes = [];
     live.private = version.config.private;
-    await this.deployments.setCurrentVersion(deploymentId, versionNumber);
-    await this.deployments.setError(deploymentId, null);
     void next!.exited.then((exit) => this.crashed(deploymentId, live, switched, exit.code ?? exit.signal));
     this.platformLine(deploymentId, 'info', `version ${versionNumber} serves; stopping version ${deployment.currentVersion}`);
     this.events.publish(new RealtimeEvent(`deployment:${deploymentId}`, 'update', { id: deploymentId, status: 'running', error: null, version: versionNumber }));
