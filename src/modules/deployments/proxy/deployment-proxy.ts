@@ -5,12 +5,11 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { apiKeyOf } from '../../../common/auth/credentials';
 import { refuse, UpgradeRouter } from '../../../common/http/upgrade-router';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { AuthenticateTokenQuery } from '../../identity/queries/authenticate-token.query';
 import { DeploymentRepository } from '../repositories/deployment.repository';
-import { DeploymentRunner } from '../runtime/deployment-runner';
+import { AppRoute, DeploymentRunner } from '../runtime/deployment-runner';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's, not the message's: never forwarded. */
@@ -71,6 +70,23 @@ export class DeploymentProxy implements OnModuleInit {
     });
   }
 
+  /**
+   * The access rule of a private version, for HTTP and upgrades alike: 401
+   * without a valid token, 404 for anyone but its owner or an admin; null when
+   * the request may pass (public, or the owner's), the owner's credentials then
+   * taken out of `headers` — they are the platform's business, not the app's.
+   */
+  private async refusal(route: AppRoute, headers: IncomingHttpHeaders): Promise<401 | 404 | null> {
+    if (!route.private) return null;
+    const token = (headers['x-api-key'] as string | undefined) || bearerOf(headers);
+    const principal = token ? await this.queries.execute(new AuthenticateTokenQuery(token)).catch(() => null) : null;
+    if (!principal) return 401;
+    if (principal.user_id !== route.ownerId && principal.role !== 'admin') return 404;
+    delete headers.authorization;
+    delete headers['x-api-key'];
+    return null;
+  }
+
   /** Takes WebSocket (any) upgrades on /d/<id>/…: the same access rules as HTTP, then a byte pipe to the app. */
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
     const target = pathOf(url);
@@ -81,14 +97,10 @@ export class DeploymentProxy implements OnModuleInit {
       const headers: IncomingHttpHeaders = { ...request.headers };
       // Counted in before any wait, as for HTTP.
       const leave = route.enter();
-      if (route.private) {
-        const token = (headers['x-api-key'] as string | undefined) ?? bearerOf(headers);
-        const principal = token ? await this.queries.execute(new AuthenticateTokenQuery(token)).catch(() => null) : null;
-        if (!principal || (principal.user_id !== route.ownerId && principal.role !== 'admin')) leave();
-        if (!principal) return refuse(socket, 401, 'Unauthorized');
-        if (principal.user_id !== route.ownerId && principal.role !== 'admin') return refuse(socket, 404, 'Not Found');
-        delete headers.authorization;
-        delete headers['x-api-key'];
+      const refused = await this.refusal(route, headers);
+      if (refused) {
+        leave();
+        return refused === 401 ? refuse(socket, 401, 'Unauthorized') : refuse(socket, 404, 'Not Found');
       }
       const prior = headers['x-forwarded-for'];
       headers['x-forwarded-for'] = prior ? `${String(prior)}, ${request.socket.remoteAddress}` : request.socket.remoteAddress;
@@ -134,15 +146,10 @@ export class DeploymentProxy implements OnModuleInit {
     const headers = forwardedHeaders(request, prefix);
     // Counted in before any wait: a version being replaced meanwhile waits for this request instead of going.
     const leave = route.enter();
-    if (route.private) {
-      const token = apiKeyOf(request) ?? bearerOf(request.headers);
-      const principal = token ? await this.queries.execute(new AuthenticateTokenQuery(token)).catch(() => null) : null;
-      if (!principal || (principal.user_id !== route.ownerId && principal.role !== 'admin')) leave();
-      if (!principal) return page(reply, 401, 'This deployment is private: send its owner\'s token');
-      if (principal.user_id !== route.ownerId && principal.role !== 'admin') return page(reply, 404, 'No such deployment');
-      // The owner's credentials are the platform's business, not the app's.
-      delete headers.authorization;
-      delete headers['x-api-key'];
+    const refused = await this.refusal(route, headers);
+    if (refused) {
+      leave();
+      return refused === 401 ? page(reply, 401, 'This deployment is private: send its owner\'s token') : page(reply, 404, 'No such deployment');
     }
 
     const counters = this.counters.get(deploymentId) ?? { requests: 0, errors: 0 };

@@ -133,7 +133,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
 
     if (build) {
       if (!(await this.move(deploymentId, 'building', null))) return;
-      const failure = await this.build(deploymentId, live, generation, appDir, build, env);
+      const failure = await this.build(deploymentId, appDir, 'build', 'build', build, env, live);
       if (live.generation !== generation) return;
       if (failure) return void (await this.move(deploymentId, 'failed', failure));
     }
@@ -148,7 +148,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
       if (afterCrash) return this.crashed(deploymentId, live, generation, exit ? (exit.code ?? exit.signal) : 'no health check answer');
       const reason = exit
         ? `the app exited (code ${exit.code ?? exit.signal}) before answering its health check`
-        : `the app did not answer GET ${healthPath} within ${this.config.deployments.healthTimeoutMs / 1000} s`;
+        : `the app ${this.noAnswer(healthPath)}`;
       return void (await this.move(deploymentId, 'failed', reason));
     }
     this.platformLine(deploymentId, 'info', `health check GET ${healthPath} answered ${health}`);
@@ -184,12 +184,12 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     const { build_command: build, start_command: start, port, health_check_path: healthPath } = version.config;
     this.platformLine(deploymentId, 'info', `version ${versionNumber}: starting beside version ${deployment.currentVersion}`);
     let failure: string | null = null;
-    if (build) failure = await this.buildBeside(deploymentId, appDir, build, env, versionNumber);
+    if (build) failure = await this.build(deploymentId, appDir, `build${versionNumber}`, `build of version ${versionNumber}`, build, env);
     let next: AppSandbox | null = null;
     if (!failure) {
       next = this.sandbox(deploymentId, appDir, `run${versionNumber}`, port, start, env);
       const health = await next.waitHealthy(healthPath, this.config.deployments.healthTimeoutMs);
-      if (health === null) failure = `it did not answer GET ${healthPath} within ${this.config.deployments.healthTimeoutMs / 1000} s`;
+      if (health === null) failure = `it ${this.noAnswer(healthPath)}`;
     }
     if (live.generation !== generation || failure) {
       await next?.stop();
@@ -253,29 +253,27 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  private async build(deploymentId: string, live: Live, generation: number, appDir: string, command: string, env: Record<string, string>): Promise<string | null> {
-    this.platformLine(deploymentId, 'info', `build: ${command}`);
-    // The build runs in the same sandbox as the app will (its own network namespace: dependencies must come with the files).
-    const builder = this.sandbox(deploymentId, appDir, 'build', 0, command, env);
-    live.sandbox = builder;
+  /**
+   * Runs a build command in the app's sandbox layout (its own network
+   * namespace: dependencies must come with the files) under the build timeout:
+   * the failure, or null. `hold`: the deployment whose stop must be able to
+   * kill the build (a first start); a build beside a running version is not
+   * held there — the running version is.
+   */
+  private async build(deploymentId: string, appDir: string, runName: string, label: string, command: string, env: Record<string, string>, hold?: Live): Promise<string | null> {
+    this.platformLine(deploymentId, 'info', `${label}: ${command}`);
+    const builder = this.sandbox(deploymentId, appDir, runName, 0, command, env);
+    if (hold) hold.sandbox = builder;
     const timer = setTimeout(() => void builder.stop(), this.config.deployments.buildTimeoutMs);
     const exit = await builder.exited;
     clearTimeout(timer);
-    live.sandbox = null;
-    if (live.generation !== generation) return null;
+    if (hold?.sandbox === builder) hold.sandbox = null;
     if (exit.code === 0) return null;
     return exit.signal === 'SIGKILL' ? `the build did not finish within ${this.config.deployments.buildTimeoutMs / 1000} s` : `the build failed (exit code ${exit.code})`;
   }
 
-  /** A build for a version started beside the running one: the failure, or null. */
-  private async buildBeside(deploymentId: string, appDir: string, command: string, env: Record<string, string>, versionNumber: number): Promise<string | null> {
-    this.platformLine(deploymentId, 'info', `build of version ${versionNumber}: ${command}`);
-    const builder = this.sandbox(deploymentId, appDir, `build${versionNumber}`, 0, command, env);
-    const timer = setTimeout(() => void builder.stop(), this.config.deployments.buildTimeoutMs);
-    const exit = await builder.exited;
-    clearTimeout(timer);
-    if (exit.code === 0) return null;
-    return exit.signal === 'SIGKILL' ? `the build did not finish within ${this.config.deployments.buildTimeoutMs / 1000} s` : `the build failed (exit code ${exit.code})`;
+  private noAnswer(healthPath: string): string {
+    return `did not answer GET ${healthPath} within ${this.config.deployments.healthTimeoutMs / 1000} s`;
   }
 
   private async crashed(deploymentId: string, live: Live, generation: number, status: number | string | null): Promise<void> {
