@@ -1,3 +1,4 @@
+import { serveCustomModels } from '../support/ai-catalog-setup';
 import { AiUpstreamStandIn } from '../support/ai-upstream';
 import { expectError, expectValidation } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
@@ -12,8 +13,6 @@ import { ApiResponse, TestApp } from '../support/test-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
-/** The seeded `custom` provider: no default_base_url, no platform key. */
-const CUSTOM_PROVIDER_ID = '01938000-0000-7000-8000-000000000007';
 const PLATFORM_KEY = 'sk-platform-0123456789abcdefwxyz';
 const USER_KEY = 'sk-user-0123456789abcdef9876';
 
@@ -46,17 +45,11 @@ describe('AI chat (/api/v1/ai/chat, /api/v1/conversations, /api/v1/ai/usage)', (
     [alice, bob] = [await app.registerUser(), await app.registerUser()];
 
     // The platform key of the `custom` provider points at the stand-in.
-    const provider = await app.put(`/providers/${CUSTOM_PROVIDER_ID}`, { default_base_url: `${standIn.url}/v1`, api_key: PLATFORM_KEY }, { token: admin });
-    if (provider.status !== 200) throw new Error(`provider setup failed: ${provider.status} ${JSON.stringify(provider.body)}`);
-    for (const model of [
+    await serveCustomModels(app, admin, standIn, PLATFORM_KEY, [
       { model_name: 'test-chat', max_tokens: 100_000, input_price_per_1k: 0.5, output_price_per_1k: 1.5 },
-      { model_name: 'test-tiny', max_tokens: 100, input_price_per_1k: 0, output_price_per_1k: 0 },
-      { model_name: 'test-off', max_tokens: 1000, input_price_per_1k: 0, output_price_per_1k: 0 },
-    ]) {
-      const created = await app.post('/models', { ...model, display_name: model.model_name, provider: 'custom' }, { token: admin });
-      if (created.status !== 201) throw new Error(`model setup failed: ${created.status} ${JSON.stringify(created.body)}`);
-      if (model.model_name === 'test-off') await app.post(`/models/${created.body.id}/toggle`, undefined, { token: admin });
-    }
+      { model_name: 'test-tiny', max_tokens: 100 },
+      { model_name: 'test-off', max_tokens: 1000, inactive: true },
+    ]);
   });
   afterAll(async () => {
     await app?.stop();

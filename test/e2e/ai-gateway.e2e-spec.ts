@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { serveCustomModels } from '../support/ai-catalog-setup';
 import { AiUpstreamStandIn } from '../support/ai-upstream';
 import { expectError } from '../support/expectations';
 import { TestApp } from '../support/test-app';
@@ -10,8 +11,6 @@ import { TestApp } from '../support/test-app';
  * with its cost and no conversation stored, a client leaving mid-stream.
  */
 
-/** The seeded `custom` provider: no default_base_url, no platform key. */
-const CUSTOM_PROVIDER_ID = '01938000-0000-7000-8000-000000000007';
 const PLATFORM_KEY = 'sk-platform-gateway-0123456789abcdef';
 
 describe('OpenAI-compatible gateway (/v1/chat/completions, /v1/models)', () => {
@@ -26,16 +25,10 @@ describe('OpenAI-compatible gateway (/v1/chat/completions, /v1/models)', () => {
     standIn = await AiUpstreamStandIn.start();
     app = await TestApp.start();
     const admin = await app.adminToken();
-    const provider = await app.put(`/providers/${CUSTOM_PROVIDER_ID}`, { default_base_url: `${standIn.url}/v1`, api_key: PLATFORM_KEY }, { token: admin });
-    if (provider.status !== 200) throw new Error(`provider setup failed: ${provider.status} ${JSON.stringify(provider.body)}`);
-    for (const model of [
+    await serveCustomModels(app, admin, standIn, PLATFORM_KEY, [
       { model_name: 'gw-chat', max_tokens: 100_000, input_price_per_1k: 0.5, output_price_per_1k: 1.5 },
-      { model_name: 'gw-off', max_tokens: 1000, input_price_per_1k: 0, output_price_per_1k: 0 },
-    ]) {
-      const created = await app.post('/models', { ...model, display_name: model.model_name, provider: 'custom' }, { token: admin });
-      if (created.status !== 201) throw new Error(`model setup failed: ${created.status} ${JSON.stringify(created.body)}`);
-      if (model.model_name === 'gw-off') await app.post(`/models/${created.body.id}/toggle`, undefined, { token: admin });
-    }
+      { model_name: 'gw-off', max_tokens: 1000, inactive: true },
+    ]);
     user = await app.registerUser();
     chatKey = (await app.post('/api-keys', { name: 'chat', scopes: ['ai:chat'] }, { token: user.token })).body.key;
     // One key per user on the default plan: the key without the scope is another user's.

@@ -1,3 +1,4 @@
+import { serveCustomModels } from '../support/ai-catalog-setup';
 import { AiUpstreamStandIn } from '../support/ai-upstream';
 import { expectError, expectValidation } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
@@ -10,8 +11,6 @@ import { ApiResponse, TestApp } from '../support/test-app';
  */
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
-/** The seeded `custom` provider: no default_base_url, no platform key. */
-const CUSTOM_PROVIDER_ID = '01938000-0000-7000-8000-000000000007';
 const PLATFORM_KEY = 'sk-platform-0123456789abcdefwxyz';
 const USER_KEY = 'sk-user-0123456789abcdef9876';
 const MODEL = 'test-codegen';
@@ -26,14 +25,7 @@ describe('AI code generation (/api/v1/ai/generate-code)', () => {
     app = await TestApp.start();
     admin = await app.adminToken();
     // The platform key of the `custom` provider points at the stand-in.
-    const provider = await app.put(`/providers/${CUSTOM_PROVIDER_ID}`, { default_base_url: `${standIn.url}/v1`, api_key: PLATFORM_KEY }, { token: admin });
-    if (provider.status !== 200) throw new Error(`provider setup failed: ${provider.status} ${JSON.stringify(provider.body)}`);
-    const created = await app.post(
-      '/models',
-      { model_name: MODEL, display_name: MODEL, provider: 'custom', max_tokens: 100_000, input_price_per_1k: 0.5, output_price_per_1k: 1.5 },
-      { token: admin },
-    );
-    if (created.status !== 201) throw new Error(`model setup failed: ${created.status} ${JSON.stringify(created.body)}`);
+    await serveCustomModels(app, admin, standIn, PLATFORM_KEY, [{ model_name: MODEL, max_tokens: 100_000, input_price_per_1k: 0.5, output_price_per_1k: 1.5 }]);
   });
   afterAll(async () => {
     await app?.stop();

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { serveCustomModels } from '../support/ai-catalog-setup';
 import { AiUpstreamStandIn } from '../support/ai-upstream';
 import { expectError, expectValidation } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
@@ -11,8 +12,6 @@ import { ApiResponse, TestApp } from '../support/test-app';
  * was made with, and GET /ai/usage reads the daily roll-up the database keeps.
  */
 
-/** The seeded `custom` provider: no default_base_url, no platform key. */
-const CUSTOM_PROVIDER_ID = '01938000-0000-7000-8000-000000000007';
 const PLATFORM_KEY = 'sk-platform-keylimits-0123456789abcdef';
 const ALLOWED = 'kl-allowed';
 const OTHER = 'kl-other';
@@ -29,13 +28,7 @@ describe('Per-API-key AI limits (ai_token_budget, ai_models)', () => {
     standIn = await AiUpstreamStandIn.start();
     app = await TestApp.start();
     admin = await app.adminToken();
-    const provider = await app.put(`/providers/${CUSTOM_PROVIDER_ID}`, { default_base_url: `${standIn.url}/v1`, api_key: PLATFORM_KEY }, { token: admin });
-    if (provider.status !== 200) throw new Error(`provider setup failed: ${provider.status} ${JSON.stringify(provider.body)}`);
-    for (const name of [ALLOWED, OTHER]) {
-      const model = { model_name: name, display_name: name, provider: 'custom', max_tokens: 100_000, input_price_per_1k: 0, output_price_per_1k: 0 };
-      const created = await app.post('/models', model, { token: admin });
-      if (created.status !== 201) throw new Error(`model setup failed: ${created.status} ${JSON.stringify(created.body)}`);
-    }
+    await serveCustomModels(app, admin, standIn, PLATFORM_KEY, [ALLOWED, OTHER].map((name) => ({ model_name: name, max_tokens: 100_000 })));
     user = await app.registerUser();
     // Enterprise: several keys, no plan AI limits — only the keys' own limits are at work.
     const upgraded = await app.put(`/admin/users/${user.id}`, { level: 'enterprise' }, { token: admin });

@@ -1,3 +1,4 @@
+import { serveCustomModels } from '../support/ai-catalog-setup';
 import { AiUpstreamStandIn } from '../support/ai-upstream';
 import { expectError } from '../support/expectations';
 import { ApiResponse, TestApp } from '../support/test-app';
@@ -11,8 +12,6 @@ import { ApiResponse, TestApp } from '../support/test-app';
  * are exempt; null is unlimited.
  */
 
-/** The seeded `custom` provider: no default_base_url, no platform key. */
-const CUSTOM_PROVIDER_ID = '01938000-0000-7000-8000-000000000007';
 const PLATFORM_KEY = 'sk-platform-limits-0123456789abcdef';
 const MODEL = 'limits-chat';
 const SEEDED_AI_LIMITS: Record<string, { ai_requests_per_day: number | null; ai_tokens_per_month: number | null }> = {
@@ -33,11 +32,7 @@ describe('Per-plan AI limits (ai_requests_per_day, ai_tokens_per_month)', () => 
     standIn = await AiUpstreamStandIn.start();
     app = await TestApp.start();
     admin = await app.adminToken();
-    const provider = await app.put(`/providers/${CUSTOM_PROVIDER_ID}`, { default_base_url: `${standIn.url}/v1`, api_key: PLATFORM_KEY }, { token: admin });
-    if (provider.status !== 200) throw new Error(`provider setup failed: ${provider.status} ${JSON.stringify(provider.body)}`);
-    const model = { model_name: MODEL, display_name: MODEL, provider: 'custom', max_tokens: 100_000, input_price_per_1k: 0, output_price_per_1k: 0 };
-    const created = await app.post('/models', model, { token: admin });
-    if (created.status !== 201) throw new Error(`model setup failed: ${created.status} ${JSON.stringify(created.body)}`);
+    await serveCustomModels(app, admin, standIn, PLATFORM_KEY, [{ model_name: MODEL, max_tokens: 100_000 }]);
   });
   afterAll(async () => {
     await app?.stop();
