@@ -1095,10 +1095,24 @@ describe('Community (/api/v1/community, /users/:id/…)', () => {
         return { count: texts.length, texts };
       }
 
+      /**
+       * Waits until the app sends no statement for a while: the writes that trail the set-up
+       * (audit rows, notifications of likes) would otherwise be counted with the listing.
+       */
+      async function quiet(): Promise<void> {
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const { count } = await statementsDuring(() => new Promise((resolve) => setTimeout(resolve, 300)));
+          if (count === 0) return;
+          if (Date.now() > deadline) throw new Error('the app never went quiet');
+        }
+      }
+
       async function measured(postId: string, token: string): Promise<{ count: number; texts: string[]; body: any }> {
         let body: any;
         // Warm the caches (session, plan) first: only the listing itself is measured.
         expect((await app.get(`/community/posts/${postId}/comments`, { token })).status).toBe(200);
+        await quiet();
         const { count, texts } = await statementsDuring(async () => {
           const response = await app.get(`/community/posts/${postId}/comments`, { token });
           expect(response.status).toBe(200);
