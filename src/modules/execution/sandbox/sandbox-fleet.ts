@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AppConfig } from '../../../config/app-config';
 import { succeeds } from '../../../common/process/succeeds';
-import { MemoryCgroups } from './memory-cgroup';
+import { MemoryCgroups } from '../../../common/sandbox/memory-cgroup';
 import { compileRuntime, LAUNCHER_SOURCES, ZYGOTE_SOURCES } from './python-runtime';
 import { Language, RunHooks, RunOutcome, Sandbox, SANDBOX_MEMORY_SLACK_MB, SandboxEnvironment, SandboxJob } from './sandbox';
 import { readSandboxLayout } from '../../../common/sandbox/sandbox-layout';
 import { SandboxLease, SandboxSpawner } from './sandbox-spawner';
-import { UidPool } from './uid-pool';
+import { UidPool } from '../../../common/sandbox/uid-pool';
 import { WarmPool } from './warm-pool';
 import { ZygoteSlots } from './zygote-slots';
 

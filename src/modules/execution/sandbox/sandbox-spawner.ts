@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../../../config/app-config';
-import type { MemoryCgroup } from './memory-cgroup';
+import type { MemoryCgroup } from '../../../common/sandbox/memory-cgroup';
 import { Sandbox, SandboxEnvironment } from './sandbox';
 import { bwrapArgs, SandboxLayout } from '../../../common/sandbox/sandbox-layout';
-import type { UidPool } from './uid-pool';
+import type { UidPool } from '../../../common/sandbox/uid-pool';
 
 /** A sandbox given to one run, and how to give it back. */
 export interface SandboxLease {

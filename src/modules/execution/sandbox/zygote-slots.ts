@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../../../config/app-config';
-import type { MemoryCgroup } from './memory-cgroup';
+import type { MemoryCgroup } from '../../../common/sandbox/memory-cgroup';
 import type { Sandbox } from './sandbox';
 import { bwrapArgs, SandboxLayout } from '../../../common/sandbox/sandbox-layout';
 import type { SandboxLease } from './sandbox-spawner';
-import type { UidPool } from './uid-pool';
+import type { UidPool } from '../../../common/sandbox/uid-pool';
 import { Zygote } from './zygote';
 
 /** One zygote and what it holds: at most one sandbox at a time (prepared or running), on its own uid. */
