@@ -159,6 +159,13 @@ export interface AppConfig {
     logLinesPerSecond: number;
     /** How often each replica samples its running apps' CPU, memory, disk and requests into sandbox_metrics (DEPLOY_METRICS_INTERVAL_SECONDS). */
     metricsIntervalSeconds: number;
+    /** Host uids for apps' sandboxes when the service runs as root: DEPLOY_UID_BASE and the DEPLOY_UID_COUNT after it (apart from the runs' SANDBOX_UID_BASE range). */
+    uidBase: number;
+    uidCount: number;
+    /** Each app's CPU weight when the CPU is contended, 1–10000, 100 = an ordinary process group (DEPLOY_CPU_WEIGHT). */
+    cpuWeight: number;
+    /** Each app's CPU ceiling in thousandths of a core (DEPLOY_CPU_MILLICORES). */
+    cpuMillicores: number;
   };
   realtime: {
     /** A socket whose unsent data passes this is closed with 4008 (REALTIME_MAX_BUFFERED_BYTES). */
@@ -312,6 +319,10 @@ export function readAppConfig(env: Env): AppConfig {
       domain: r.optional('DEPLOY_DOMAIN'),
       logLinesPerSecond: r.int('DEPLOY_LOG_LINES_PER_SECOND', 1000, 1, 1_000_000),
       metricsIntervalSeconds: r.int('DEPLOY_METRICS_INTERVAL_SECONDS', 15, 1, 3600),
+      uidBase: r.int('DEPLOY_UID_BASE', 64_000, 1000, 4_000_000_000),
+      uidCount: r.int('DEPLOY_UID_COUNT', 1000, 1, 100_000),
+      cpuWeight: r.int('DEPLOY_CPU_WEIGHT', 100, 1, 10_000),
+      cpuMillicores: r.int('DEPLOY_CPU_MILLICORES', 1000, 10, 1_000_000),
     },
     realtime: {
       maxBufferedBytes: r.int('REALTIME_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),

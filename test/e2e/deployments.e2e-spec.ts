@@ -1,5 +1,8 @@
 import { expectError, expectValidation } from '../support/expectations';
 import { TestApp } from '../support/test-app';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { WsClient } from '../support/ws-client';
@@ -33,6 +36,24 @@ http.createServer((req, res) => {
   res.end('hello ' + req.method + ' ' + req.url + ' ' + (process.env.GREETING || ''));
 }).listen(process.env.PORT, () => console.log('listening on ' + process.env.PORT));
 `;
+
+/** A WebSocket server of a few lines (no packages inside the sandbox): short masked text frames, echoed with the path. */
+const WS_ECHO_APP = [
+  "const http = require('http');",
+  "const crypto = require('crypto');",
+  "const server = http.createServer((q, s) => s.end('plain'));",
+  "server.on('upgrade', (req, socket) => {",
+  "  const accept = crypto.createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');",
+  "  socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Accept: ' + accept + '\\r\\n\\r\\n');",
+  "  socket.on('data', (frame) => {",
+  "    const length = frame[1] & 0x7f, mask = frame.subarray(2, 6), data = Buffer.from(frame.subarray(6, 6 + length));",
+  "    for (let i = 0; i < data.length; i++) data[i] ^= mask[i % 4];",
+  "    const reply = Buffer.from('echo ' + req.url + ' ' + data.toString());",
+  "    socket.write(Buffer.concat([Buffer.from([0x81, reply.length]), reply]));",
+  "  });",
+  "});",
+  "server.listen(process.env.PORT);",
+].join('\n');
 
 describe('Deployments', () => {
   let app: TestApp;
@@ -138,10 +159,10 @@ describe('Deployments', () => {
     const id = await deploy({ name: 'flaky', files: [{ path: 'index.js', content: 'require("http").createServer((q, s) => s.end("up")).listen(process.env.PORT); setTimeout(() => process.exit(1), 400);' }] });
     await settle(id, ['running']);
     const restarting = await settle(id, ['restarting'], 10_000);
-    expect(restarting.error).toMatch(/exited \(1\); starting it again in 1 s/);
+    expect(restarting.error).toMatch(/exited \(code 1\); starting it again in 1 s/);
     await settle(id, ['running'], 10_000);
     const failed = await settle(id, ['failed'], 30_000);
-    expect(failed.error).toMatch(/exited \(1\) 3 times/);
+    expect(failed.error).toMatch(/exited \(code 1\) 3 times/);
   });
 
   it('stops (409 when stopped), answers 503 while stopped, restarts, deletes; someone else\'s is 404; publishes updates', async () => {
@@ -167,7 +188,8 @@ describe('Deployments', () => {
       expect((await proxied(id, '/')).status).toBe(200);
 
       const statuses = socket.received.filter((m) => m.type === 'update').map((m) => m.payload.status);
-      expect(statuses).toEqual(expect.arrayContaining(['starting', 'running', 'stopping', 'stopped']));
+      expect(statuses).toEqual(expect.arrayContaining(['starting', 'running', 'stopping', 'stopped', 'restarting']));
+      expect(statuses.slice(statuses.indexOf('stopped'))).toEqual(['stopped', 'restarting', 'starting', 'running']);
       expect(socket.received.some((m) => m.type === 'log' && m.payload.source === 'stdout' && m.payload.message === 'listening on 8080')).toBe(true);
       const notes = (await app.get('/notifications', { token: user.token })).body.notifications;
       expect(notes.some((n: { type: string; data: { deployment_id: string; status: string } }) => n.type === 'deployment_status' && n.data.deployment_id === id && n.data.status === 'stopped')).toBe(true);
@@ -234,24 +256,7 @@ describe('Deployments', () => {
   });
 
   it('proxies WebSocket upgrades: a WebSocket echo app through /d/<id>/', async () => {
-    // A WebSocket server of a few lines (no packages inside the sandbox): short masked text frames, echoed.
-    const echo = [
-      "const http = require('http');",
-      "const crypto = require('crypto');",
-      "const server = http.createServer((q, s) => s.end('plain'));",
-      "server.on('upgrade', (req, socket) => {",
-      "  const accept = crypto.createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');",
-      "  socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Accept: ' + accept + '\\r\\n\\r\\n');",
-      "  socket.on('data', (frame) => {",
-      "    const length = frame[1] & 0x7f, mask = frame.subarray(2, 6), data = Buffer.from(frame.subarray(6, 6 + length));",
-      "    for (let i = 0; i < data.length; i++) data[i] ^= mask[i % 4];",
-      "    const reply = Buffer.from('echo ' + req.url + ' ' + data.toString());",
-      "    socket.write(Buffer.concat([Buffer.from([0x81, reply.length]), reply]));",
-      "  });",
-      "});",
-      "server.listen(process.env.PORT);",
-    ].join('\n');
-    const id = await deploy({ name: 'ws-echo', files: [{ path: 'server.js', content: echo }] });
+    const id = await deploy({ name: 'ws-echo', files: [{ path: 'server.js', content: WS_ECHO_APP }] });
     await settle(id, ['running']);
     const socket = new WebSocket(`${app.url.replace(/^http/, 'ws')}/d/${id}/socket?x=1`);
     await new Promise((resolve, reject) => {
@@ -301,6 +306,92 @@ describe('Deployments', () => {
       await app.put('/admin/plans/free', { deployments_per_day: 10 }, { token: admin });
     }
     for (const id of [first, second]) await app.delete(`/deployments/${id}`, { token: free.token });
+  });
+
+  it('runs each app on a host uid of its own, within its plan\'s memory: an app that takes more is killed and says so', async () => {
+    const admin = await app.adminToken();
+    const premium = await app.registerUser();
+    expect((await app.put(`/admin/users/${premium.id}`, { level: 'premium' }, { token: admin })).status).toBe(200);
+    const HOG = `
+const http = require('http');
+const held = [];
+http.createServer((req, res) => {
+  if (req.url === '/hog') { for (let i = 0; i < 40; i++) held.push(Buffer.alloc(8 * 1024 * 1024, 1)); res.end('held ' + held.length); return; }
+  res.end('ok');
+}).listen(process.env.PORT);
+`;
+    try {
+      expect((await app.put('/admin/plans/premium', { deployment_memory_mb: 96 }, { token: admin })).status).toBe(200);
+      const [a, b] = [await deploy({ name: 'hog', files: [{ path: 'server.js', content: HOG }] }, premium.token), await deploy({ name: 'calm', files: [{ path: 'server.js', content: NODE_APP }] }, premium.token)];
+      await settle(a, ['running'], 20_000, premium.token);
+      await settle(b, ['running'], 20_000, premium.token);
+      const { body } = await app.get('/admin/sandboxes', { token: admin });
+      const mine = body.sandboxes.filter((sandbox: any) => [a, b].includes(sandbox.deployment_id));
+      expect(mine).toHaveLength(2);
+      if (process.getuid?.() === 0) {
+        // Each on a uid of its own from DEPLOY_UID_BASE, limited to the plan's memory.
+        expect(mine[0].uid).not.toBe(mine[1].uid);
+        for (const sandbox of mine) {
+          expect(sandbox.uid).toBeGreaterThanOrEqual(64_000);
+          expect(sandbox.memory_limit_bytes).toBe(96 * 1024 * 1024);
+          const status = readFileSync(`/proc/${sandbox.pid}/status`, 'utf8');
+          expect(status).toMatch(new RegExp(`^Uid:\\s+${sandbox.uid}\\s`, 'm'));
+          // In the apps' memory cgroup, and their CPU one (the same on cgroup v2).
+          const cgroups = readFileSync(`/proc/${sandbox.pid}/cgroup`, 'utf8');
+          expect(cgroups).toMatch(/memory:\/coderunner-apps\/|^0::.*\/coderunner-apps\//m);
+          expect(cgroups).toMatch(/cpu[^:]*:\/coderunner-apps\/|^0::.*\/coderunner-apps\//m);
+        }
+        // 320 MB asked for, 96 MB allowed: the kernel kills it, the deployment restarts it and says why.
+        await proxied(a, '/hog').catch(() => undefined);
+        const restarting = await settle(a, ['restarting', 'failed'], 20_000, premium.token);
+        expect(restarting.error).toContain('out of memory');
+        expect(await (await proxied(b, '/')).text()).toContain('hello');
+      } else {
+        // Not root: apps share the service's uid, without cgroups (said in the README).
+        for (const sandbox of mine) expect(sandbox).toMatchObject({ uid: null, memory_limit_bytes: null });
+      }
+      for (const id of [a, b]) await app.delete(`/deployments/${id}`, { token: premium.token });
+    } finally {
+      await app.put('/admin/plans/premium', { deployment_memory_mb: 1024 }, { token: admin });
+    }
+  });
+
+  it('reconciles every minute: starts what is recorded running but does not run, stops apps of deleted deployments, removes leftover directories', async () => {
+    const admin = await app.adminToken();
+    const reconcile = async () => {
+      const run = await app.post('/admin/maintenance/jobs/deployments.reconcile/run', undefined, { token: admin });
+      expect(run.body).toMatchObject({ job_name: 'deployments.reconcile', status: 'succeeded' });
+      return run.body.output;
+    };
+    const files = [{ path: 'server.js', content: NODE_APP }];
+    // Recorded as running by a replica that lost it: here, stopped and then marked so behind the platform's back.
+    const lost = await deploy({ name: 'lost', files });
+    await settle(lost, ['running']);
+    expect((await app.post(`/deployments/${lost}/stop`, undefined, { token: user.token })).status).toBe(200);
+    await app.query(`UPDATE deployments SET status = 'running', desired_state = 'running' WHERE id = $1`, [lost]);
+    // Deleted behind the platform's back while its app runs.
+    const gone = await deploy({ name: 'gone', files });
+    await settle(gone, ['running']);
+    await app.query(`DELETE FROM deployments WHERE id = $1`, [gone]);
+    // Directories without a deployment: an old one goes, a young one (a create in progress) stays.
+    const old = join(app.dataDir, 'deployments', randomUUID());
+    const young = join(app.dataDir, 'deployments', randomUUID());
+    for (const dir of [old, young]) mkdirSync(join(dir, 'v1'), { recursive: true });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(old, hourAgo, hourAgo);
+
+    const output = await reconcile();
+    expect(output).toMatchObject({ brought_back: 1, stopped_orphans: 1 });
+    expect(output.removed_directories).toBeGreaterThanOrEqual(2); // the old one and the deleted deployment's
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(young)).toBe(true);
+    expect(existsSync(join(app.dataDir, 'deployments', gone))).toBe(false);
+    expect((await proxied(gone, '/')).status).toBe(404);
+    await settle(lost, ['running']);
+    expect(await (await proxied(lost, '/')).text()).toContain('hello');
+    // Nothing left to do the second time.
+    expect(await reconcile()).toEqual({ brought_back: 0, stopped_orphans: 0, removed_directories: 0 });
+    await app.delete(`/deployments/${lost}`, { token: user.token });
   });
 
   it('validates input and authentication; lists mine', async () => {
@@ -354,6 +445,21 @@ describe('Deployments by host name (DEPLOY_DOMAIN)', () => {
       expect(await viaHost(`${id}.apps.example.test:8080`, '/api/v1/health?x=1')).toEqual({ status: 200, body: 'hello GET /api/v1/health?x=1 ' });
       expect((await viaHost(`00000000-0000-4000-8000-000000000000.apps.example.test`, '/')).status).toBe(404);
       expect((await viaHost('api.example.test', '/api/v1/health')).status).toBe(200);
+
+      // Upgrades too, whatever the path — even the API's own WebSocket path.
+      const echo = (await app.post('/deployments', { name: 'hosted-ws', files: [{ path: 'server.js', content: WS_ECHO_APP }] }, { token: user.token })).body.deployment.id;
+      for (let i = 0; i < 200 && (await app.get(`/deployments/${echo}`, { token: user.token })).body.deployment.status !== 'running'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const socket = new WebSocket(`${app.url.replace(/^http/, 'ws')}/api/v1/ws?x=2`, { headers: { host: `${echo}.apps.example.test` } });
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      const answer = new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())));
+      socket.send('hi');
+      expect(await answer).toBe('echo /api/v1/ws?x=2 hi');
+      socket.close();
     } finally {
       await app.stop();
     }

@@ -27,6 +27,7 @@ const DEFAULT_PLANS = [
     max_concurrent_executions: 1,
     deployments_per_day: 10,
     max_running_deployments: 1,
+    deployment_memory_mb: 256,
     storage_bytes: 100 * MB,
     max_upload_bytes: 10 * MB,
     requests_per_minute: 60,
@@ -46,6 +47,7 @@ const DEFAULT_PLANS = [
     max_concurrent_executions: 2,
     deployments_per_day: 30,
     max_running_deployments: 3,
+    deployment_memory_mb: 512,
     storage_bytes: 1 * GB,
     max_upload_bytes: 25 * MB,
     requests_per_minute: 120,
@@ -65,6 +67,7 @@ const DEFAULT_PLANS = [
     max_concurrent_executions: 4,
     deployments_per_day: 100,
     max_running_deployments: 10,
+    deployment_memory_mb: 1024,
     storage_bytes: 10 * GB,
     max_upload_bytes: 100 * MB,
     requests_per_minute: 300,
@@ -84,6 +87,7 @@ const DEFAULT_PLANS = [
     max_concurrent_executions: null,
     deployments_per_day: null,
     max_running_deployments: 50,
+    deployment_memory_mb: 2048,
     storage_bytes: 100 * GB,
     max_upload_bytes: 500 * MB,
     requests_per_minute: null,
@@ -95,7 +99,7 @@ const DEFAULT_PLANS = [
 
 type Plan = (typeof DEFAULT_PLANS)[number];
 
-/** The limits that may be null (unlimited); the other three fields may not. */
+/** The limits that may be null (unlimited); the other four fields may not. */
 const NULLABLE_LIMITS = [
   'executions_per_day',
   'api_executions_per_day',
@@ -323,6 +327,8 @@ describe('Plans (/api/v1/user-levels, /api/v1/plans, /api/v1/admin/plans/:id)', 
       ['an unlimited (null) timeout', { execution_timeout_seconds: null }, 'execution_timeout_seconds'],
       ['memory below 16 MB', { execution_memory_mb: 15 }, 'execution_memory_mb'],
       ['memory above 64 GB', { execution_memory_mb: 65537 }, 'execution_memory_mb'],
+      ['app memory below 16 MB', { deployment_memory_mb: 15 }, 'deployment_memory_mb'],
+      ['app memory unlimited', { deployment_memory_mb: null }, 'deployment_memory_mb'],
       ['unlimited (null) memory', { execution_memory_mb: null }, 'execution_memory_mb'],
       ['an empty name', { name: '' }, 'name'],
       ['a name of 51 characters', { name: 'x'.repeat(51) }, 'name'],

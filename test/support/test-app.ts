@@ -35,7 +35,7 @@ export class TestApp {
     readonly running: RunningApp,
     readonly databaseUrl: string,
     private readonly databaseName: string,
-    private readonly dataDir: string,
+    readonly dataDir: string,
   ) {}
 
   /** Runs SQL on the app's database (to check what a request stored), on a connection of the test's own. */

@@ -19,8 +19,10 @@ export class UpgradeRouter implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  register(handler: UpgradeHandler): void {
-    this.handlers.push(handler);
+  /** `first`: asked before the handlers registered without it (a handler that decides by Host before any path). */
+  register(handler: UpgradeHandler, { first = false } = {}): void {
+    if (first) this.handlers.unshift(handler);
+    else this.handlers.push(handler);
   }
 
   onApplicationBootstrap(): void {

@@ -18,8 +18,14 @@ export interface MemoryCgroup {
    * the kernel's first move into a cgroup can wait ~15 ms for an RCU grace period.
    */
   adopt(pids: number[]): Promise<void>;
+  /** Its directory. */
+  readonly path: string;
+  /** Where a process writes its own pid to move itself in (before it execs what must run limited). */
+  readonly procsFile: string;
   /** The processes in it now. */
   members(): Set<number>;
+  /** The memory its processes use now (the kernel's count, page cache included). */
+  usedBytes(): number;
   setLimit(bytes: number): void;
   /**
    * Whether the kernel killed a process in it for want of memory since the
@@ -30,7 +36,8 @@ export interface MemoryCgroup {
   remove(): Promise<void>;
 }
 
-const BASE_NAME = 'coderunner-sandboxes';
+/** The directory each kind of sandbox's cgroups are made in (runs, deployed apps). */
+export type CgroupBase = 'coderunner-sandboxes' | 'coderunner-apps';
 
 export class MemoryCgroups {
   private next = 0;
@@ -41,10 +48,10 @@ export class MemoryCgroups {
   ) {}
 
   /** The controller this machine lets us use, or undefined (the fallback applies). */
-  static async detect(): Promise<MemoryCgroups | undefined> {
+  static async detect(baseName: CgroupBase = 'coderunner-sandboxes'): Promise<MemoryCgroups | undefined> {
     for (const find of [v2Base, v1Base]) {
       try {
-        const candidate = find();
+        const candidate = find(baseName);
         if (!candidate) continue;
         mkdirSync(candidate.base, { recursive: true });
         if (candidate.kind === 'cgroup-v2') writeFileSync(join(candidate.base, 'cgroup.subtree_control'), '+memory');
@@ -64,6 +71,7 @@ export class MemoryCgroups {
     const path = join(this.base, `s${process.pid}-${this.next++}`);
     mkdirSync(path);
     const procsFile = join(path, 'cgroup.procs');
+    const usageFile = join(path, this.kind === 'cgroup-v1' ? 'memory.usage_in_bytes' : 'memory.current');
     const v1 = this.kind === 'cgroup-v1';
     if (!v1) {
       writeIfExists(join(path, 'memory.swap.max'), '0');
@@ -82,7 +90,10 @@ export class MemoryCgroups {
           });
         }
       },
+      path,
+      procsFile,
       members: () => new Set(readFileSync(procsFile, 'utf8').split('\n').filter(Boolean).map(Number)),
+      usedBytes: () => Number(readFileSync(usageFile, 'utf8')),
       setLimit: (bytes) => {
         if (bytes === limit) return;
         const raising = limit !== undefined && bytes > limit;
@@ -114,10 +125,15 @@ export class MemoryCgroups {
 
   /** Sandboxes of an earlier, crashed process. */
   private async removeLeftovers(): Promise<void> {
-    for (const name of readdirSync(this.base)) {
-      const owner = /^s(\d+)-\d+$/.exec(name)?.[1];
-      if (owner && !alive(Number(owner))) await removeCgroup(join(this.base, name)).catch(() => undefined);
-    }
+    await removeLeftovers(this.base);
+  }
+}
+
+/** Removes the cgroups in `base` made by a process that is gone (named s<pid>-<n>). */
+export async function removeLeftovers(base: string): Promise<void> {
+  for (const name of readdirSync(base)) {
+    const owner = /^s(\d+)-\d+$/.exec(name)?.[1];
+    if (owner && !alive(Number(owner))) await removeCgroup(join(base, name)).catch(() => undefined);
   }
 }
 
@@ -135,7 +151,7 @@ function writeIfExists(file: string, value: string): void {
 }
 
 /** An emptied cgroup can be removed once its last process is gone, which can take a moment. */
-async function removeCgroup(path: string): Promise<void> {
+export async function removeCgroup(path: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       rmdirSync(path);
@@ -157,21 +173,26 @@ function ownCgroup(controller: string): string | undefined {
   return undefined;
 }
 
-function v1Base(): { kind: CgroupKind; base: string } | undefined {
+function v1Base(baseName: CgroupBase): { kind: CgroupKind; base: string } | undefined {
   const mount = '/sys/fs/cgroup/memory';
   if (!existsSync(join(mount, 'memory.limit_in_bytes'))) return undefined;
-  return { kind: 'cgroup-v1', base: join(mount, BASE_NAME) };
+  return { kind: 'cgroup-v1', base: join(mount, baseName) };
 }
 
-function v2Base(): { kind: CgroupKind; base: string } | undefined {
+/** Where v2 cgroups with `controller` can be made beside our own, or undefined. */
+export function v2Parent(controller: string): string | undefined {
   const mount = '/sys/fs/cgroup';
   if (!existsSync(join(mount, 'cgroup.controllers'))) return undefined;
   // Beside our own cgroup (v2 allows processes only in leaves), and only where the
-  // parent hands the memory controller down.
+  // parent hands the controller down.
   const own = ownCgroup('');
   if (own === undefined) return undefined;
   const parent = join(mount, own, '..');
   const controllers = readFileSync(join(parent, 'cgroup.subtree_control'), 'utf8');
-  if (!controllers.split(/\s+/).includes('memory')) return undefined;
-  return { kind: 'cgroup-v2', base: join(parent, BASE_NAME) };
+  return controllers.split(/\s+/).includes(controller) ? parent : undefined;
+}
+
+function v2Base(baseName: CgroupBase): { kind: CgroupKind; base: string } | undefined {
+  const parent = v2Parent('memory');
+  return parent === undefined ? undefined : { kind: 'cgroup-v2', base: join(parent, baseName) };
 }

@@ -27,6 +27,8 @@ import { ListDeploymentVersionsHandler } from './queries/list-deployment-version
 import { ListDeploymentsHandler } from './queries/list-deployments.query';
 import { DeploymentRepository } from './repositories/deployment.repository';
 import { DeploymentRunner } from './runtime/deployment-runner';
+import { AppResources } from './runtime/app-resources';
+import { ReconcileJob } from './runtime/reconcile.job';
 
 /**
  * Deployments: users' apps kept running in sandboxes of their own
@@ -38,15 +40,15 @@ import { DeploymentRunner } from './runtime/deployment-runner';
  */
 @Module({
   imports: [
-    // Identity: AuthenticateTokenQuery (the proxy's private deployments).
+    // Identity: AuthenticateTokenQuery (the proxy's private deployments), GetUserQuery (an app owner's plan).
     IdentityModule,
-    // Plans: GetPlanQuery (deployments_per_day, max_running_deployments), through the global query bus.
+    // Plans: GetPlanQuery (deployments_per_day, max_running_deployments, deployment_memory_mb), through the global query bus.
     // Notifications: CreateNotificationCommand (deployment_status).
     NotificationsModule,
   ],
   controllers: [DeploymentsController, DeploymentMetricsController],
   providers: [
-    DeploymentRepository, DeploymentRunner, DeploymentProxy, DeploymentLogRepository, DeploymentLogWriter,
+    DeploymentRepository, DeploymentRunner, AppResources, ReconcileJob, DeploymentProxy, DeploymentLogRepository, DeploymentLogWriter,
     DeploymentVersions, DeploymentLimits,
     CreateDeploymentHandler, UpdateDeploymentHandler, RollbackDeploymentHandler, StopDeploymentHandler, RestartDeploymentHandler, DeleteDeploymentHandler,
     GetDeploymentHandler, ListDeploymentsHandler, ListDeploymentVersionsHandler, ListDeploymentLogsHandler,

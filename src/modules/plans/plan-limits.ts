@@ -12,6 +12,8 @@ export interface PlanLimits {
   max_concurrent_executions: number | null;
   deployments_per_day: number | null;
   max_running_deployments: number | null;
+  /** Memory of one deployed app's process tree (its memory cgroup). */
+  deployment_memory_mb: number;
   storage_bytes: number | null;
   max_upload_bytes: number | null;
   requests_per_minute: number | null;
@@ -32,6 +34,7 @@ export const PLAN_LIMIT_FIELDS = [
   'max_concurrent_executions',
   'deployments_per_day',
   'max_running_deployments',
+  'deployment_memory_mb',
   'storage_bytes',
   'max_upload_bytes',
   'requests_per_minute',

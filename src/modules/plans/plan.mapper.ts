@@ -14,6 +14,7 @@ export function toPlanLimits(plan: PlanEntity): PlanLimits {
     max_concurrent_executions: plan.maxConcurrentExecutions,
     deployments_per_day: plan.deploymentsPerDay,
     max_running_deployments: plan.maxRunningDeployments,
+    deployment_memory_mb: plan.deploymentMemoryMb,
     storage_bytes: plan.storageBytes,
     max_upload_bytes: plan.maxUploadBytes,
     requests_per_minute: plan.requestsPerMinute,

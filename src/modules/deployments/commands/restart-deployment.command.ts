@@ -1,7 +1,6 @@
 import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { actorOf } from '../../../common/auth/ownership';
 import type { Principal } from '../../../common/auth/principal';
-import { AppLogger } from '../../../common/logging/app-logger';
 import { DeploymentLimits } from '../deployment-limits';
 import { assertMove } from '../deployment-state';
 import { GetDeploymentQuery } from '../queries/get-deployment.query';
@@ -29,7 +28,6 @@ export class RestartDeploymentHandler implements ICommandHandler<RestartDeployme
     private readonly deployments: DeploymentRepository,
     private readonly runner: DeploymentRunner,
     private readonly limits: DeploymentLimits,
-    private readonly logger: AppLogger,
   ) {}
 
   async execute({ principal, id }: RestartDeploymentCommand): Promise<DeploymentRow> {
@@ -37,8 +35,6 @@ export class RestartDeploymentHandler implements ICommandHandler<RestartDeployme
     assertMove(deployment.status, 'restarting');
     // A stopped one starting again counts against the plan's running deployments.
     await this.deployments.wantRunning(id, deployment.userId, await this.limits.forStart(principal));
-    const row = (await this.deployments.setStatus(id, 'restarting', null)) ?? deployment;
-    this.runner.launch(id).catch((error: unknown) => this.logger.pino.error({ err: error, deployment: id }, 'deployment did not restart'));
-    return row;
+    return (await this.runner.restart(id)) ?? deployment;
   }
 }

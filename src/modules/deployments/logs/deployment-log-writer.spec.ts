@@ -72,6 +72,29 @@ describe('DeploymentLogWriter', () => {
     expect(marker).toMatchObject({ source: 'platform', level: 'warn', metadata: { dropped_lines: 6 } });
   });
 
+  it('says in the deployment\'s logs how many lines a full queue dropped, once there is room', async () => {
+    const { writer, written } = writerWith(1_000_000);
+    // The database stalls: COPYs wait, the queue fills to its 100 000 lines.
+    let release!: () => void;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    (writer.copy as jest.Mock).mockImplementation(async (rows: DeploymentLogRow[]) => {
+      await stalled;
+      written.push(...rows);
+    });
+    let refused = 0;
+    for (let i = 0; i < 100_010; i++) if (!writer.append(APP, { source: 'stdout', message: `l${i}` })) refused++;
+    expect(refused).toBeGreaterThan(0);
+    release();
+    await writer.flush();
+    await writer.flush();
+    now += 10;
+    expect(writer.append(APP, { source: 'stdout', message: 'after' })).toBe(true);
+    await writer.flush();
+    const tail = written.filter((r) => r.deploymentId === APP).slice(-2);
+    expect(tail[0]).toMatchObject({ source: 'platform', level: 'warn', message: `${refused} lines dropped (log buffer full)`, metadata: { dropped_lines: refused, buffer_full: refused } });
+    expect(tail[1].message).toBe('after');
+  });
+
   it('writes the marker of a deployment gone quiet once its bucket refills, and forgets idle buckets', async () => {
     const { writer, written } = writerWith(10);
     for (let i = 0; i < 23; i++) writer.append(APP, { source: 'stderr', message: `line ${i}` });

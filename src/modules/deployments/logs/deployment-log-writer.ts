@@ -18,11 +18,16 @@ const SWEEP_INTERVAL_MS = 1000;
 
 const DEFAULT_LEVEL: Record<LogSource, LogLevel> = { stdout: 'info', stderr: 'warn', platform: 'info' };
 
-/** A deployment's token bucket: lines it may still write now, when that was computed, and lines dropped since the last marker. */
+/**
+ * A deployment's token bucket: lines it may still write now, when that was
+ * computed, and lines dropped since the last marker — over its rate
+ * (`dropped`), or because the queue was full (`full`).
+ */
 interface Bucket {
   tokens: number;
   at: number;
   dropped: number;
+  full: number;
 }
 
 /**
@@ -42,7 +47,9 @@ interface Bucket {
  *   quiet). The platform's own lines are not limited: they are few, and a
  *   crash must show even in a flood;
  * - the queue holds BUFFER_LINES lines and BUFFER_BYTES at most (the database
- *   is down); beyond that lines are dropped, counted and logged.
+ *   is down or slower than the apps); beyond that lines are dropped, counted,
+ *   logged, and said in the deployment's own logs as "N lines dropped (log
+ *   buffer full)" once there is room again.
  */
 @Injectable()
 export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
@@ -82,7 +89,7 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
   override async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
     // Whatever was dropped is said, refilled or not.
-    for (const [deploymentId, bucket] of this.buckets) if (bucket.dropped > 0) this.writeDropMarker(deploymentId, bucket, Date.now());
+    for (const [deploymentId, bucket] of this.buckets) if (bucket.dropped + bucket.full > 0) this.writeDropMarker(deploymentId, bucket, Date.now());
     await super.beforeApplicationShutdown();
   }
 
@@ -94,7 +101,7 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
     const now = Date.now();
     if (input.source !== 'platform' && !this.admit(deploymentId, now)) return false;
     const { message, truncated } = storableMessage(input.message);
-    return this.enqueue({
+    const queued = this.enqueue({
       deploymentId,
       createdAt: new Date(now),
       level: input.level ?? DEFAULT_LEVEL[input.source],
@@ -103,6 +110,8 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
       truncated: truncated || input.truncated === true,
       metadata: input.metadata ?? {},
     });
+    if (!queued) this.bucketOf(deploymentId, now).full++;
+    return queued;
   }
 
   /**
@@ -119,21 +128,27 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
 
   /** Takes a token of the deployment's bucket; counts the line as dropped when there is none. */
   private admit(deploymentId: string, now: number): boolean {
-    let bucket = this.buckets.get(deploymentId);
-    if (!bucket) {
-      bucket = { tokens: this.burst, at: now, dropped: 0 };
-      this.buckets.set(deploymentId, bucket);
-    } else {
-      this.refill(bucket, now);
-    }
+    const bucket = this.bucketOf(deploymentId, now);
     if (bucket.tokens < 1) {
       bucket.dropped++;
       this.rateLimited++;
       return false;
     }
-    if (bucket.dropped > 0) this.writeDropMarker(deploymentId, bucket, now);
+    if (bucket.dropped + bucket.full > 0) this.writeDropMarker(deploymentId, bucket, now);
     bucket.tokens -= 1;
     return true;
+  }
+
+  /** The deployment's bucket, refilled to now (a new one is full). */
+  private bucketOf(deploymentId: string, now: number): Bucket {
+    let bucket = this.buckets.get(deploymentId);
+    if (!bucket) {
+      bucket = { tokens: this.burst, at: now, dropped: 0, full: 0 };
+      this.buckets.set(deploymentId, bucket);
+    } else {
+      this.refill(bucket, now);
+    }
+    return bucket;
   }
 
   private refill(bucket: Bucket, now: number): void {
@@ -150,23 +165,31 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
   sweep(now: number): void {
     for (const [deploymentId, bucket] of this.buckets) {
       this.refill(bucket, now);
-      if (bucket.dropped > 0 && bucket.tokens >= 1) this.writeDropMarker(deploymentId, bucket, now);
-      else if (bucket.dropped === 0 && bucket.tokens >= this.burst) this.buckets.delete(deploymentId);
+      if (bucket.dropped + bucket.full > 0 && bucket.tokens >= 1) this.writeDropMarker(deploymentId, bucket, now);
+      else if (bucket.dropped + bucket.full === 0 && bucket.tokens >= this.burst) this.buckets.delete(deploymentId);
     }
   }
 
+  /** One platform line saying what was dropped since the last; kept counting if the queue has no room for it either. */
   private writeDropMarker(deploymentId: string, bucket: Bucket, now: number): void {
-    const dropped = bucket.dropped;
-    bucket.dropped = 0;
-    this.enqueue({
+    const { dropped, full } = bucket;
+    const said = [
+      ...(dropped > 0 ? [`${dropped} lines dropped (over DEPLOY_LOG_LINES_PER_SECOND)`] : []),
+      ...(full > 0 ? [`${full} lines dropped (log buffer full)`] : []),
+    ];
+    const queued = this.enqueue({
       deploymentId,
       createdAt: new Date(now),
       level: 'warn',
       source: 'platform',
-      message: `${dropped} lines dropped (over DEPLOY_LOG_LINES_PER_SECOND)`,
+      message: said.join('; '),
       truncated: false,
-      metadata: { dropped_lines: dropped },
+      metadata: { dropped_lines: dropped + full, ...(dropped > 0 ? { over_rate: dropped } : {}), ...(full > 0 ? { buffer_full: full } : {}) },
     });
+    if (queued) {
+      bucket.dropped = 0;
+      bucket.full = 0;
+    }
   }
 }
 

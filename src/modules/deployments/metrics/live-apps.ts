@@ -6,6 +6,10 @@ export interface LiveApp {
   /** The running version's files on the host. */
   appDir: string;
   ownerId: string;
+  /** The host uid its processes run as, or null (the service's own: it does not run as root). */
+  uid: number | null;
+  /** Its memory cgroup's limit, or null (no cgroup here). */
+  memoryLimitBytes: number | null;
 }
 
 /** Who knows which apps run here: DeploymentRunner (bound in DeploymentsModule), a fake in tests. */

@@ -29,7 +29,7 @@ describe('SandboxMetricsSampler', () => {
     rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
-    apps = [{ deploymentId: ID, pid: child.pid!, appDir: dir, ownerId: 'owner' }];
+    apps = [{ deploymentId: ID, pid: child.pid!, appDir: dir, ownerId: 'owner', uid: null, memoryLimitBytes: null }];
     stored = [];
     failInsert = false;
     counters.clear();
@@ -80,7 +80,7 @@ describe('SandboxMetricsSampler', () => {
     apps = [];
     expect(await sampler.sample()).toBe(0);
     expect(sampler.lastSample(ID)).toBeUndefined();
-    apps = [{ deploymentId: ID, pid: child.pid!, appDir: dir, ownerId: 'owner' }];
+    apps = [{ deploymentId: ID, pid: child.pid!, appDir: dir, ownerId: 'owner', uid: null, memoryLimitBytes: null }];
     await sampler.sample();
     expect(stored.map((rows) => rows.map((row) => row.requests))).toEqual([[0], [5], [], [0]]);
   });
@@ -94,7 +94,7 @@ describe('SandboxMetricsSampler', () => {
   it('skips an app whose process is gone', async () => {
     const gone = spawn(process.execPath, ['-e', '0']);
     await new Promise((resolve) => gone.on('exit', resolve));
-    apps = [{ deploymentId: ID, pid: gone.pid!, appDir: dir, ownerId: 'owner' }];
+    apps = [{ deploymentId: ID, pid: gone.pid!, appDir: dir, ownerId: 'owner', uid: null, memoryLimitBytes: null }];
     expect(await sampler.sample()).toBe(0);
   });
 });

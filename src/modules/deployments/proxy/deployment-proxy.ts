@@ -46,7 +46,8 @@ export class DeploymentProxy implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.upgrades.register((request, socket, head, url) => this.upgrade(request, socket, head, url));
+    // First: an upgrade to `<id>.<DEPLOY_DOMAIN>` is the app's whatever its path, /api/v1/ws included.
+    this.upgrades.register((request, socket, head, url) => this.upgrade(request, socket, head, url), { first: true });
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
     const domain = this.config.deployments.domain;
@@ -87,9 +88,11 @@ export class DeploymentProxy implements OnModuleInit {
     return null;
   }
 
-  /** Takes WebSocket (any) upgrades on /d/<id>/…: the same access rules as HTTP, then a byte pipe to the app. */
+  /** Takes WebSocket (any) upgrades on /d/<id>/… and <id>.<DEPLOY_DOMAIN>: the same access rules as HTTP, then a byte pipe to the app. */
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
-    const target = pathOf(url);
+    const domain = this.config.deployments.domain;
+    const byHost = domain ? deploymentOfHost(request.headers.host, domain) : null;
+    const target = byHost ? { id: byHost, rest: `${url.pathname}${url.search}`, prefix: null } : pathOf(url);
     if (!target) return false;
     void (async () => {
       const route = UUID.test(target.id) ? this.runner.routeOf(target.id.toLowerCase()) : null;
@@ -104,7 +107,7 @@ export class DeploymentProxy implements OnModuleInit {
       }
       const prior = headers['x-forwarded-for'];
       headers['x-forwarded-for'] = prior ? `${String(prior)}, ${request.socket.remoteAddress}` : request.socket.remoteAddress;
-      headers['x-forwarded-prefix'] = `/d/${target.id.toLowerCase()}`;
+      if (target.prefix) headers['x-forwarded-prefix'] = target.prefix;
       const upstream = connect(route.socketPath);
       const close = () => {
         leave();
@@ -182,9 +185,9 @@ export class DeploymentProxy implements OnModuleInit {
 }
 
 /** `/d/<id>/…` upgrades (WebSocket) go to the app as they are: the raw request through its socket, then bytes both ways. */
-function pathOf(url: URL): { id: string; rest: string } | null {
+function pathOf(url: URL): { id: string; rest: string; prefix: string } | null {
   const match = /^\/d\/([^/]+)(\/.*)?$/.exec(url.pathname);
-  return match ? { id: match[1], rest: `${match[2] ?? '/'}${url.search}` } : null;
+  return match ? { id: match[1], rest: `${match[2] ?? '/'}${url.search}`, prefix: `/d/${match[1].toLowerCase()}` } : null;
 }
 
 /** The deployment id of a `<id>.<domain>` Host (any port), or null for any other host. */

@@ -22,6 +22,10 @@ export interface LiveSandboxView {
   cpu_seconds: number;
   /** Resident memory now. */
   memory_bytes: number;
+  /** Its memory cgroup's limit (its owner's plan's deployment_memory_mb); null where there is no cgroup. */
+  memory_limit_bytes: number | null;
+  /** The host uid it runs as; null when the service is not root and apps share its uid. */
+  uid: number | null;
   /** Its version directory at the last sample (null before the first). */
   disk_bytes: number | null;
   uptime_seconds: number;
@@ -70,6 +74,8 @@ export class ListLiveSandboxesHandler implements IQueryHandler<ListLiveSandboxes
         cpu_percent: last?.cpuPercent ?? null,
         cpu_seconds: Math.round(usage.cpuSeconds * 100) / 100,
         memory_bytes: usage.rssBytes,
+        memory_limit_bytes: app.memoryLimitBytes,
+        uid: app.uid,
         disk_bytes: last?.diskBytes ?? null,
         uptime_seconds: Math.round(usage.uptimeSeconds),
         requests: counters?.requests ?? 0,

@@ -164,6 +164,13 @@ export class DeploymentRepository {
     return this.dataSource.query(`SELECT ${DEPLOYMENT_COLUMNS} FROM deployments WHERE desired_state = 'running' ORDER BY created_at`);
   }
 
+  /** Of these ids, those of deployments that exist. */
+  async existing(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM deployments WHERE id = ANY($1::uuid[])`, [ids]);
+    return new Set(rows.map((row) => row.id));
+  }
+
   async delete(id: string): Promise<boolean> {
     const [, deleted]: [unknown, number] = await this.dataSource.query(`DELETE FROM deployments WHERE id = $1`, [id]);
     return deleted > 0;

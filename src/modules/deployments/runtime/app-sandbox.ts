@@ -4,6 +4,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bwrapArgs, SandboxLayout } from '../../../common/sandbox/sandbox-layout';
+import type { AppSlot } from './app-resources';
+import { processTrees, readStat } from './process-tree';
 
 /** Where a deployed app's files and its socket appear inside its sandbox. */
 export const APP_DIR = '/app';
@@ -30,6 +32,8 @@ export interface AppSandboxOptions {
   env?: Record<string, string>;
   /** Every line the app prints, as it comes. */
   onLine?: (line: OutputLine) => void;
+  /** Its uid and cgroups (AppResources): entered before bubblewrap starts, given back once it has exited. */
+  slot?: AppSlot;
 }
 
 export interface OutputLine {
@@ -42,6 +46,15 @@ export interface OutputLine {
 export interface AppExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** The kernel killed it for want of memory (its memory cgroup's limit). */
+  outOfMemory?: boolean;
+}
+
+/** How an exit is told in logs and errors: `code 1`, `SIGKILL`, `out of memory (256 MB)`. */
+export function exitText(exit: AppExit | null): string {
+  if (!exit) return 'no answer';
+  if (exit.outOfMemory) return 'out of memory';
+  return exit.code !== null ? `code ${exit.code}` : String(exit.signal);
 }
 
 /**
@@ -86,6 +99,9 @@ export class AppSandbox {
   /** The app's files on the host (its version's directory). */
   readonly appDir: string;
   readonly exited: Promise<AppExit>;
+  /** Its host uid and memory limit, when it has them (AppResources). */
+  readonly uid: number | null;
+  readonly memoryLimitBytes: number | null;
   private readonly child: ChildProcess;
   /** Requests the proxy has sent in and not yet seen answered (enter/leave). */
   private inFlight = 0;
@@ -95,6 +111,8 @@ export class AppSandbox {
     mkdirSync(options.runDir, { recursive: true });
     this.socketPath = join(options.runDir, SOCKET_NAME);
     this.appDir = options.appDir;
+    this.uid = options.slot?.uid ?? null;
+    this.memoryLimitBytes = options.slot?.memory ? options.slot.memoryBytes : null;
     // A socket left by an earlier run of this directory would make the relay's listen fail.
     rmSync(this.socketPath, { force: true });
     const env = { ...options.env, PORT: String(options.port), HOST: '127.0.0.1' };
@@ -108,13 +126,18 @@ export class AppSandbox {
       env,
       command: [process.execPath, '-e', SUPERVISOR, `${RUN_DIR}/${SOCKET_NAME}`, String(options.port), options.command],
     });
-    this.child = spawn(options.bwrapBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const slot = options.slot;
+    this.child = spawn('/bin/sh', [...enterCgroupsThen(slot?.procsFiles ?? []), ...asUid(slot?.uid), options.bwrapBinary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const onLine = options.onLine ?? (() => undefined);
     splitLines(this.child.stdout!, 'stdout', onLine);
     splitLines(this.child.stderr!, 'stderr', onLine);
-    this.exited = new Promise((resolve) => {
+    this.exited = new Promise<AppExit>((resolve) => {
       this.child.on('error', () => resolve({ code: null, signal: null }));
       this.child.on('exit', (code, signal) => resolve({ code, signal }));
+    }).then(async (exit) => {
+      const outOfMemory = options.slot?.outOfMemory() ?? false;
+      await options.slot?.release();
+      return { ...exit, outOfMemory };
     });
   }
 
@@ -166,8 +189,19 @@ export class AppSandbox {
 
   /** Kills the sandbox's processes; resolves once they are gone. */
   async stop(): Promise<AppExit> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    return this.exited;
+    const pid = this.child.pid;
+    if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    // The namespace's processes die with bubblewrap, but a moment after it: wait for them too.
+    const tree = (await processTrees([pid])).get(pid) ?? [];
+    this.child.kill('SIGKILL');
+    const exit = await this.exited;
+    // Exited is enough: an orphan is reaped by the host's init, which may take its time.
+    for (let waited = 0; waited < 2000; waited += 10) {
+      const stats = await Promise.all(tree.map((member) => readStat(member)));
+      if (stats.every((stat) => !stat || stat.exited)) break;
+      await sleep(10);
+    }
+    return exit;
   }
 
   /** One GET through the socket: its status. */
@@ -182,6 +216,21 @@ export class AppSandbox {
       req.end();
     });
   }
+}
+
+/**
+ * A shell that writes its own pid into each cgroup.procs file, then execs the
+ * rest of its arguments: so the sandbox is inside its cgroups before any of
+ * its processes exists (a move after the start could miss a child forked first).
+ */
+function enterCgroupsThen(procsFiles: string[]): string[] {
+  const script = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
+  return ['-c', script, 'sh', String(procsFiles.length), ...procsFiles];
+}
+
+/** Drops from root to `uid` (and its gid, no supplementary groups) before bubblewrap starts. */
+function asUid(uid: number | undefined): string[] {
+  return uid === undefined ? [] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--'];
 }
 
 /** Calls `onLine` for each line of a stream; a line over MAX_LINE_BYTES is cut there (the rest of it is dropped) and flagged. */

@@ -1,4 +1,4 @@
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus, EventBus } from '@nestjs/cqrs';
@@ -8,13 +8,27 @@ import { readSandboxLayout, SandboxLayout } from '../../../common/sandbox/sandbo
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { CreateNotificationCommand } from '../../notifications/commands/create-notification.command';
 import { canMove, DeploymentStatus } from '../deployment-state';
-import { DeploymentRepository, VersionRow } from '../repositories/deployment.repository';
+import { DeploymentRepository, DeploymentRow, VersionRow } from '../repositories/deployment.repository';
 import { DeploymentVersions } from '../deployment-versions';
 import { DeploymentLogWriter } from '../logs/deployment-log-writer';
-import { AppSandbox, OutputLine } from './app-sandbox';
+import type { LiveApp } from '../metrics/live-apps';
+import { AppResources } from './app-resources';
+import { AppSandbox, exitText, OutputLine } from './app-sandbox';
 
 /** The longest a crashed app waits before it is started again. */
 const MAX_BACKOFF_MS = 30_000;
+
+/** A deployment directory without a deployment is removed once it is this old (a create in progress writes its files first). */
+const ORPHAN_AGE_MS = 10 * 60_000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** What one reconciliation did. */
+export interface Reconciled {
+  brought_back: number;
+  stopped_orphans: number;
+  removed_directories: number;
+}
 
 /** One deployment as this replica runs it. */
 interface Live {
@@ -62,6 +76,8 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
   private readonly apps = new Map<string, Live>();
   private layout?: SandboxLayout;
   private shuttingDown = false;
+  /** The start-up bring-back is under way (reconcile leaves what should run to it meanwhile). */
+  private bringingBack = true;
   /** Log lines of this event-loop turn, published together (log). */
   private liveLines: RealtimeEvent[] = [];
 
@@ -73,6 +89,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     private readonly versions: DeploymentVersions,
     private readonly logger: AppLogger,
     private readonly logs: DeploymentLogWriter,
+    private readonly resources: AppResources,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -138,23 +155,25 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
       if (failure) return void (await this.move(deploymentId, 'failed', failure));
     }
     if (!(await this.move(deploymentId, 'starting', null))) return;
-    const sandbox = this.sandbox(deploymentId, appDir, `run${version.versionNumber}`, port, start, env);
+    const sandbox = await this.sandbox(deploymentId, appDir, `run${version.versionNumber}`, port, start, env).catch((error: Error) => error);
+    if (sandbox instanceof Error) return void (await this.move(deploymentId, 'failed', `the app could not start: ${sandbox.message}`));
+    if (live.generation !== generation) return void (await sandbox.stop());
     live.sandbox = sandbox;
     const health = await sandbox.waitHealthy(healthPath, this.config.deployments.healthTimeoutMs);
     if (live.generation !== generation) return;
     if (health === null) {
       const exit = await Promise.race([sandbox.exited, Promise.resolve(null)]);
       await sandbox.stop();
-      if (afterCrash) return this.crashed(deploymentId, live, generation, exit ? (exit.code ?? exit.signal) : 'no health check answer');
+      if (afterCrash) return this.crashed(deploymentId, live, generation, exit ? exitText(exit) : 'no health check answer');
       const reason = exit
-        ? `the app exited (code ${exit.code ?? exit.signal}) before answering its health check`
+        ? `the app exited (${exitText(exit)}) before answering its health check`
         : `the app ${this.noAnswer(healthPath)}`;
       return void (await this.move(deploymentId, 'failed', reason));
     }
     this.platformLine(deploymentId, 'info', `health check GET ${healthPath} answered ${health}`);
     live.ready = true;
     await this.move(deploymentId, 'running', null);
-    void sandbox.exited.then((exit) => this.crashed(deploymentId, live, generation, exit.code ?? exit.signal));
+    void sandbox.exited.then((exit) => this.crashed(deploymentId, live, generation, exitText(exit)));
   }
 
   /**
@@ -187,18 +206,15 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     if (build) failure = await this.build(deploymentId, appDir, `build${versionNumber}`, `build of version ${versionNumber}`, build, env);
     let next: AppSandbox | null = null;
     if (!failure) {
-      next = this.sandbox(deploymentId, appDir, `run${versionNumber}`, port, start, env);
+      const started = await this.sandbox(deploymentId, appDir, `run${versionNumber}`, port, start, env).catch((error: Error) => error);
+      if (started instanceof Error) return this.redeployFailed(deploymentId, versionNumber, deployment.currentVersion, `it could not start: ${started.message}`);
+      next = started;
       const health = await next.waitHealthy(healthPath, this.config.deployments.healthTimeoutMs);
       if (health === null) failure = `it ${this.noAnswer(healthPath)}`;
     }
     if (live.generation !== generation || failure) {
       await next?.stop();
-      if (failure && live.generation === generation) {
-        const error = `version ${versionNumber} failed: ${failure}; version ${deployment.currentVersion} serves on`;
-        await this.deployments.setError(deploymentId, error);
-        this.platformLine(deploymentId, 'error', error);
-        this.events.publish(new RealtimeEvent(`deployment:${deploymentId}`, 'update', { id: deploymentId, status: 'running', error }));
-      }
+      if (failure && live.generation === generation) await this.redeployFailed(deploymentId, versionNumber, deployment.currentVersion, failure);
       return;
     }
     // Recorded first, so whoever sees the new version answer also reads it as current.
@@ -211,11 +227,30 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     live.sandbox = next!;
     live.crashes = [];
     live.private = version.config.private;
-    void next!.exited.then((exit) => this.crashed(deploymentId, live, switched, exit.code ?? exit.signal));
+    void next!.exited.then((exit) => this.crashed(deploymentId, live, switched, exitText(exit)));
     this.platformLine(deploymentId, 'info', `version ${versionNumber} serves; stopping version ${deployment.currentVersion}`);
     this.events.publish(new RealtimeEvent(`deployment:${deploymentId}`, 'update', { id: deploymentId, status: 'running', error: null, version: versionNumber }));
     // Requests already inside the old version finish before it goes.
     await old.drainThenStop(this.config.deployments.drainMs);
+  }
+
+  /** A version started beside the running one did not come up: the old one serves on, the deployment says why. */
+  private async redeployFailed(deploymentId: string, versionNumber: number, serving: number, failure: string): Promise<void> {
+    const error = `version ${versionNumber} failed: ${failure}; version ${serving} serves on`;
+    await this.deployments.setError(deploymentId, error);
+    this.platformLine(deploymentId, 'error', error);
+    this.events.publish(new RealtimeEvent(`deployment:${deploymentId}`, 'update', { id: deploymentId, status: 'running', error }));
+  }
+
+  /**
+   * Starts the current version again: moves to `restarting` at once (stored,
+   * logged, published) and starts in the background. The row as it now is, or
+   * null when the lifecycle refused the move.
+   */
+  async restart(deploymentId: string): Promise<DeploymentRow | null> {
+    const row = await this.move(deploymentId, 'restarting', null);
+    if (row) this.launch(deploymentId).catch((error: unknown) => this.logger.pino.error({ err: error, deployment: deploymentId }, 'deployment did not restart'));
+    return row;
   }
 
   /** Stops the deployment here; resolves once its processes are gone and it is stopped. */
@@ -239,18 +274,67 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async bringBack(): Promise<void> {
-    let rows;
     try {
-      rows = await this.deployments.listDesiredRunning();
+      const rows = await this.deployments.listDesiredRunning();
+      for (const row of rows) {
+        if (this.shuttingDown) return;
+        await this.bringBackOne(row, 'the platform restarted');
+      }
     } catch (error) {
-      return this.logger.pino.error({ err: error }, 'deployments not brought back');
+      this.logger.pino.error({ err: error }, 'deployments not brought back');
+    } finally {
+      this.bringingBack = false;
     }
-    for (const row of rows) {
-      if (this.shuttingDown) return;
-      // Whatever it was when the platform went down (running, starting…), its processes went with it.
-      if (row.status !== 'pending' && row.status !== 'restarting') await this.move(row.id, 'restarting', 'the platform restarted');
-      await this.launch(row.id).catch((error: unknown) => this.logger.pino.error({ err: error, deployment: row.id }, 'deployment not brought back'));
+  }
+
+  private async bringBackOne(row: DeploymentRow, reason: string): Promise<void> {
+    // Whatever it was (running, starting…), no process of it runs here.
+    if (row.status !== 'pending' && row.status !== 'restarting') await this.move(row.id, 'restarting', reason);
+    await this.launch(row.id).catch((error: unknown) => this.logger.pino.error({ err: error, deployment: row.id }, 'deployment not brought back'));
+  }
+
+  /**
+   * The deployments.reconcile job (every minute; the start-up's bring-back
+   * does the first): a deployment recorded as running whose app does not
+   * serve here, or stuck on its way (building, starting, restarting) for longer
+   * than a build, a health check and the longest backoff take, is started
+   * again; an app of a deployment that no longer exists is stopped; a
+   * deployment directory without a deployment (a create cut short, a delete
+   * that did not finish) is removed once it is old enough not to be a create
+   * in progress. Failed and stopped deployments stay so.
+   */
+  async reconcile(now = Date.now()): Promise<Reconciled> {
+    const result: Reconciled = { brought_back: 0, stopped_orphans: 0, removed_directories: 0 };
+    if (this.shuttingDown) return result;
+    if (!this.bringingBack) {
+      const { buildTimeoutMs, healthTimeoutMs } = this.config.deployments;
+      const stuckMs = buildTimeoutMs + healthTimeoutMs + MAX_BACKOFF_MS + 60_000;
+      for (const row of await this.deployments.listDesiredRunning()) {
+        const lost = row.status === 'running' ? !this.apps.get(row.id)?.ready : row.status !== 'failed' && row.status !== 'stopped' && now - row.updatedAt.getTime() > stuckMs;
+        if (!lost) continue;
+        result.brought_back++;
+        await this.bringBackOne(row, row.status === 'running' ? 'it was not running' : `it was ${row.status} for too long`);
+      }
     }
+    const known = await this.deployments.existing([...this.apps.keys()]);
+    for (const id of [...this.apps.keys()]) {
+      if (known.has(id)) continue;
+      result.stopped_orphans++;
+      await this.remove(id);
+      // Its files go too: it was a deployment, not a create in progress.
+      if (existsSync(this.deploymentDir(id))) result.removed_directories++;
+      rmSync(this.deploymentDir(id), { recursive: true, force: true });
+    }
+    const root = join(this.config.dataDir, 'deployments');
+    const names = existsSync(root) ? readdirSync(root).filter((name) => UUID.test(name)) : [];
+    const withRows = await this.deployments.existing(names);
+    for (const name of names) {
+      const dir = join(root, name);
+      if (withRows.has(name) || this.apps.has(name) || now - statSync(dir).mtimeMs < ORPHAN_AGE_MS) continue;
+      rmSync(dir, { recursive: true, force: true });
+      result.removed_directories++;
+    }
+    return result;
   }
 
   /**
@@ -262,13 +346,15 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
    */
   private async build(deploymentId: string, appDir: string, runName: string, label: string, command: string, env: Record<string, string>, hold?: Live): Promise<string | null> {
     this.platformLine(deploymentId, 'info', `${label}: ${command}`);
-    const builder = this.sandbox(deploymentId, appDir, runName, 0, command, env);
+    const builder = await this.sandbox(deploymentId, appDir, runName, 0, command, env).catch((error: Error) => error);
+    if (builder instanceof Error) return `the build could not start: ${builder.message}`;
     if (hold) hold.sandbox = builder;
     const timer = setTimeout(() => void builder.stop(), this.config.deployments.buildTimeoutMs);
     const exit = await builder.exited;
     clearTimeout(timer);
     if (hold?.sandbox === builder) hold.sandbox = null;
     if (exit.code === 0) return null;
+    if (exit.outOfMemory) return 'the build ran out of memory';
     return exit.signal === 'SIGKILL' ? `the build did not finish within ${this.config.deployments.buildTimeoutMs / 1000} s` : `the build failed (exit code ${exit.code})`;
   }
 
@@ -276,7 +362,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     return `did not answer GET ${healthPath} within ${this.config.deployments.healthTimeoutMs / 1000} s`;
   }
 
-  private async crashed(deploymentId: string, live: Live, generation: number, status: number | string | null): Promise<void> {
+  private async crashed(deploymentId: string, live: Live, generation: number, status: string): Promise<void> {
     if (live.generation !== generation || this.shuttingDown) return;
     live.ready = false;
     live.sandbox = null;
@@ -293,20 +379,31 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     }, delay);
   }
 
-  private sandbox(deploymentId: string, appDir: string, runName: string, port: number, command: string, env: Record<string, string>): AppSandbox {
+  /** Starts a sandbox for the app on a uid of its own, in cgroups with its owner's plan's memory. */
+  private async sandbox(deploymentId: string, appDir: string, runName: string, port: number, command: string, env: Record<string, string>): Promise<AppSandbox> {
     this.layout ??= readSandboxLayout([process.execPath, this.config.execution.pythonBinary]);
-    return AppSandbox.start({
-      bwrapBinary: this.config.execution.bwrapBinary,
-      layout: this.layout,
-      tmpfsBytes: this.config.deployments.tmpfsBytes,
-      appDir,
-      runDir: join(this.deploymentDir(deploymentId), runName),
-      port: port || 8080,
-      command,
-      env,
-      onLine: (line: OutputLine) =>
-        this.log({ deploymentId, source: line.stream, level: line.stream === 'stderr' ? 'warn' : 'info', message: line.text, truncated: line.truncated }),
-    });
+    const runDir = join(this.deploymentDir(deploymentId), runName);
+    mkdirSync(runDir, { recursive: true });
+    const memoryBytes = await this.resources.memoryBytesOf(this.liveOf(deploymentId).ownerId);
+    const slot = await this.resources.acquire(memoryBytes, [appDir, runDir]);
+    try {
+      return AppSandbox.start({
+        bwrapBinary: this.config.execution.bwrapBinary,
+        layout: this.layout,
+        tmpfsBytes: this.config.deployments.tmpfsBytes,
+        appDir,
+        runDir,
+        slot,
+        port: port || 8080,
+        command,
+        env,
+        onLine: (line: OutputLine) =>
+          this.log({ deploymentId, source: line.stream, level: line.stream === 'stderr' ? 'warn' : 'info', message: line.text, truncated: line.truncated }),
+      });
+    } catch (error) {
+      await slot.release();
+      throw error;
+    }
   }
 
   private envOf(version: VersionRow): Record<string, string> {
@@ -318,18 +415,18 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  /** Stores a status if the lifecycle allows the move; false (and nothing done) if not. */
-  private async move(deploymentId: string, status: DeploymentStatus, error: string | null): Promise<boolean> {
+  /** Stores a status if the lifecycle allows the move: the row, or null (and nothing done) if not. */
+  private async move(deploymentId: string, status: DeploymentStatus, error: string | null): Promise<DeploymentRow | null> {
     // The database goes with the platform; what should run is recorded already.
-    if (this.shuttingDown) return false;
+    if (this.shuttingDown) return null;
     const current = await this.deployments.findById(deploymentId);
-    if (!current) return false;
+    if (!current) return null;
     if (current.status !== status && !canMove(current.status, status)) {
       this.logger.pino.warn({ deployment: deploymentId, from: current.status, to: status }, 'deployment status move refused');
-      return false;
+      return null;
     }
     const row = await this.deployments.setStatus(deploymentId, status, error);
-    if (!row) return false;
+    if (!row) return null;
     this.platformLine(deploymentId, status === 'failed' ? 'error' : 'info', `status: ${status}${error ? ` (${error})` : ''}`);
     this.events.publish(new RealtimeEvent(`deployment:${deploymentId}`, 'update', { id: deploymentId, status, error }));
     if (status === 'running' || status === 'failed' || status === 'stopped') {
@@ -338,7 +435,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
         .execute(new CreateNotificationCommand(row.userId, 'deployment_status', title, error ?? '', { deployment_id: deploymentId, status }))
         .catch((failure: unknown) => this.logger.pino.warn({ err: failure }, 'deployment notification not stored'));
     }
-    return true;
+    return row;
   }
 
   private platformLine(deploymentId: string, level: DeploymentLogLine['level'], message: string): void {
@@ -377,10 +474,11 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** The apps serving on this replica (answering the proxy) with their sandbox's process: what metrics sample. */
-  liveApps(): Array<{ deploymentId: string; pid: number; appDir: string; ownerId: string }> {
+  liveApps(): LiveApp[] {
     return [...this.apps].flatMap(([deploymentId, live]) => {
-      const pid = live.ready ? live.sandbox?.pid : undefined;
-      return pid !== undefined && live.sandbox ? [{ deploymentId, pid, appDir: live.sandbox.appDir, ownerId: live.ownerId }] : [];
+      const sandbox = live.ready ? live.sandbox : null;
+      const pid = sandbox?.pid;
+      return pid !== undefined && sandbox ? [{ deploymentId, pid, appDir: sandbox.appDir, ownerId: live.ownerId, uid: sandbox.uid, memoryLimitBytes: sandbox.memoryLimitBytes }] : [];
     });
   }
 }

@@ -105,7 +105,8 @@ describe('process-tree', () => {
   });
 
   it('parses a stat line whose command name holds spaces and parentheses', () => {
-    expect(parseStat('42 (a) b (c) R 7 42 42 0 -1 0 0 0 0 0 3 4 5 6 20 0 1 0 1234 0 0')).toEqual({ pid: 42, ppid: 7, ticks: 7, childTicks: 11, startTicks: 1234 });
+    expect(parseStat('42 (a) b (c) R 7 42 42 0 -1 0 0 0 0 0 3 4 5 6 20 0 1 0 1234 0 0')).toEqual({ pid: 42, ppid: 7, ticks: 7, childTicks: 11, startTicks: 1234, exited: false });
+    expect(parseStat('42 (a) Z 7 42 42 0 -1 0 0 0 0 0 3 4 5 6 20 0 1 0 1234 0 0')?.exited).toBe(true);
     expect(parseStat('garbage')).toBeNull();
   });
 

@@ -19,6 +19,8 @@ export interface ProcessStat {
   childTicks: number;
   /** When the process started, in clock ticks since boot. */
   startTicks: number;
+  /** It has exited and waits to be reaped (a zombie): it holds nothing any more. */
+  exited: boolean;
 }
 
 /** A process tree's resources at one instant. */
@@ -66,7 +68,7 @@ export function parseStat(text: string): ProcessStat | null {
     childTicks: field(16) + field(17),
     startTicks: field(22),
   };
-  return Object.values(stat).every(Number.isFinite) ? stat : null;
+  return Object.values(stat).every(Number.isFinite) ? { ...stat, exited: rest[0] === 'Z' || rest[0] === 'X' } : null;
 }
 
 /** The process's stat, or null once it is gone (processes come and go while a tree is read). */

@@ -51,6 +51,7 @@ export class UpdatePlanHandler implements ICommandHandler<UpdatePlanCommand> {
       set('maxConcurrentExecutions', changes.max_concurrent_executions);
       set('deploymentsPerDay', changes.deployments_per_day);
       set('maxRunningDeployments', changes.max_running_deployments);
+      set('deploymentMemoryMb', changes.deployment_memory_mb);
       set('storageBytes', changes.storage_bytes);
       set('maxUploadBytes', changes.max_upload_bytes);
       set('requestsPerMinute', changes.requests_per_minute);

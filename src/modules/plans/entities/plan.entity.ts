@@ -44,6 +44,9 @@ export class PlanEntity {
   @Column({ type: 'integer', nullable: true })
   maxRunningDeployments!: number | null;
 
+  @Column({ type: 'integer' })
+  deploymentMemoryMb!: number;
+
   @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber })
   storageBytes!: number | null;
 

@@ -102,6 +102,8 @@ export class LiveSandboxResponse implements LiveSandboxView {
   @ApiProperty({ type: Number, nullable: true, description: 'At the last sample; null before the first' }) cpu_percent!: number | null;
   @ApiProperty({ description: 'CPU seconds used since it started' }) cpu_seconds!: number;
   @ApiProperty({ description: 'Resident memory now (shared pages counted per process: errs high)' }) memory_bytes!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Its memory cgroup\'s limit: the owner\'s plan\'s deployment_memory_mb (null where the host has no writable cgroup)' }) memory_limit_bytes!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'The host uid it runs as (null when the service does not run as root)' }) uid!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Its files on disk at the last sample' }) disk_bytes!: number | null;
   @ApiProperty() uptime_seconds!: number;
   @ApiProperty({ description: 'Through this replica\'s proxy since this replica started' }) requests!: number;

@@ -18,6 +18,7 @@ export class PlanResponse implements PlanLimits {
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_concurrent_executions!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) deployments_per_day!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_running_deployments!: number | null;
+  @ApiProperty({ example: 256, description: 'Memory of one deployed app (its whole process tree), in MB' }) deployment_memory_mb!: number;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) storage_bytes!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) max_upload_bytes!: number | null;
   @ApiProperty({ type: Number, nullable: true, description: unlimited }) requests_per_minute!: number | null;
@@ -43,7 +44,7 @@ function Limit(max = 2 ** 31 - 1): PropertyDecorator {
 
 @ApiRequestExample({ executions_per_day: 500 })
 export class UpdatePlanRequest {
-  // These three cannot be unlimited, so null is rejected rather than skipped.
+  // These four cannot be unlimited, so null is rejected rather than skipped.
   @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @Length(1, 50) name?: string;
   @ApiPropertyOptional({ minimum: 1, maximum: 3600 }) @IsOptionalNotNull() @IsInt() @Min(1) @Max(3600) execution_timeout_seconds?: number;
   @ApiPropertyOptional({ minimum: 16, maximum: 65536 }) @IsOptionalNotNull() @IsInt() @Min(16) @Max(65536) execution_memory_mb?: number;
@@ -54,6 +55,7 @@ export class UpdatePlanRequest {
   @Limit() max_concurrent_executions?: number | null;
   @Limit() deployments_per_day?: number | null;
   @Limit() max_running_deployments?: number | null;
+  @ApiPropertyOptional({ minimum: 16, maximum: 65536 }) @IsOptionalNotNull() @IsInt() @Min(16) @Max(65536) deployment_memory_mb?: number;
   @Limit(Number.MAX_SAFE_INTEGER) storage_bytes?: number | null;
   @Limit(Number.MAX_SAFE_INTEGER) max_upload_bytes?: number | null;
   @Limit() requests_per_minute?: number | null;
