@@ -23,6 +23,7 @@ import { AvatarsModule } from './modules/files/avatars/avatars.module';
 import { FilesModule } from './modules/files/files.module';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module';
 import { NotificationsModule } from './modules/notifications/notifications.module';
+import { ObservabilityModule } from './modules/observability/observability.module';
 import { HealthModule } from './modules/health/health.module';
 import { IdentityModule } from './modules/identity/identity.module';
 import { LibraryModule } from './modules/library/library.module';
@@ -94,6 +95,7 @@ export class AppModule {
         NotificationsModule,
         RealtimeModule,
         DeploymentsModule,
+        ObservabilityModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may
       // (not at all with RATE_LIMIT_ENABLED=false).

@@ -23,6 +23,8 @@ export interface AppConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   bodyLimitBytes: number;
+  /** A bearer token that may read GET /metrics besides an admin's JWT (for a Prometheus scraper); unset: admins only. */
+  metricsToken: string | undefined;
   database: {
     url: string | undefined;
     migrate: boolean;
@@ -210,6 +212,8 @@ export function readAppConfig(env: Env): AppConfig {
   r.check(jwtSecret === undefined || jwtSecret.length >= 32, 'JWT_SECRET must be at least 32 characters');
   const adminPassword = r.optional('ADMIN_PASSWORD');
   r.check(adminPassword === undefined || adminPassword.length >= 8, 'ADMIN_PASSWORD must be at least 8 characters');
+  const metricsToken = r.optional('METRICS_TOKEN');
+  r.check(metricsToken === undefined || metricsToken.length >= 16, 'METRICS_TOKEN must be at least 16 characters');
 
   const config: AppConfig = {
     env: nodeEnv,
@@ -223,6 +227,7 @@ export function readAppConfig(env: Env): AppConfig {
     // Someone watching a terminal reads the log; anything else (a file, a pipe, a container runtime) parses it.
     logFormat: r.oneOf('LOG_FORMAT', ['pretty', 'json'] as const, process.stdout.isTTY ? 'pretty' : 'json'),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1024 * 1024, 1024),
+    metricsToken,
     database: {
       url: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
       migrate: r.bool('DB_MIGRATE', true),

@@ -106,7 +106,7 @@ export class TestApp {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     }
     // Paths are relative to /api/v1 unless they name a root path themselves.
-    const absolute = path === '/' || ['/api/v1/', '/v1/', '/docs', '/openapi'].some((prefix) => path.startsWith(prefix));
+    const absolute = path === '/' || path === '/metrics' || ['/api/v1/', '/v1/', '/docs', '/openapi'].some((prefix) => path.startsWith(prefix));
     const response = await fetch(`${this.url}${absolute ? '' : '/api/v1'}${path}`, {
       method,
       headers,

@@ -75,6 +75,8 @@ export async function configureHttp(app: NestFastifyApplication, config: AppConf
       // The OpenAI-compatible gateway (modules/ai/gateway) lives where OpenAI clients look for it: /v1.
       { path: 'v1/chat/completions', method: RequestMethod.POST },
       { path: 'v1/models', method: RequestMethod.GET },
+      // Prometheus scrapes /metrics (modules/observability).
+      { path: 'metrics', method: RequestMethod.GET },
     ],
   });
   // Without CORS_ORIGINS no cross-origin browser access is granted, and no CORS work is done per request.

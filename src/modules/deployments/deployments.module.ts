@@ -15,6 +15,7 @@ import { LIVE_APPS } from './metrics/live-apps';
 import { MetricsSamplingJob } from './metrics/metrics-sampling.job';
 import { SandboxMetricsSampler } from './metrics/sandbox-metrics-sampler';
 import { SandboxMetricsRepository } from './metrics/sandbox-metrics.repository';
+import { CountDeploymentsByStatusHandler } from './queries/count-deployments-by-status.query';
 import { GetDeploymentMetricsHandler } from './queries/get-deployment-metrics.query';
 import { GetMetricsSummaryHandler } from './queries/get-metrics-summary.query';
 import { ListLiveSandboxesHandler } from './queries/list-live-sandboxes.query';
@@ -57,7 +58,7 @@ import { ReconcileJob } from './runtime/reconcile.job';
     // That the runner is a LiveAppSource is checked in sandbox-metrics-sampler.spec.ts.
     { provide: LIVE_APPS, useExisting: DeploymentRunner },
     SandboxMetricsRepository, SandboxMetricsSampler, MetricsSamplingJob,
-    GetDeploymentMetricsHandler, GetMetricsSummaryHandler, ListLiveSandboxesHandler,
+    GetDeploymentMetricsHandler, GetMetricsSummaryHandler, ListLiveSandboxesHandler, CountDeploymentsByStatusHandler,
   ],
 })
 export class DeploymentsModule {}

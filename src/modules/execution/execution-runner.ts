@@ -65,6 +65,8 @@ export function outputMatches(actual: string, expected: string): boolean {
 export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   readonly queue: WorkQueue;
   private readonly active = new Map<string, Internal>();
+  /** Runs this replica finished since it started, by language and final status (for GET /metrics). */
+  readonly finishedCounts = new Map<string, { language: string; status: string; count: number }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -227,12 +229,20 @@ export class ExecutionRunner implements OnModuleInit, OnApplicationBootstrap, On
       return row;
     }
     Object.assign(row, fields);
+    this.countFinished(row);
     try {
       await this.executions.finish(row.id, fields);
     } catch (error) {
       this.logger.error(`execution ${row.id}: could not store the result: ${(error as Error).message}`);
     }
     return row;
+  }
+
+  private countFinished({ language, status }: ExecutionEntity): void {
+    const key = `${language} ${status}`;
+    const entry = this.finishedCounts.get(key);
+    if (entry) entry.count++;
+    else this.finishedCounts.set(key, { language, status, count: 1 });
   }
 }
 

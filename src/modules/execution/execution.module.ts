@@ -13,6 +13,7 @@ import { ExecuteController } from './http/execute.controller';
 import { ExecutionsController } from './http/executions.controller';
 import { RuntimesController } from './http/runtimes.controller';
 import { GetExecutionHandler } from './queries/get-execution.query';
+import { GetExecutionLoadHandler } from './queries/get-execution-load.query';
 import { GetExecutionStatsHandler } from './queries/get-execution-stats.query';
 import { GetSandboxStatusHandler } from './queries/get-sandbox-status.query';
 import { ListExecutionsHandler } from './queries/list-executions.query';
@@ -22,7 +23,7 @@ import { SandboxPool } from './sandbox/sandbox-pool';
 
 const controllers = [ExecuteController, ExecutionsController, AdminExecutionsController, RuntimesController];
 const commandHandlers = [StartExecutionHandler, CancelExecutionHandler, RunCodeHandler];
-const queryHandlers = [GetExecutionHandler, ListExecutionsHandler, ListRuntimesHandler, GetSandboxStatusHandler, GetExecutionStatsHandler];
+const queryHandlers = [GetExecutionHandler, ListExecutionsHandler, ListRuntimesHandler, GetSandboxStatusHandler, GetExecutionStatsHandler, GetExecutionLoadHandler];
 const services = [SandboxPool, ExecutionRunner, ExecutionsReaperJob];
 const repositories = [ExecutionRepository];
 

@@ -6,6 +6,7 @@ export type ToHost =
   | { type: 'start'; options: ExecutionOptions }
   | { type: 'run'; id: number; job: SandboxJob }
   | { type: 'cancel'; id: number }
+  | { type: 'stats'; id: number }
   | { type: 'stop' };
 
 /** Messages from the sandbox host to the API process. */
@@ -13,5 +14,6 @@ export type FromHost =
   | { type: 'started'; status: SandboxStatus; runtimes: RuntimeVersion[] }
   | { type: 'output'; id: number; stream: OutputStream; text: string }
   | { type: 'outcome'; id: number; outcome: RunOutcome }
+  | { type: 'stats'; id: number; warmSandboxes: number }
   | { type: 'warning'; message: string }
   | { type: 'stopped' };

@@ -77,6 +77,11 @@ export class SandboxFleet {
     return this.versions;
   }
 
+  /** Sandboxes ready for a run now (a zygote's prepared ones, or the warm pool's). */
+  get warmSandboxes(): number {
+    return this.zygotes ? this.zygotes.prepared : this.warmPool.ready;
+  }
+
   async start(): Promise<void> {
     const execution = this.options;
     this.versions = await readVersions(execution.pythonBinary, execution.nodeBinary);

@@ -40,6 +40,9 @@ async function handle(message: ToHost): Promise<void> {
     case 'cancel':
       runs.get(message.id)?.abort();
       return;
+    case 'stats':
+      send({ type: 'stats', id: message.id, warmSandboxes: fleet?.warmSandboxes ?? 0 });
+      return;
     case 'stop':
       for (const abort of runs.values()) abort.abort();
       await fleet?.stop();

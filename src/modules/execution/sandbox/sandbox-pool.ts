@@ -25,6 +25,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
   private statusValue: SandboxStatus = { mechanism: 'unavailable', message: 'starting' };
   private versions: RuntimeVersion[] = [];
   private readonly pending = new Map<number, Pending>();
+  private readonly statsWaiting = new Map<number, (warmSandboxes: number | null) => void>();
   private nextId = 1;
   private stopping = false;
 
@@ -66,6 +67,21 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
+  /** Sandboxes ready for a run in the sandbox host now; null when it does not answer within a second. */
+  warmSandboxes(): Promise<number | null> {
+    const id = this.nextId++;
+    return new Promise((answer) => {
+      const timer = setTimeout(() => settle(null), 1000).unref();
+      const settle = (count: number | null) => {
+        clearTimeout(timer);
+        this.statsWaiting.delete(id);
+        answer(count);
+      };
+      this.statsWaiting.set(id, settle);
+      if (!this.post({ type: 'stats', id })) settle(null);
+    });
+  }
+
   private startHost(): Promise<void> {
     const { script, execArgv } = hostEntry();
     const host = fork(script, [], { execArgv, env: { PATH: '/usr/local/bin:/usr/bin:/bin' }, serialization: 'advanced' });
@@ -93,6 +109,7 @@ export class SandboxPool implements OnModuleInit, OnApplicationShutdown {
   private onMessage(message: FromHost): void {
     if (message.type === 'output') this.pending.get(message.id)?.hooks.onOutput?.(message.stream, message.text);
     else if (message.type === 'outcome') this.settle(message.id, message.outcome);
+    else if (message.type === 'stats') this.statsWaiting.get(message.id)?.(message.warmSandboxes);
     else if (message.type === 'warning') this.logger.warn(message.message);
   }
 

@@ -13,6 +13,13 @@ export class WarmPool {
 
   constructor(private readonly size: number) {}
 
+  /** Waiting sandboxes still ready for a job. */
+  get ready(): number {
+    let count = 0;
+    for (const list of this.waiting.values()) count += list.filter((sandbox) => sandbox.ready).length;
+    return count;
+  }
+
   /** A waiting sandbox still ready for its job; those that died meanwhile go to `discard`. */
   take(language: Language, discard: (sandbox: Sandbox) => void): Sandbox | undefined {
     const list = this.waiting.get(language)!;

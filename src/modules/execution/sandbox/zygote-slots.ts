@@ -45,6 +45,11 @@ export class ZygoteSlots {
     return this.slots.length;
   }
 
+  /** Idle zygotes holding a sandbox ready for its job. */
+  get prepared(): number {
+    return this.slots.filter((slot) => !slot.busy && slot.prepared?.ready).length;
+  }
+
   /**
    * Starts the zygotes. A first sandbox from them must run (`tryRun` answers
    * undefined), or this machine gets sandboxes of their own (a kernel may
