@@ -42,7 +42,7 @@ const CHANNEL_READERS: Record<ChannelKind, string> = {
   execution: '`execution:<id>`: a run started with `?wait=false` or through `/execute/stream`: a `log` per piece of output, an `update` with the outcome at its end. Its owner, or an admin; an API key needs the `execute` scope.',
   deployment: '`deployment:<id>`: a deployment\'s status (`update`) and output (`log`). Its owner or an admin; an API key needs `deployments:read`.',
   chat: '`chat:<id>`: a chat room\'s messages. Not on this server yet: `UNKNOWN_CHANNEL`.',
-  server: '`server:<id>`: a server\'s metrics. Not on this server yet: `UNKNOWN_CHANNEL`.',
+  server: '`server:<id>`: a server\'s status changes and alerts (`update`). Its owner or an admin (the platform\'s own server `local`: admins only).',
 };
 
 /** The server messages that answer each client message. */

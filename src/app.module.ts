@@ -22,6 +22,7 @@ import { ExecutionModule } from './modules/execution/execution.module';
 import { AvatarsModule } from './modules/files/avatars/avatars.module';
 import { FilesModule } from './modules/files/files.module';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module';
+import { MonitoringModule } from './modules/monitoring/monitoring.module';
 import { NotificationsModule } from './modules/notifications/notifications.module';
 import { ObservabilityModule } from './modules/observability/observability.module';
 import { HealthModule } from './modules/health/health.module';
@@ -96,6 +97,7 @@ export class AppModule {
         RealtimeModule,
         DeploymentsModule,
         ObservabilityModule,
+        MonitoringModule,
       ],
       // Global guards run in this order: first who is calling, then how often they may
       // (not at all with RATE_LIMIT_ENABLED=false).

@@ -183,6 +183,16 @@ export interface AppConfig {
     /** Time to authenticate without ?token= (REALTIME_AUTH_TIMEOUT_MS); then close 4401. */
     authTimeoutMs: number;
   };
+  monitoring: {
+    /** How often a monitored server is probed unless it says otherwise (MONITOR_PROBE_INTERVAL_SECONDS). */
+    probeIntervalSeconds: number;
+    /** How long one TCP connect may take before the server counts as offline (MONITOR_PROBE_TIMEOUT_MS). */
+    probeTimeoutMs: number;
+    /** Probes in flight at once (MONITOR_PROBE_CONCURRENCY). */
+    probeConcurrency: number;
+    /** How often the platform's own host (server `local`) is sampled into server_metrics (MONITOR_HOST_SAMPLE_SECONDS). */
+    hostSampleSeconds: number;
+  };
 }
 
 /** What FILES_ALLOWED_TYPES accepts when unset: text and code, JSON, CSV, images, PDF, archives. */
@@ -336,6 +346,12 @@ export function readAppConfig(env: Env): AppConfig {
       maxSubscriptions: r.int('REALTIME_MAX_SUBSCRIPTIONS', 100, 1),
       pingIntervalMs: r.int('REALTIME_PING_INTERVAL_MS', 30_000, 100),
       authTimeoutMs: r.int('REALTIME_AUTH_TIMEOUT_MS', 5_000, 100),
+    },
+    monitoring: {
+      probeIntervalSeconds: r.int('MONITOR_PROBE_INTERVAL_SECONDS', 60, 60, 86_400),
+      probeTimeoutMs: r.int('MONITOR_PROBE_TIMEOUT_MS', 3_000, 50, 60_000),
+      probeConcurrency: r.int('MONITOR_PROBE_CONCURRENCY', 200, 1, 10_000),
+      hostSampleSeconds: r.int('MONITOR_HOST_SAMPLE_SECONDS', 15, 1, 3600),
     },
   };
   if (config.files.storage === 's3') {

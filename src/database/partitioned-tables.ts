@@ -12,5 +12,6 @@ export function partitionedTables(config: AppConfig): PartitionedTable[] {
     { table: 'job_runs', retentionDays: config.retention.jobRunsDays },
     { table: 'deployment_logs', retentionDays: config.retention.logsDays },
     { table: 'sandbox_metrics', retentionDays: config.retention.metricsDays },
+    { table: 'server_metrics', retentionDays: config.retention.metricsDays, timeColumn: 'recorded_at' },
   ];
 }

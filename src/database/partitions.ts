@@ -1,9 +1,11 @@
 import { DataSource, EntityManager } from 'typeorm';
 
-/** A table partitioned by month on created_at, with a DEFAULT partition `<table>_default`. */
+/** A table partitioned by month on created_at (or `timeColumn`), with a DEFAULT partition `<table>_default`. */
 export interface PartitionedTable {
   table: string;
   retentionDays: number;
+  /** The partition key's column; `created_at` when not given. */
+  timeColumn?: string;
 }
 
 export interface MaintenanceReport {
@@ -71,7 +73,7 @@ export class PartitionMaintainer {
         }
         for (const month of missing) {
           const name = partitionName(table.table, month);
-          report.moved_rows += await this.createPartition(manager, table.table, name, month);
+          report.moved_rows += await this.createPartition(manager, table.table, table.timeColumn ?? 'created_at', name, month);
           report.created.push(name);
         }
         report.dropped.push(...(await this.dropExpired(manager, table, existing, now)));
@@ -88,7 +90,8 @@ export class PartitionMaintainer {
         await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`partitions:${table.table}`]);
         report.dropped.push(...(await this.dropExpired(manager, table, await this.partitionsOf(manager, table.table), now)));
         const cutoff = new Date(now.getTime() - table.retentionDays * 86_400_000);
-        const [, deleted] = (await manager.query(`DELETE FROM ${table.table}_default WHERE created_at < $1`, [cutoff])) as [unknown, number];
+        const column = table.timeColumn ?? 'created_at';
+        const [, deleted] = (await manager.query(`DELETE FROM ${table.table}_default WHERE ${column} < $1`, [cutoff])) as [unknown, number];
         report.purged_default_rows += deleted;
       });
     }
@@ -107,11 +110,11 @@ export class PartitionMaintainer {
   }
 
   /** Returns how many rows were moved out of the DEFAULT partition. */
-  private async createPartition(manager: EntityManager, table: string, name: string, month: Date): Promise<number> {
+  private async createPartition(manager: EntityManager, table: string, column: string, name: string, month: Date): Promise<number> {
     const from = month.toISOString();
     const to = monthStart(month, 1).toISOString();
     const [{ count }] = (await manager.query(
-      `SELECT count(*)::int AS count FROM ${table}_default WHERE created_at >= $1 AND created_at < $2`,
+      `SELECT count(*)::int AS count FROM ${table}_default WHERE ${column} >= $1 AND ${column} < $2`,
       [from, to],
     )) as Array<{ count: number }>;
     if (count === 0) {
@@ -120,7 +123,7 @@ export class PartitionMaintainer {
     }
     await manager.query(`CREATE TABLE ${name} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
     await manager.query(
-      `WITH moved AS (DELETE FROM ${table}_default WHERE created_at >= $1 AND created_at < $2 RETURNING *)
+      `WITH moved AS (DELETE FROM ${table}_default WHERE ${column} >= $1 AND ${column} < $2 RETURNING *)
        INSERT INTO ${name} SELECT * FROM moved`,
       [from, to],
     );

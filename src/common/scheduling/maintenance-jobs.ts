@@ -7,7 +7,12 @@ export interface MaintenanceJob {
   /** Cron expression, evaluated in UTC. */
   schedule: string;
   runAtStartup?: boolean;
-  run(now: Date): Promise<Record<string, unknown>>;
+  /** `context.trigger` says how the run started: an admin's run-now is `manual` (a job may do all its work then, not only what is due). */
+  run(now: Date, context?: MaintenanceJobContext): Promise<Record<string, unknown>>;
+}
+
+export interface MaintenanceJobContext {
+  trigger: 'schedule' | 'startup' | 'manual';
 }
 
 /**

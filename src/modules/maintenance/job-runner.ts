@@ -56,7 +56,7 @@ export class JobRunner {
     let output: Record<string, unknown> | null = null;
     let error: string | null = null;
     try {
-      output = await job.run(startedAt);
+      output = await job.run(startedAt, { trigger });
     } catch (failure) {
       error = failure instanceof Error ? failure.message : String(failure);
       this.logger.pino.error({ err: failure, job: job.name }, 'maintenance job failed');

@@ -6,6 +6,7 @@ import { AppError } from '../../common/errors/app-error';
 import { notificationsChannelOf } from '../../common/events/realtime-event';
 import { GetDeploymentQuery } from '../deployments/queries/get-deployment.query';
 import { GetExecutionQuery } from '../execution/queries/get-execution.query';
+import { GetServerQuery } from '../monitoring/queries/get-server.query';
 import { ChannelKind, CHANNEL_KINDS, MAX_CHANNEL_LENGTH, ProtocolErrorCode } from './protocol';
 
 /** A channel a socket may subscribe to: its name as publishers use it. */
@@ -25,7 +26,6 @@ const KEY_SCOPES: Record<ChannelKind, string[] | null> = {
 /** Channel kinds whose context is not part of this server yet: their names are known, their channels not. */
 const NOT_YET: Partial<Record<ChannelKind, string>> = {
   chat: 'Chat channels open when chat rooms are available on this server',
-  server: 'Server channels open when server monitoring is available on this server',
 };
 
 const forbidden = (): ChannelGrant => ({ error: 'FORBIDDEN', message: 'You may not read this channel' });
@@ -34,7 +34,8 @@ const forbidden = (): ChannelGrant => ({ error: 'FORBIDDEN', message: 'You may n
  * Who may read which channel. Each kind is decided by the context that owns
  * what it watches, through that context's queries: a run by the execution
  * context (GetExecutionQuery: the caller's own, any for an admin), a deployment
- * by the deployments context (GetDeploymentQuery, the same rule), a user's
+ * by the deployments context (GetDeploymentQuery, the same rule), a server
+ * by the monitoring context (GetServerQuery, the same rule), a user's
  * notifications by who they are. What may not be read and what does not exist
  * answer alike (FORBIDDEN), so a channel name reveals nothing.
  */
@@ -64,13 +65,15 @@ export class ChannelAccess {
         return this.owned('execution', id, (uuid) => new GetExecutionQuery(uuid, actorOf(principal)));
       case 'deployment':
         return this.owned('deployment', id, (uuid) => new GetDeploymentQuery(uuid, actorOf(principal)));
+      case 'server':
+        return this.owned('server', id, (uuid) => new GetServerQuery(uuid, actorOf(principal)));
       default:
         return forbidden();
     }
   }
 
   /** A channel of something its context's query answers only to those who may see it (404 otherwise). */
-  private async owned(kind: ChannelKind, id: string, query: (uuid: string) => GetExecutionQuery | GetDeploymentQuery): Promise<ChannelGrant> {
+  private async owned(kind: ChannelKind, id: string, query: (uuid: string) => GetExecutionQuery | GetDeploymentQuery | GetServerQuery): Promise<ChannelGrant> {
     if (!UUID.test(id)) return forbidden();
     const uuid = id.toLowerCase();
     try {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DeploymentsModule } from '../deployments/deployments.module';
 import { ExecutionModule } from '../execution/execution.module';
 import { IdentityModule } from '../identity/identity.module';
+import { MonitoringModule } from '../monitoring/monitoring.module';
 import { ChannelAccess } from './channel-access';
 import { AdminRealtimeController } from './http/admin-realtime.controller';
 import { GetRealtimeStatsHandler } from './queries/get-realtime-stats.query';
@@ -21,9 +22,11 @@ import { UserAuthChangedHandler } from './user-auth-changed.handler';
   imports: [
     // Identity: AuthenticateTokenQuery (?token= and auth messages) and UserAuthChangedEvent (sockets checked again).
     IdentityModule,
-    // Execution: GetExecutionQuery (who may watch a run's channel); deployments: GetDeploymentQuery (a deployment's).
+    // Execution: GetExecutionQuery (who may watch a run's channel); deployments: GetDeploymentQuery (a deployment's);
+    // monitoring: GetServerQuery (a server's).
     ExecutionModule,
     DeploymentsModule,
+    MonitoringModule,
   ],
   controllers: [AdminRealtimeController],
   providers: [RealtimeHub, RealtimeGateway, RealtimeRelay, ChannelAccess, GetRealtimeStatsHandler, UserAuthChangedHandler],
