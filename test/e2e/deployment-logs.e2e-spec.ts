@@ -135,7 +135,7 @@ describe('storing lines', () => {
       ['platform', 'warn', `${LINES_PER_SECOND} lines dropped (over DEPLOY_LOG_LINES_PER_SECOND)`],
       ['platform', 'error', 'crashed (exit 1)'],
     ]);
-    expect(logs[1].metadata).toEqual({ dropped_lines: LINES_PER_SECOND });
+    expect(logs[1].metadata).toEqual({ dropped_lines: LINES_PER_SECOND, over_rate: LINES_PER_SECOND });
     expect(logs.at(-1)!.message).toBe('flood 0');
     expect((await list(other)).logs.map((l) => l.message)).toEqual(['unaffected']);
   });

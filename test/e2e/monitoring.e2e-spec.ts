@@ -212,6 +212,17 @@ describe('Monitoring', () => {
       });
     });
 
+    it('takes a sample without a timestamp as of the moment it arrives', async () => {
+      const { timestamp: _left, ...untimed } = sample(new Date(), { cpu_percent: 7 });
+      const before = Date.now();
+      const pushed = await app.post(`/monitor/servers/${id}/metrics`, untimed, { apiKey: writeKey });
+      expect([pushed.status, pushed.body.accepted]).toEqual([201, 1]);
+      const { rows } = await app.query(`SELECT recorded_at FROM server_metrics WHERE server_id = $1 AND cpu_percent = 7`, [id]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0].recorded_at.getTime()).toBeGreaterThanOrEqual(before - 1000);
+      expect(rows[0].recorded_at.getTime()).toBeLessThanOrEqual(Date.now());
+    });
+
     it('refuses a key without the scope (403), another owner\'s key (404), no credentials (401)', async () => {
       const body = { samples: [sample(new Date())] };
       expectError(await app.post(`/monitor/servers/${id}/metrics`, body, { apiKey: readKey }), 403, 'FORBIDDEN');
@@ -245,7 +256,8 @@ describe('Monitoring', () => {
         [{ samples: 'x' }, ['samples']],
         [{ samples: [good()], more: 1 }, ['more']],
         [sample(now, { cpu_percent: 100.01 }), ['cpu_percent']],
-        [{}, ['timestamp', 'cpu_percent']],
+        [{}, ['cpu_percent', 'load_1m']], // a timestamp may be left out; the figures may not
+        [sample(now, { timestamp: null as unknown as string }), ['timestamp']],
         [[good()], ['body']],
         ['"text"', ['body']],
       ];

@@ -40,6 +40,8 @@ const LAST = ['POST /api/v1/auth/logout', 'POST /api/v1/auth/logout-all', 'POST 
 const NEEDS_A_REAL_VALUE: Record<string, number> = {
   'POST /api/v1/auth/refresh': 401,
   'POST /api/v1/code-library/save': 404,
+  // Monitoring starts for a server of one's own: the example's id is no one's.
+  'POST /api/v1/monitor/servers': 404,
   // A new user has no AI config and the seeded providers no platform key: the answer says what to configure.
   'POST /api/v1/ai/chat': 400,
   'POST /api/v1/ai/chat/stream': 400,

@@ -297,7 +297,7 @@ describe('Prometheus metrics (GET /metrics)', () => {
       expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4(; charset=utf-8)?$/);
       expect(() => parsePrometheusText(response.body as string)).not.toThrow();
     }
-    expect((await app.get('/metrics', { token: adminToken })).status).toBe(404);
+    expect((await app.get('/api/v1/metrics', { token: adminToken })).status).toBe(404);
   });
 
   it('lists every family, each with HELP and TYPE, under Prometheus\' naming conventions', async () => {

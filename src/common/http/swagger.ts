@@ -101,7 +101,9 @@ function completeOperation(operation: OperationObject): void {
     responses['413'] ??= { description: 'PAYLOAD_TOO_LARGE: the body is over the size limit', content: errors() };
     responses['415'] ??= { description: 'UNSUPPORTED_MEDIA_TYPE: the body is not of a type this operation takes', content: errors() };
     for (const media of Object.values(body.content)) {
-      const ref = media.schema && '$ref' in media.schema ? media.schema.$ref : undefined;
+      // A body of several shapes (oneOf) starts from the first one's example.
+      const schema = media.schema && 'oneOf' in media.schema ? media.schema.oneOf?.[0] : media.schema;
+      const ref = schema && '$ref' in schema ? schema.$ref : undefined;
       const example = ref ? requestExamples.get(ref.split('/').pop()!) : undefined;
       if (example && media.example === undefined) media.example = example;
     }

@@ -67,7 +67,8 @@ export function parseSamples(body: unknown, now: Date, retentionDays: number): S
     for (const key in item) {
       if (!KNOWN_FIELDS.has(key)) fail(name(index, key), `property ${key} should not exist`);
     }
-    const timestamp = item.timestamp;
+    // Without a timestamp a sample is of the moment it arrives (a quick push by hand, Swagger UI's example).
+    const timestamp = item.timestamp === undefined ? now.toISOString() : item.timestamp;
     const recordedAt = new Date(typeof timestamp === 'string' && ISO_TIMESTAMP.test(timestamp) ? timestamp : NaN);
     const time = recordedAt.getTime();
     if (Number.isNaN(time)) fail(name(index, 'timestamp'), 'timestamp must be an ISO-8601 date-time with a zone (2025-01-01T12:00:00Z)');

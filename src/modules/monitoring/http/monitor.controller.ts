@@ -18,7 +18,7 @@ import { GetServerHistoryQuery } from '../queries/get-server-history.query';
 import { GetServerMetricsQuery } from '../queries/get-server-metrics.query';
 import { GetServerStatusQuery } from '../queries/get-server-status.query';
 import {
-  LatestMetricsResponse, MetricSample, MonitorStatsResponse, PushMetricsRequest, PushMetricsResponse, ServerHistoryRequest, ServerHistoryResponse,
+  LatestMetricsResponse, MonitorStatsResponse, PushedSample, PushMetricsRequest, PushMetricsResponse, ServerHistoryRequest, ServerHistoryResponse,
   ServerStatusResponse,
 } from './dto/monitor.dto';
 import { ServerEnvelope, StartMonitoringRequest } from './dto/server.dto';
@@ -31,7 +31,7 @@ const notFound = { description: 'No such server of mine', type: ErrorResponse };
  */
 @ApiTags('monitoring')
 @ApiBadRequestResponse({ description: 'Invalid input; details.fields lists each field', type: ErrorResponse })
-@ApiExtraModels(PushMetricsRequest, MetricSample)
+@ApiExtraModels(PushMetricsRequest, PushedSample)
 @Controller('monitor')
 export class MonitorController {
   constructor(
@@ -77,7 +77,7 @@ export class MonitorController {
       `{samples: [...]} (1 to ${MAX_BATCH}) or one sample bare. All or nothing: one bad sample stores none, and each problem is named by its place ` +
       '(samples[3].cpu_percent). An API key needs the scope metrics:write and its owner must own the server; a user\'s session may push too.',
   })
-  @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(PushMetricsRequest) }, { $ref: getSchemaPath(MetricSample) }] } })
+  @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(PushMetricsRequest) }, { $ref: getSchemaPath(PushedSample) }] } })
   @ApiCreatedResponse({ type: PushMetricsResponse })
   @ApiNotFoundResponse(notFound)
   push(@CurrentUser() user: Principal, @UuidParam() id: string, @Body() body: unknown): Promise<PushMetricsResponse> {

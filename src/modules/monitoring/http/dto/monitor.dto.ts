@@ -1,6 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { IsOptionalNotNull } from '../../../../common/http/dto-validators';
+import { ApiRequestExample } from '../../../../common/http/swagger';
 import { HISTORY_METRICS, HistoryMetric, RANGE_AXES, TIME_RANGES, TimeRange } from '../../history-buckets';
 import { MAX_BATCH, MAX_FUTURE_SECONDS } from '../../metric-samples';
 import type { PushResult } from '../../commands/push-server-metrics.command';
@@ -13,7 +14,7 @@ import type { SampleView } from '../../server.mapper';
 
 /** One sample, as an agent pushes it and GET /monitor/servers/:id/metrics shows it. */
 export class MetricSample implements SampleView {
-  @ApiProperty({ format: 'date-time', example: '2025-01-01T12:00:00Z', description: `With a zone; at most ${MAX_FUTURE_SECONDS} s ahead of the platform's clock, not older than RETENTION_METRICS_DAYS` })
+  @ApiProperty({ format: 'date-time', example: '2025-01-01T12:00:00Z' })
   timestamp!: string;
   @ApiProperty({ minimum: 0, maximum: 100, example: 12.5 }) cpu_percent!: number;
   @ApiProperty({ minimum: 0, maximum: 100, example: 48.1 }) memory_percent!: number;
@@ -23,9 +24,16 @@ export class MetricSample implements SampleView {
   @ApiProperty({ minimum: 0, example: 0.42 }) load_1m!: number;
 }
 
+/** One sample as an agent sends it: its timestamp may be left out. */
+export class PushedSample extends OmitType(MetricSample, ['timestamp'] as const) {
+  @ApiPropertyOptional({ format: 'date-time', example: '2025-01-01T12:00:00Z', description: `With a zone; at most ${MAX_FUTURE_SECONDS} s ahead of the platform's clock, not older than RETENTION_METRICS_DAYS. Left out: when the push arrives` })
+  timestamp?: string;
+}
+
 /** The batch form of an agent push (one sample may also be sent bare). */
+@ApiRequestExample({ samples: [{ cpu_percent: 12.5, memory_percent: 48.1, disk_percent: 71, network_in_bytes: 120_000, network_out_bytes: 80_000, load_1m: 0.42 }] })
 export class PushMetricsRequest {
-  @ApiProperty({ type: [MetricSample], minItems: 1, maxItems: MAX_BATCH }) samples!: MetricSample[];
+  @ApiProperty({ type: [PushedSample], minItems: 1, maxItems: MAX_BATCH }) samples!: PushedSample[];
 }
 
 export class PushMetricsResponse implements PushResult {
