@@ -168,6 +168,8 @@ export interface AppConfig {
     cpuWeight: number;
     /** Each app's CPU ceiling in thousandths of a core (DEPLOY_CPU_MILLICORES). */
     cpuMillicores: number;
+    /** What apps (and their builds) may reach: nothing, or the public internet through slirp4netns (DEPLOY_OUTBOUND). */
+    outbound: 'none' | 'internet';
   };
   realtime: {
     /** A socket whose unsent data passes this is closed with 4008 (REALTIME_MAX_BUFFERED_BYTES). */
@@ -338,6 +340,7 @@ export function readAppConfig(env: Env): AppConfig {
       uidCount: r.int('DEPLOY_UID_COUNT', 1000, 1, 100_000),
       cpuWeight: r.int('DEPLOY_CPU_WEIGHT', 100, 1, 10_000),
       cpuMillicores: r.int('DEPLOY_CPU_MILLICORES', 1000, 10, 1_000_000),
+      outbound: r.oneOf('DEPLOY_OUTBOUND', ['none', 'internet'] as const, 'none'),
     },
     realtime: {
       maxBufferedBytes: r.int('REALTIME_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),

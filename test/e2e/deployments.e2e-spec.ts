@@ -1,10 +1,13 @@
 import { expectError, expectValidation } from '../support/expectations';
 import { TestApp } from '../support/test-app';
+import { execSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, utimesSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
+import { canConnect } from '../support/net';
 import { WsClient } from '../support/ws-client';
 
 /**
@@ -461,6 +464,88 @@ describe('Deployments by host name (DEPLOY_DOMAIN)', () => {
       expect(await answer).toBe('echo /api/v1/ws?x=2 hi');
       socket.close();
     } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe('Deployments with outbound access (DEPLOY_OUTBOUND=internet)', () => {
+  /** Tries each host:port from inside the app: `open`, or the error's code. */
+  const PROBE_APP = `
+const http = require('http');
+const net = require('net');
+const fs = require('fs');
+const tryConnect = (host, port) => new Promise((resolve) => {
+  const socket = net.connect({ host, port: Number(port), timeout: 3000 });
+  socket.once('connect', () => { socket.destroy(); resolve('open'); });
+  socket.once('timeout', () => { socket.destroy(); resolve('timeout'); });
+  socket.once('error', (error) => resolve(error.code || 'error'));
+});
+http.createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://app');
+  if (url.pathname === '/try') {
+    const targets = url.searchParams.getAll('t');
+    const results = {};
+    for (const target of targets) { const [host, port] = target.split(':'); results[target] = await tryConnect(host, port); }
+    res.end(JSON.stringify(results));
+    return;
+  }
+  if (url.pathname === '/fetch') {
+    http.get(url.searchParams.get('u'), (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => res.end(b)); }).on('error', (e) => res.end('error ' + e.code));
+    return;
+  }
+  res.end(JSON.stringify({ resolv: fs.readFileSync('/etc/resolv.conf', 'utf8'), routes: fs.readFileSync('/proc/net/route', 'utf8') }));
+}).listen(process.env.PORT);
+`;
+  const sh = (command: string) => execSync(command, { stdio: 'pipe' }).toString();
+
+  it('reaches the internet (a stand-in public host in a network namespace of its own) but nothing private, the host\'s loopback or the host\'s own addresses', async () => {
+    const app = await TestApp.start({ DEPLOY_OUTBOUND: 'internet', DEPLOY_HEALTH_TIMEOUT_MS: '10000' });
+    const tag = randomUUID().slice(0, 6);
+    // "The internet": 198.20.0.2 (a public address), in a namespace of its own reached through a veth pair
+    // whose host end has no address — so it is none of this host's addresses.
+    const internet = { ns: `cr-inet-${tag}`, host: `crh${tag}`, far: `crn${tag}`, ip: '198.20.0.2' };
+    const asRoot = process.getuid?.() === 0;
+    let server: ReturnType<typeof spawn> | undefined;
+    try {
+      if (asRoot) {
+        sh(`ip netns add ${internet.ns} && ip link add ${internet.host} type veth peer name ${internet.far} && ip link set ${internet.far} netns ${internet.ns}`);
+        sh(`ip link set ${internet.host} up && ip route add ${internet.ip}/32 dev ${internet.host}`);
+        sh(`ip -n ${internet.ns} addr add ${internet.ip}/32 dev ${internet.far} && ip -n ${internet.ns} link set ${internet.far} up && ip -n ${internet.ns} link set lo up && ip -n ${internet.ns} route add default dev ${internet.far}`);
+        server = spawn('ip', ['netns', 'exec', internet.ns, process.execPath, '-e', `require('http').createServer((q, s) => s.end('public hello')).listen(8080, '${internet.ip}')`], { stdio: 'ignore' });
+        for (let i = 0; i < 100 && !(await canConnect(8080, internet.ip)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const user = await enterpriseUser(app);
+      const id = (await app.post('/deployments', { name: 'outbound', files: [{ path: 'server.js', content: PROBE_APP }] }, { token: user.token })).body.deployment.id;
+      let deployment: any;
+      for (let i = 0; i < 300; i++) {
+        deployment = (await app.get(`/deployments/${id}`, { token: user.token })).body.deployment;
+        if (['running', 'failed'].includes(deployment.status)) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      if (!asRoot) {
+        // Not root: no firewall can be loaded into the app's namespace, so it gets no way out and says why.
+        expect(deployment.status).toBe('failed');
+        const logs = (await app.get(`/deployments/${id}/logs`, { token: user.token })).body.logs;
+        expect(logs.some((line: any) => line.message.startsWith('outbound network not set up'))).toBe(true);
+        return;
+      }
+      expect(deployment.status).toBe('running');
+      const inside: any = await (await fetch(`${app.url}/d/${id}/`)).json();
+      expect(inside.resolv).toContain('nameserver 10.0.2.3');
+      expect(inside.routes).toMatch(/^tap0\s+00000000\s/m); // a default route through slirp4netns' tap device
+      expect(await (await fetch(`${app.url}/d/${id}/fetch?u=${encodeURIComponent(`http://${internet.ip}:8080/`)}`)).text()).toBe('public hello');
+
+      const apiPort = new URL(app.url).port;
+      const pgPort = new URL(app.databaseUrl).port || '5432';
+      const hostAddress = Object.values(networkInterfaces()).flat().find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
+      const targets = [`127.0.0.1:${pgPort}`, `127.0.0.1:${apiPort}`, `10.0.2.2:${apiPort}`, `10.0.2.2:${pgPort}`, `169.254.169.254:80`, `192.168.1.1:80`, ...(hostAddress ? [`${hostAddress}:${apiPort}`, `${hostAddress}:${pgPort}`] : [])];
+      const tried: any = await (await fetch(`${app.url}/d/${id}/try?${targets.map((t) => `t=${t}`).join('&')}`)).json();
+      for (const target of targets) expect([target, tried[target]]).not.toEqual([target, 'open']);
+      expect(tried[`127.0.0.1:${apiPort}`]).toBe('ECONNREFUSED'); // the app's own loopback: nothing listens there
+    } finally {
+      server?.kill();
+      if (asRoot) execSync(`ip netns del ${internet.ns} 2>/dev/null; ip link del ${internet.host} 2>/dev/null; true`);
       await app.stop();
     }
   });

@@ -77,6 +77,12 @@ describe('bwrapArgs for a deployed app', () => {
     expect(args.indexOf('--remount-ro')).toBeGreaterThan(args.lastIndexOf('--bind'));
   });
 
+  it('binds read-only files where asked and waits on the start descriptors before the command', () => {
+    const linked = bwrapArgs({ layout, tmpfsBytes: 1024, readOnlyFiles: [{ source: '/data/d1/resolv.conf', target: '/etc/resolv.conf' }], startFds: { info: 3, block: 4 }, command: ['true'] });
+    expect(pairs(linked, '--ro-bind')).toContainEqual(['/data/d1/resolv.conf', '/etc/resolv.conf']);
+    expect(linked.slice(-6)).toEqual(['--info-fd', '3', '--block-fd', '4', '--', 'true']);
+  });
+
   it('starts in the first writable directory with the given variables after the sandbox\'s own, and still in its own network namespace', () => {
     expect(args.slice(args.indexOf('--chdir'), args.indexOf('--chdir') + 2)).toEqual(['--chdir', '/app']);
     const setenv = pairs(args, '--setenv');

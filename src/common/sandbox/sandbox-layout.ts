@@ -52,6 +52,14 @@ export interface SandboxArgs {
    * read-only. The first is the working directory when given.
    */
   writable?: Array<{ source: string; target: string }>;
+  /** Host files bound read-only at `target` (a deployed app's /etc/resolv.conf when it may reach the internet). */
+  readOnlyFiles?: Array<{ source: string; target: string }>;
+  /**
+   * Descriptors for a set-up between the namespaces and the command: bubblewrap
+   * writes its child's pid (JSON) to `info`, then waits until `block` can be
+   * read before it runs the command (a deployed app's network link is attached meanwhile).
+   */
+  startFds?: { info: number; block: number };
   /** Variables set besides the sandbox's own (PATH, HOME, …), after them. */
   env?: Record<string, string>;
   /** The command run inside, as pid 2 of the new pid namespace. */
@@ -59,7 +67,7 @@ export interface SandboxArgs {
 }
 
 /** The bubblewrap command line. Pure, so it is unit-tested. */
-export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, capabilities = [], writable = [], env = {}, command }: SandboxArgs): string[] {
+export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, capabilities = [], writable = [], readOnlyFiles = [], startFds, env = {}, command }: SandboxArgs): string[] {
   const args = [
     // New user, pid, net, ipc, uts and cgroup namespaces; no network device but lo.
     '--unshare-all',
@@ -85,6 +93,7 @@ export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, capabilities
   // After the tmpfs mounts, so an environment under a temporary directory is not hidden by /tmp.
   for (const path of extraReadOnly) args.push('--ro-bind', path, path);
   for (const { source, target } of writable) args.push('--bind', source, target);
+  for (const { source, target } of readOnlyFiles) args.push('--ro-bind', source, target);
   args.push(
     // ... and nothing else is writable: bwrap builds / (and the directories it
     // creates, such as /etc) and /dev on tmpfs mounts without a size limit, where
@@ -104,6 +113,7 @@ export function bwrapArgs({ layout, extraReadOnly = [], tmpfsBytes, capabilities
     '--setenv', 'PYTHONUNBUFFERED', '1',
   );
   for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
+  if (startFds) args.push('--info-fd', String(startFds.info), '--block-fd', String(startFds.block));
   args.push('--', ...command);
   return args;
 }

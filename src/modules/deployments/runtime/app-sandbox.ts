@@ -1,10 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bwrapArgs, SandboxLayout } from '../../../common/sandbox/sandbox-layout';
 import type { AppSlot } from './app-resources';
+import { OutboundLink, OutboundOptions, SANDBOX_DNS } from './outbound-link';
 import { processTrees, readStat } from './process-tree';
 
 /** Where a deployed app's files and its socket appear inside its sandbox. */
@@ -34,7 +35,12 @@ export interface AppSandboxOptions {
   onLine?: (line: OutputLine) => void;
   /** Its uid and cgroups (AppResources): entered before bubblewrap starts, given back once it has exited. */
   slot?: AppSlot;
+  /** A way out to the internet (DEPLOY_OUTBOUND=internet), attached before the command runs; none without it. */
+  outbound?: OutboundOptions;
 }
+
+/** Where a sandbox with outbound access finds the CA certificates TLS clients look for. */
+const CA_DIRECTORIES = ['/etc/ssl', '/etc/ca-certificates', '/etc/pki'];
 
 export interface OutputLine {
   stream: 'stdout' | 'stderr';
@@ -106,6 +112,7 @@ export class AppSandbox {
   /** Requests the proxy has sent in and not yet seen answered (enter/leave). */
   private inFlight = 0;
   private onIdle: (() => void) | null = null;
+  private link?: OutboundLink;
 
   private constructor(options: AppSandboxOptions) {
     mkdirSync(options.runDir, { recursive: true });
@@ -116,18 +123,26 @@ export class AppSandbox {
     // A socket left by an earlier run of this directory would make the relay's listen fail.
     rmSync(this.socketPath, { force: true });
     const env = { ...options.env, PORT: String(options.port), HOST: '127.0.0.1' };
+    const outbound = options.outbound;
+    const resolvConf = join(options.runDir, 'resolv.conf');
+    if (outbound) writeFileSync(resolvConf, `nameserver ${SANDBOX_DNS}\n`);
     const args = bwrapArgs({
       layout: options.layout,
+      extraReadOnly: outbound ? CA_DIRECTORIES.filter((dir) => existsSync(dir)) : [],
       tmpfsBytes: options.tmpfsBytes,
       writable: [
         { source: options.appDir, target: APP_DIR },
         { source: options.runDir, target: RUN_DIR },
       ],
+      readOnlyFiles: outbound ? [{ source: resolvConf, target: '/etc/resolv.conf' }] : [],
+      startFds: outbound ? { info: 3, block: 4 } : undefined,
       env,
       command: [process.execPath, '-e', SUPERVISOR, `${RUN_DIR}/${SOCKET_NAME}`, String(options.port), options.command],
     });
     const slot = options.slot;
-    this.child = spawn('/bin/sh', [...enterCgroupsThen(slot?.procsFiles ?? []), ...asUid(slot?.uid), options.bwrapBinary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn('/bin/sh', [...enterCgroupsThen(slot?.procsFiles ?? []), ...asUid(slot?.uid), options.bwrapBinary, ...args], {
+      stdio: outbound ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    });
     const onLine = options.onLine ?? (() => undefined);
     splitLines(this.child.stdout!, 'stdout', onLine);
     splitLines(this.child.stderr!, 'stderr', onLine);
@@ -135,10 +150,12 @@ export class AppSandbox {
       this.child.on('error', () => resolve({ code: null, signal: null }));
       this.child.on('exit', (code, signal) => resolve({ code, signal }));
     }).then(async (exit) => {
+      this.link?.close();
       const outOfMemory = options.slot?.outOfMemory() ?? false;
       await options.slot?.release();
       return { ...exit, outOfMemory };
     });
+    if (outbound) void this.linkOut(outbound, onLine);
   }
 
   static start(options: AppSandboxOptions): AppSandbox {
@@ -147,6 +164,35 @@ export class AppSandbox {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /**
+   * Attaches the sandbox's way out while bubblewrap waits: reads its child's
+   * pid from the info descriptor, links that network namespace, then lets the
+   * command run. A link that cannot be made stops the sandbox, said on stderr.
+   */
+  private async linkOut(outbound: OutboundOptions, onLine: (line: OutputLine) => void): Promise<void> {
+    const [info, block] = [this.child.stdio[3] as NodeJS.ReadableStream, this.child.stdio[4] as NodeJS.WritableStream];
+    // Both ends break when the sandbox goes (a reset, on a pipe nobody reads any more): not an error of the platform.
+    for (const stream of [info, block]) stream.on('error', () => undefined);
+    try {
+      const childPid = await new Promise<number>((resolve, reject) => {
+        let text = '';
+        info.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          const pid = /"child-pid"\s*:\s*(\d+)/.exec(text)?.[1];
+          if (pid) resolve(Number(pid));
+        });
+        info.on('end', () => reject(new Error('bubblewrap said no child pid')));
+        void this.exited.then(() => reject(new Error('the sandbox exited first')));
+      });
+      this.link = await OutboundLink.attach(childPid, outbound);
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return this.link.close();
+      block.end('go');
+    } catch (error) {
+      onLine({ stream: 'stderr', text: `outbound network not set up: ${(error as Error).message}`, truncated: false });
+      void this.stop();
+    }
   }
 
   /**

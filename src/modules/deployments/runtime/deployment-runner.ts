@@ -18,6 +18,9 @@ import { AppSandbox, exitText, OutputLine } from './app-sandbox';
 /** The longest a crashed app waits before it is started again. */
 const MAX_BACKOFF_MS = 30_000;
 
+/** How long an app's way out (slirp4netns and its firewall) may take to come up. */
+const OUTBOUND_TIMEOUT_MS = 10_000;
+
 /** A deployment directory without a deployment is removed once it is this old (a create in progress writes its files first). */
 const ORPHAN_AGE_MS = 10 * 60_000;
 
@@ -394,6 +397,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
         appDir,
         runDir,
         slot,
+        outbound: this.config.deployments.outbound === 'internet' ? { pythonBinary: this.config.execution.pythonBinary, timeoutMs: OUTBOUND_TIMEOUT_MS } : undefined,
         port: port || 8080,
         command,
         env,
