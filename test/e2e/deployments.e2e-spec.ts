@@ -1,8 +1,8 @@
 import { expectError, expectValidation } from '../support/expectations';
 import { TestApp } from '../support/test-app';
 import { execSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, utimesSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
@@ -395,6 +395,46 @@ http.createServer((req, res) => {
     // Nothing left to do the second time.
     expect(await reconcile()).toEqual({ brought_back: 0, stopped_orphans: 0, removed_directories: 0 });
     await app.delete(`/deployments/${lost}`, { token: user.token });
+  });
+
+  it('keeps each version\'s files in the blob store: a new version is made from them (not from what the app changed), a lost directory is written again, a delete lets them go', async () => {
+    const marker = `original ${randomUUID()}`;
+    const WRITER = `
+const fs = require('fs');
+require('http').createServer((req, res) => {
+  if (req.url === '/write') fs.writeFileSync('data.txt', 'changed by the app');
+  res.end(fs.readFileSync('data.txt', 'utf8') + ' ' + (process.env.ROUND || ''));
+}).listen(process.env.PORT);
+`;
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const refCount = async (text: string) => (await app.query(`SELECT ref_count FROM blobs WHERE hash = $1`, [sha(text)])).rows[0]?.ref_count ?? null;
+    const id = await deploy({ name: 'blobs', files: [{ path: 'server.js', content: WRITER }, { path: 'data.txt', content: marker }] });
+    await settle(id, ['running']);
+    expect(await refCount(marker)).toBe(1);
+    const versions = (await app.get(`/deployments/${id}/versions`, { token: user.token })).body.versions;
+    expect(versions[0].files).toEqual(expect.arrayContaining([{ path: 'data.txt', size: Buffer.byteLength(marker) }]));
+    expect(await (await proxied(id, '/write')).text()).toBe('changed by the app ');
+
+    // A config change: version 2 from the stored files — the app's own change is not carried over.
+    expect((await app.patch(`/deployments/${id}`, { config: { env_vars: { ROUND: 'two' } } }, { token: user.token })).status).toBe(200);
+    for (let i = 0; i < 200 && (await (await proxied(id, '/')).text()) !== `${marker} two`; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await (await proxied(id, '/')).text()).toBe(`${marker} two`);
+    expect(await refCount(marker)).toBe(2); // held by both versions
+
+    // The directory goes (a new disk): a restart writes it again from the blob store.
+    expect((await app.post(`/deployments/${id}/stop`, undefined, { token: user.token })).status).toBe(200);
+    rmSync(join(app.dataDir, 'deployments', id), { recursive: true, force: true });
+    expect((await app.post(`/deployments/${id}/restart`, undefined, { token: user.token })).status).toBe(200);
+    await settle(id, ['running']);
+    expect(await (await proxied(id, '/')).text()).toBe(`${marker} two`);
+    // The platform said so in the deployment's logs (written in batches: a moment later).
+    const said = async () => (await app.get(`/deployments/${id}/logs?limit=1000`, { token: user.token })).body.logs.some((line: any) => line.message === 'version 2: files written from the blob store');
+    for (let i = 0; i < 50 && !(await said()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await said()).toBe(true);
+
+    // Deleted: no version holds the contents any more, and they are gone.
+    await app.delete(`/deployments/${id}`, { token: user.token });
+    expect(await refCount(marker)).toBeNull();
   });
 
   it('validates input and authentication; lists mine', async () => {

@@ -49,7 +49,7 @@ export function toDeploymentView(row: DeploymentRow): DeploymentView {
 export function toVersionView(row: VersionRow, current: number): VersionView {
   return {
     version_number: row.versionNumber,
-    files: row.files,
+    files: row.files.map(({ path, size }) => ({ path, size })),
     build_command: row.config.build_command,
     start_command: row.config.start_command,
     port: row.config.port,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IdentityModule } from '../identity/identity.module';
+import { FilesModule } from '../files/files.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { CreateDeploymentHandler } from './commands/create-deployment.command';
 import { DeleteDeploymentHandler } from './commands/delete-deployment.command';
@@ -8,6 +9,7 @@ import { RollbackDeploymentHandler } from './commands/rollback-deployment.comman
 import { UpdateDeploymentHandler } from './commands/update-deployment.command';
 import { DeploymentLimits } from './deployment-limits';
 import { DeploymentVersions } from './deployment-versions';
+import { VersionFiles } from './version-files';
 import { StopDeploymentHandler } from './commands/stop-deployment.command';
 import { DeploymentsController } from './http/deployments.controller';
 import { DeploymentMetricsController } from './http/deployment-metrics.controller';
@@ -46,11 +48,13 @@ import { ReconcileJob } from './runtime/reconcile.job';
     // Plans: GetPlanQuery (deployments_per_day, max_running_deployments, deployment_memory_mb), through the global query bus.
     // Notifications: CreateNotificationCommand (deployment_status).
     NotificationsModule,
+    // Files: Blobs (each version's files are held in the blob store like any file).
+    FilesModule,
   ],
   controllers: [DeploymentsController, DeploymentMetricsController],
   providers: [
     DeploymentRepository, DeploymentRunner, AppResources, ReconcileJob, DeploymentProxy, DeploymentLogRepository, DeploymentLogWriter,
-    DeploymentVersions, DeploymentLimits,
+    DeploymentVersions, DeploymentLimits, VersionFiles,
     CreateDeploymentHandler, UpdateDeploymentHandler, RollbackDeploymentHandler, StopDeploymentHandler, RestartDeploymentHandler, DeleteDeploymentHandler,
     GetDeploymentHandler, ListDeploymentsHandler, ListDeploymentVersionsHandler, ListDeploymentLogsHandler,
     // Metrics: the runner is the source of the apps running here. useExisting (an alias), not a factory returning the

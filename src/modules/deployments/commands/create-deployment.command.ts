@@ -8,6 +8,7 @@ import { DeploymentLimits } from '../deployment-limits';
 import { DeploymentConfigInput, DeploymentVersions } from '../deployment-versions';
 import { DeploymentRow, DeploymentRepository } from '../repositories/deployment.repository';
 import { DeploymentRunner } from '../runtime/deployment-runner';
+import { VersionFiles } from '../version-files';
 
 /** What a new deployment is made of (the request DTO implements it). */
 export interface DeploymentInput {
@@ -38,6 +39,7 @@ export class CreateDeploymentHandler implements ICommandHandler<CreateDeployment
     private readonly runner: DeploymentRunner,
     private readonly versions: DeploymentVersions,
     private readonly limits: DeploymentLimits,
+    private readonly files: VersionFiles,
     private readonly logger: AppLogger,
   ) {}
 
@@ -45,15 +47,21 @@ export class CreateDeploymentHandler implements ICommandHandler<CreateDeployment
     const runtime = input.runtime ?? inferRuntime(input.files);
     const config = input.config ?? {};
     const version = this.versions.make(runtime, input.files, config, config.env_vars ?? {});
+    const allowed = await this.limits.forCreate(principal);
+    const staged = await this.files.stage(input.files);
     const id = uuidv7();
     const dir = this.runner.versionDir(id, 1);
     writeFiles(dir, input.files);
     let row: DeploymentRow;
     try {
-      row = await this.deployments.create({ id, userId: principal.user_id, name: input.name, runtime }, version, await this.limits.forCreate(principal));
+      row = await this.deployments.create({ id, userId: principal.user_id, name: input.name, runtime }, { ...version, files: staged.manifest }, allowed, (manager) =>
+        this.files.hold(manager, staged),
+      );
     } catch (error) {
       rmSync(this.runner.deploymentDir(id), { recursive: true, force: true });
       throw error;
+    } finally {
+      await this.files.discard(staged);
     }
     this.runner.launch(id).catch((error: unknown) => this.logger.pino.error({ err: error, deployment: id }, 'deployment did not start'));
     return row;

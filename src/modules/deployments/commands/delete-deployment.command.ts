@@ -6,6 +6,7 @@ import { DeploymentRepository } from '../repositories/deployment.repository';
 import { DeploymentLogWriter } from '../logs/deployment-log-writer';
 import { SandboxMetricsRepository } from '../metrics/sandbox-metrics.repository';
 import { DeploymentRunner } from '../runtime/deployment-runner';
+import { VersionFiles } from '../version-files';
 
 /** Stops a deployment and removes it: its processes, rows (versions with it), logs, metrics and files. */
 export class DeleteDeploymentCommand extends Command<void> {
@@ -25,12 +26,14 @@ export class DeleteDeploymentHandler implements ICommandHandler<DeleteDeployment
     private readonly runner: DeploymentRunner,
     private readonly logs: DeploymentLogWriter,
     private readonly metrics: SandboxMetricsRepository,
+    private readonly files: VersionFiles,
   ) {}
 
   async execute({ actor, id }: DeleteDeploymentCommand): Promise<void> {
     await this.queries.execute(new GetDeploymentQuery(id, actor));
     await this.runner.remove(id);
-    await this.deployments.delete(id);
+    const released = await this.deployments.delete(id, (manager, manifests) => this.files.release(manager, manifests));
+    if (released) await this.files.collect(released);
     await this.logs.removeAll(id);
     await this.metrics.deleteAll(id);
     rmSync(this.runner.deploymentDir(id), { recursive: true, force: true });

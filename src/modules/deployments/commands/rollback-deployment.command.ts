@@ -2,11 +2,11 @@ import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs
 import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { AppLogger } from '../../../common/logging/app-logger';
-import { readFiles } from '../app-files';
 import { configInputOf, DeploymentVersions } from '../deployment-versions';
 import { GetDeploymentQuery } from '../queries/get-deployment.query';
 import { DeploymentRow, DeploymentRepository } from '../repositories/deployment.repository';
 import { DeploymentRunner } from '../runtime/deployment-runner';
+import { VersionFiles } from '../version-files';
 import { publishVersion } from './update-deployment.command';
 
 /**
@@ -31,6 +31,7 @@ export class RollbackDeploymentHandler implements ICommandHandler<RollbackDeploy
     private readonly deployments: DeploymentRepository,
     private readonly versions: DeploymentVersions,
     private readonly runner: DeploymentRunner,
+    private readonly files: VersionFiles,
     private readonly logger: AppLogger,
   ) {}
 
@@ -38,9 +39,9 @@ export class RollbackDeploymentHandler implements ICommandHandler<RollbackDeploy
     const deployment = await this.queries.execute(new GetDeploymentQuery(id, actor));
     const earlier = await this.deployments.version(id, versionNumber);
     if (!earlier) throw AppError.notFound('Version');
-    const files = readFiles(this.runner.versionDir(id, versionNumber), earlier.files);
+    const files = await this.files.read(earlier.files, this.runner.versionDir(id, versionNumber));
     const made = this.versions.make(deployment.runtime, files, configInputOf(earlier.config), this.versions.envOf(earlier));
-    await publishVersion(this.deployments, this.runner, this.logger, id, files, made);
+    await publishVersion({ deployments: this.deployments, runner: this.runner, files: this.files, logger: this.logger }, id, files, made);
     return (await this.deployments.findById(id)) ?? deployment;
   }
 }

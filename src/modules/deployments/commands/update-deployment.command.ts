@@ -2,11 +2,13 @@ import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs
 import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
 import { AppLogger } from '../../../common/logging/app-logger';
-import { AppFile, readFiles, writeFiles } from '../app-files';
+import { rmSync } from 'node:fs';
+import { AppFile, writeFiles } from '../app-files';
 import { configInputOf, DeploymentVersions } from '../deployment-versions';
 import { GetDeploymentQuery } from '../queries/get-deployment.query';
 import { DeploymentRow, DeploymentRepository } from '../repositories/deployment.repository';
 import { DeploymentRunner } from '../runtime/deployment-runner';
+import { VersionFiles } from '../version-files';
 import type { DeploymentConfigInput } from '../deployment-versions';
 
 /** What PATCH /deployments/:id changes; absent fields are kept. */
@@ -41,6 +43,7 @@ export class UpdateDeploymentHandler implements ICommandHandler<UpdateDeployment
     private readonly deployments: DeploymentRepository,
     private readonly versions: DeploymentVersions,
     private readonly runner: DeploymentRunner,
+    private readonly files: VersionFiles,
     private readonly logger: AppLogger,
   ) {}
 
@@ -51,29 +54,50 @@ export class UpdateDeploymentHandler implements ICommandHandler<UpdateDeployment
 
     const current = await this.deployments.version(id, deployment.currentVersion);
     if (!current) throw AppError.conflict('The deployment\'s current version is missing');
-    const files = changes.files ?? readFiles(this.runner.versionDir(id, current.versionNumber), current.files);
+    const files = changes.files ?? (await this.files.read(current.files, this.runner.versionDir(id, current.versionNumber)));
     const config: DeploymentConfigInput = { ...configInputOf(current.config), ...changes.config };
     const env = changes.config?.env_vars ?? this.versions.envOf(current);
     const made = this.versions.make(deployment.runtime, files, config, env);
-    await publishVersion(this.deployments, this.runner, this.logger, id, files, made);
+    await publishVersion({ deployments: this.deployments, runner: this.runner, files: this.files, logger: this.logger }, id, files, made);
     return (await this.deployments.findById(id)) ?? deployment;
   }
 }
 
-/** Stores a new version (files on disk first, then the row) and puts it in place in the background. */
+/** What publishing a version takes. */
+export interface Publisher {
+  deployments: DeploymentRepository;
+  runner: DeploymentRunner;
+  files: VersionFiles;
+  logger: AppLogger;
+}
+
+/**
+ * Stores a new version (its files in the blob store and on disk first, then
+ * the row, which holds them) and puts it in place in the background.
+ */
 export async function publishVersion(
-  deployments: DeploymentRepository,
-  runner: DeploymentRunner,
-  logger: AppLogger,
+  { deployments, runner, files: versionFiles, logger }: Publisher,
   id: string,
   files: AppFile[],
   made: ReturnType<DeploymentVersions['make']>,
 ): Promise<number> {
   // The next number is decided with the row locked; the files go to a directory of their own first.
+  const staged = await versionFiles.stage(files);
   const staging = `${runner.deploymentDir(id)}/staging-${process.hrtime.bigint()}`;
-  writeFiles(staging, files);
-  const versionNumber = await deployments.addVersion(id, made);
-  if (versionNumber === null) throw AppError.notFound('Deployment');
+  let versionNumber: number | null;
+  try {
+    writeFiles(staging, files);
+    versionNumber = await deployments.addVersion(id, { ...made, files: staged.manifest }, (manager) => versionFiles.hold(manager, staged));
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await versionFiles.discard(staged);
+  }
+  if (versionNumber === null) {
+    rmSync(staging, { recursive: true, force: true });
+    throw AppError.notFound('Deployment');
+  }
   runner.adoptFiles(staging, id, versionNumber);
   runner.redeploy(id, versionNumber).catch((error: unknown) => logger.pino.error({ err: error, deployment: id }, 'new version not put in place'));
   return versionNumber;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import type { ManifestEntry } from '../version-files';
 import type { DeploymentStatus } from '../deployment-state';
 import type { RunSpec, Runtime } from '../app-files';
 
@@ -35,7 +36,7 @@ export interface VersionConfig extends RunSpec {
 export interface VersionRow {
   deploymentId: string;
   versionNumber: number;
-  files: Array<{ path: string; size: number }>;
+  files: ManifestEntry[];
   config: VersionConfig;
   envVarsSealed: string | null;
   createdAt: Date;
@@ -59,9 +60,11 @@ export class DeploymentRepository {
     row: Pick<DeploymentRow, 'id' | 'userId' | 'name' | 'runtime'>,
     version: Omit<VersionRow, 'deploymentId' | 'versionNumber' | 'createdAt'>,
     allowed: (counts: OwnerCounts) => void,
+    within: (manager: EntityManager) => Promise<void>,
   ): Promise<DeploymentRow> {
     return this.dataSource.transaction(async (manager) => {
       allowed(await this.countsOf(manager, row.userId));
+      await within(manager);
       const rows: DeploymentRow[] = await manager.query(
         `INSERT INTO deployments (id, user_id, name, runtime, status) VALUES ($1, $2, $3, $4, 'pending') RETURNING ${DEPLOYMENT_COLUMNS}`,
         [row.id, row.userId, row.name, row.runtime],
@@ -128,10 +131,15 @@ export class DeploymentRepository {
    * the deployment's row is locked meanwhile, so two at once get two numbers.
    * Null when the deployment is gone.
    */
-  async addVersion(deploymentId: string, version: Omit<VersionRow, 'deploymentId' | 'versionNumber' | 'createdAt'>): Promise<number | null> {
+  async addVersion(
+    deploymentId: string,
+    version: Omit<VersionRow, 'deploymentId' | 'versionNumber' | 'createdAt'>,
+    within: (manager: EntityManager) => Promise<void>,
+  ): Promise<number | null> {
     return this.dataSource.transaction(async (manager) => {
       const locked: Array<{ id: string }> = await manager.query(`SELECT id FROM deployments WHERE id = $1 FOR UPDATE`, [deploymentId]);
       if (locked.length === 0) return null;
+      await within(manager);
       const rows: Array<{ next: number }> = await manager.query(
         `INSERT INTO deployment_versions (deployment_id, version_number, files, config, env_vars_sealed)
          SELECT $1, coalesce(max(version_number), 0) + 1, $2, $3, $4 FROM deployment_versions WHERE deployment_id = $1
@@ -171,9 +179,21 @@ export class DeploymentRepository {
     return new Set(rows.map((row) => row.id));
   }
 
-  async delete(id: string): Promise<boolean> {
-    const [, deleted]: [unknown, number] = await this.dataSource.query(`DELETE FROM deployments WHERE id = $1`, [id]);
-    return deleted > 0;
+  /**
+   * Deletes a deployment with its versions; `within` runs first in the same
+   * transaction with every version's files (to let go of them), the
+   * deployment's row locked so no version is added meanwhile. Its answer is
+   * passed back; null when the deployment was gone.
+   */
+  async delete<T>(id: string, within: (manager: EntityManager, manifests: ManifestEntry[][]) => Promise<T>): Promise<T | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const locked: Array<{ id: string }> = await manager.query(`SELECT id FROM deployments WHERE id = $1 FOR UPDATE`, [id]);
+      if (locked.length === 0) return null;
+      const versions: Array<{ files: ManifestEntry[] }> = await manager.query(`SELECT files FROM deployment_versions WHERE deployment_id = $1`, [id]);
+      const answer = await within(manager, versions.map((version) => version.files));
+      await manager.query(`DELETE FROM deployments WHERE id = $1`, [id]);
+      return answer;
+    });
   }
 
   async version(deploymentId: string, versionNumber: number): Promise<VersionRow | null> {

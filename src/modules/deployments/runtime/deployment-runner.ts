@@ -12,6 +12,7 @@ import { DeploymentRepository, DeploymentRow, VersionRow } from '../repositories
 import { DeploymentVersions } from '../deployment-versions';
 import { DeploymentLogWriter } from '../logs/deployment-log-writer';
 import type { LiveApp } from '../metrics/live-apps';
+import { VersionFiles } from '../version-files';
 import { AppResources } from './app-resources';
 import { AppSandbox, exitText, OutputLine } from './app-sandbox';
 
@@ -93,6 +94,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     private readonly logger: AppLogger,
     private readonly logs: DeploymentLogWriter,
     private readonly resources: AppResources,
+    private readonly files: VersionFiles,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -122,6 +124,24 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     return join(this.config.dataDir, 'deployments', deploymentId);
   }
 
+  /**
+   * The directory of a version's files on this server, written from the blob
+   * store when it is not there (a new disk, a replica that never ran it);
+   * null when they cannot be had.
+   */
+  private async filesOf(version: VersionRow): Promise<string | null> {
+    const dir = this.versionDir(version.deploymentId, version.versionNumber);
+    if (existsSync(dir)) return dir;
+    try {
+      if (!(await this.files.materialize(version.files, dir))) return null;
+    } catch (error) {
+      this.logger.pino.error({ err: error, deployment: version.deploymentId }, 'a version\'s files could not be read from the blob store');
+      return null;
+    }
+    this.platformLine(version.deploymentId, 'info', `version ${version.versionNumber}: files written from the blob store`);
+    return dir;
+  }
+
   /** Moves files written to a staging directory to where a version's files live. */
   adoptFiles(staging: string, deploymentId: string, versionNumber: number): void {
     const target = this.versionDir(deploymentId, versionNumber);
@@ -146,8 +166,8 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     live.ownerId = deployment.userId;
     live.private = version.config.private;
 
-    const appDir = this.versionDir(deploymentId, version.versionNumber);
-    if (!existsSync(appDir)) return void (await this.move(deploymentId, 'failed', 'the version\'s files are missing on this server'));
+    const appDir = await this.filesOf(version);
+    if (!appDir) return void (await this.move(deploymentId, 'failed', 'the version\'s files are missing on this server'));
     const env = this.envOf(version);
     const { build_command: build, start_command: start, port, health_check_path: healthPath } = version.config;
 
@@ -201,7 +221,8 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     }
 
     const generation = live.generation;
-    const appDir = this.versionDir(deploymentId, versionNumber);
+    const appDir = await this.filesOf(version);
+    if (!appDir) return this.redeployFailed(deploymentId, versionNumber, deployment.currentVersion, 'its files are missing');
     const env = this.envOf(version);
     const { build_command: build, start_command: start, port, health_check_path: healthPath } = version.config;
     this.platformLine(deploymentId, 'info', `version ${versionNumber}: starting beside version ${deployment.currentVersion}`);
