@@ -194,6 +194,16 @@ export interface AppConfig {
     probeConcurrency: number;
     /** How often the platform's own host (server `local`) is sampled into server_metrics (MONITOR_HOST_SAMPLE_SECONDS). */
     hostSampleSeconds: number;
+    /**
+     * Whether users (not admins) may watch hosts in private ranges (10/8, 172.16/12, 192.168/16,
+     * 100.64/10, fc00::/7) (MONITOR_ALLOW_PRIVATE_HOSTS). Loopback, link-local, metadata and the
+     * platform's own addresses stay refused whatever this says.
+     */
+    allowPrivateHosts: boolean;
+    /** Servers a user (not an admin) may have (MONITOR_MAX_SERVERS_PER_USER). */
+    maxServersPerUser: number;
+    /** Alert rules a user (not an admin) may have (MONITOR_MAX_ALERT_RULES_PER_USER). */
+    maxAlertRulesPerUser: number;
   };
 }
 
@@ -355,6 +365,9 @@ export function readAppConfig(env: Env): AppConfig {
       probeTimeoutMs: r.int('MONITOR_PROBE_TIMEOUT_MS', 3_000, 50, 60_000),
       probeConcurrency: r.int('MONITOR_PROBE_CONCURRENCY', 200, 1, 10_000),
       hostSampleSeconds: r.int('MONITOR_HOST_SAMPLE_SECONDS', 15, 1, 3600),
+      allowPrivateHosts: r.bool('MONITOR_ALLOW_PRIVATE_HOSTS', false),
+      maxServersPerUser: r.int('MONITOR_MAX_SERVERS_PER_USER', 100, 1, 1_000_000),
+      maxAlertRulesPerUser: r.int('MONITOR_MAX_ALERT_RULES_PER_USER', 100, 1, 1_000_000),
     },
   };
   if (config.files.storage === 's3') {

@@ -180,6 +180,39 @@ describe('alert rules and alerts', () => {
       await app.delete(`${RULES}/${id}`, { token: alice.token });
     });
 
+    it('refuses thresholds too small to mean anything (0 < t < 0.000001) on create and update; 0 and 0.000001 pass', async () => {
+      const srv = await server(alice);
+      for (const threshold of [1e-50, 5e-7, Number.MIN_VALUE]) {
+        expectValidation(await app.post(RULES, { metric: 'cpu_percent', operator: 'gt', threshold, server_id: srv }, { token: alice.token }), 'threshold');
+        expectValidation(await app.post(RULES, { metric: 'network_in_bytes', operator: 'gt', threshold, server_id: srv }, { token: alice.token }), 'threshold');
+      }
+      const id = await rule(alice, { metric: 'load_1m', operator: 'gt', threshold: 0, server_id: srv });
+      expect((await app.put(`${RULES}/${id}`, { threshold: 0.000001 }, { token: alice.token })).body.threshold).toBe(0.000001);
+      expectValidation(await app.put(`${RULES}/${id}`, { threshold: 1e-50 }, { token: alice.token }), 'threshold');
+      expect((await app.get(RULES, { token: alice.token })).body.alert_rules.find((r: { id: string }) => r.id === id).threshold).toBe(0.000001);
+      await app.delete(`${RULES}/${id}`, { token: alice.token });
+    });
+
+    it('caps a user\'s rules at MONITOR_MAX_ALERT_RULES_PER_USER, race-free (403 FORBIDDEN); admins have no cap', async () => {
+      const capped = await TestApp.start({ MONITOR_MAX_ALERT_RULES_PER_USER: '2' });
+      try {
+        const someone = await capped.registerUser();
+        const body = { metric: 'cpu_percent', operator: 'gt', threshold: 90 };
+        const made = await Promise.all(Array.from({ length: 4 }, () => capped.post(RULES, body, { token: someone.token })));
+        expect(made.map((r) => r.status).sort()).toEqual([201, 201, 403, 403]);
+        const refused = made.find((r) => r.status === 403)!;
+        expectError(refused, 403, 'FORBIDDEN');
+        expect(refused.body.error.details).toEqual({ limit: 2, rules: 2 });
+        expect(refused.body.error.message).toMatch(/at most 2 alert rules/);
+        await capped.delete(`${RULES}/${made.find((r) => r.status === 201)!.body.id}`, { token: someone.token });
+        expect((await capped.post(RULES, body, { token: someone.token })).status).toBe(201);
+        const admin = await capped.adminToken();
+        for (let i = 0; i < 3; i++) expect((await capped.post(RULES, body, { token: admin })).status).toBe(201);
+      } finally {
+        await capped.stop();
+      }
+    });
+
     it('401 without credentials, 403 for an API key (JWT only)', async () => {
       const id = randomUUID();
       const calls = (options: { token?: string; apiKey?: string }) => [
@@ -282,6 +315,22 @@ describe('alert rules and alerts', () => {
       expect(after[1].title).toContain('Resolved on');
       expect((await app.get(`${ALERTS}?status=resolved&server_id=${srv}`, { token: alice.token })).body.alerts).toHaveLength(1);
       expect((await app.get(`${ALERTS}?status=open&server_id=${srv}`, { token: alice.token })).body.alerts).toEqual([]);
+    });
+
+    it('compares in double precision: a stored threshold real cannot hold breaks nobody\'s evaluation; 90.1 >= 90.1 holds', async () => {
+      const tiny = await server(bob);
+      const exact = await server(alice);
+      await samples(tiny, [{ ago: 5, cpu: 0.5, load: 0 }]);
+      await samples(exact, [{ ago: 5, cpu: 90.1 }]);
+      // A rule stored before thresholds were checked: real underflows on 1e-50.
+      const legacy = await rule(bob, { metric: 'cpu_percent', operator: 'gt', threshold: 1, server_id: tiny });
+      await app.query(`UPDATE alert_rules SET threshold = 1e-50 WHERE id = $1`, [legacy]);
+      const onLoad = await rule(bob, { metric: 'load_1m', operator: 'gt', threshold: 1, server_id: tiny });
+      await app.query(`UPDATE alert_rules SET threshold = 1e-50 WHERE id = $1`, [onLoad]);
+      await rule(alice, { metric: 'cpu_percent', operator: 'gte', threshold: 90.1, server_id: exact });
+      await evaluate();
+      expect((await alertsOf(tiny)).map((a) => [a.rule_id, a.status])).toEqual([[legacy, 'open']]);
+      expect((await alertsOf(exact)).map((a) => a.status)).toEqual(['open']);
     });
 
     it('two replicas evaluating at once open one alert and tell the owner once', async () => {

@@ -2,7 +2,10 @@ import { execFile } from 'node:child_process';
 import { createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { AppError } from '../../src/common/errors/app-error';
+import { parseSamples } from '../../src/modules/monitoring/metric-samples';
 import { ServerProber } from '../../src/modules/monitoring/probes/server-prober';
+import { ServerMetricsRepository } from '../../src/modules/monitoring/repositories/server-metrics.repository';
 import { expectError, expectValidation } from '../support/expectations';
 import { TestApp } from '../support/test-app';
 import { WsClient } from '../support/ws-client';
@@ -35,6 +38,12 @@ function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/** The instant as ISO-8601 written with another offset ('+15:00'): the same instant, another wall clock. */
+const withOffset = (instant: Date, offset: string): string => {
+  const minutes = (offset[0] === '-' ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
+  return `${new Date(instant.getTime() + minutes * 60_000).toISOString().slice(0, 19)}${offset}`;
+};
+
 const sample = (timestamp: Date, overrides: Record<string, unknown> = {}) => ({
   timestamp: timestamp.toISOString(), cpu_percent: 10, memory_percent: 20, disk_percent: 30, network_in_bytes: 100, network_out_bytes: 50, load_1m: 0.5, ...overrides,
 });
@@ -43,6 +52,8 @@ describe('Monitoring', () => {
   let app: TestApp;
   let user: User;
   let other: User;
+  /** An admin of their own: a user's server may not point at this host (127.0.0.1), an admin's may. */
+  let operator: User;
   let admin: string;
   let writeKey: string;
   let readKey: string;
@@ -68,7 +79,11 @@ describe('Monitoring', () => {
   beforeAll(async () => {
     app = await TestApp.start({ MONITOR_PROBE_TIMEOUT_MS: '500' });
     admin = await app.adminToken();
-    [user, other] = [await app.registerUser(), await app.registerUser()];
+    [user, other, operator] = [await app.registerUser(), await app.registerUser(), await app.registerUser()];
+    expect((await app.put(`/admin/users/${operator.id}`, { role: 'admin' }, { token: admin })).status).toBe(200);
+    const login = await app.post('/auth/login', { username: operator.username, password: operator.password });
+    expect(login.status).toBe(200);
+    operator = { ...operator, token: login.body.tokens.access };
     // The free plan allows one API key.
     expect((await app.put(`/admin/users/${user.id}`, { level: 'enterprise' }, { token: admin })).status).toBe(200);
     writeKey = await createKey(user, ['metrics:write']);
@@ -83,8 +98,8 @@ describe('Monitoring', () => {
     it('a listener opened and closed: online, offline, online again, announced on server:<id> and to the owner', async () => {
       let listener = await listen();
       const port = (listener.address() as { port: number }).port;
-      const id = await addServer(user, { name: 'probed', host: '127.0.0.1', port, monitored: true });
-      const socket = WsClient.connect(app.url, `/api/v1/ws?token=${user.token}`);
+      const id = await addServer(operator, { name: 'probed', host: '127.0.0.1', port, monitored: true });
+      const socket = WsClient.connect(app.url, `/api/v1/ws?token=${operator.token}`);
       await socket.nextOfType('authenticated');
       socket.send({ type: 'subscribe', channel: `server:${id}` });
       socket.send({ type: 'subscribe', channel: 'notifications' });
@@ -97,7 +112,7 @@ describe('Monitoring', () => {
       otherSocket.close();
 
       const notifications = async () =>
-        (await app.query(`SELECT type, title, data FROM notifications WHERE user_id = $1 ORDER BY created_at`, [user.id])).rows;
+        (await app.query(`SELECT type, title, data FROM notifications WHERE user_id = $1 ORDER BY created_at`, [operator.id])).rows;
 
       // unknown → online: announced on the channel, no notification (what everyone expects).
       let output = await probe();
@@ -105,7 +120,7 @@ describe('Monitoring', () => {
       let update = await socket.nextOfType('update', `server:${id}`);
       expect(update.payload).toMatchObject({ server_id: id, status: 'online', previous_status: 'unknown' });
       expect(update.payload.latency_ms).toBeGreaterThanOrEqual(0);
-      let status = (await app.get(`/monitor/servers/${id}/status`, { token: user.token })).body;
+      let status = (await app.get(`/monitor/servers/${id}/status`, { token: operator.token })).body;
       expect(status).toMatchObject({ server_id: id, status: 'online', monitored: true });
       expect(Object.keys(status).sort()).toEqual(['checked_at', 'latency_ms', 'monitored', 'server_id', 'status', 'status_since']);
       expect(status.status_since).toBe(status.checked_at);
@@ -115,7 +130,7 @@ describe('Monitoring', () => {
       // Still online: no change, status_since stays.
       output = await probe();
       expect(output).toMatchObject({ probed: 1, online: 1, changed: 0 });
-      status = (await app.get(`/monitor/servers/${id}/status`, { token: user.token })).body;
+      status = (await app.get(`/monitor/servers/${id}/status`, { token: operator.token })).body;
       expect(status.status_since).toBe(onlineSince);
       expect(Date.parse(status.checked_at)).toBeGreaterThan(Date.parse(onlineSince));
 
@@ -127,7 +142,7 @@ describe('Monitoring', () => {
       expect(update.payload).toMatchObject({ server_id: id, status: 'offline', previous_status: 'online', latency_ms: null });
       const told = await socket.nextOfType('notification');
       expect(told.payload).toMatchObject({ type: 'alert', title: 'Server probed is offline', data: { kind: 'server_status', server_id: id, status: 'offline' } });
-      status = (await app.get(`/monitor/servers/${id}/status`, { token: user.token })).body;
+      status = (await app.get(`/monitor/servers/${id}/status`, { token: operator.token })).body;
       expect(status).toMatchObject({ status: 'offline', latency_ms: null });
       expect(status.status_since).toBe(status.checked_at);
 
@@ -141,19 +156,19 @@ describe('Monitoring', () => {
       await close(listener);
 
       // Not monitored any more: not probed, status unknown.
-      await app.delete(`/monitor/servers/${id}`, { token: user.token });
+      await app.delete(`/monitor/servers/${id}`, { token: operator.token });
       expect(await probe()).toMatchObject({ probed: 0 });
-      expect((await app.get(`/monitor/servers/${id}/status`, { token: user.token })).body).toMatchObject({ status: 'unknown', monitored: false });
+      expect((await app.get(`/monitor/servers/${id}/status`, { token: operator.token })).body).toMatchObject({ status: 'unknown', monitored: false });
     });
 
     it('a scheduled round probes only the servers that are due; a manual one probes all; a silent host costs the timeout, not the round', async () => {
       const listener = await listen();
       const port = (listener.address() as { port: number }).port;
-      const fresh = await addServer(other, { name: 'fresh', host: '127.0.0.1', port, monitored: true });
-      const recent = await addServer(other, { name: 'recent', host: '127.0.0.1', port, monitored: true });
-      const custom = await addServer(other, { name: 'custom', host: '127.0.0.1', port, monitored: true, probe_interval_seconds: 600 });
+      const fresh = await addServer(operator, { name: 'fresh', host: '127.0.0.1', port, monitored: true });
+      const recent = await addServer(operator, { name: 'recent', host: '127.0.0.1', port, monitored: true });
+      const custom = await addServer(operator, { name: 'custom', host: '127.0.0.1', port, monitored: true, probe_interval_seconds: 600 });
       // 192.0.2.0/24 is TEST-NET-1: nothing answers there; the probe times out (500 ms here).
-      const silent = await addServer(other, { name: 'silent', host: '192.0.2.1', port: 9, monitored: true });
+      const silent = await addServer(operator, { name: 'silent', host: '192.0.2.1', port: 9, monitored: true });
       await app.query(`UPDATE servers SET checked_at = now() - interval '10 seconds', status = 'online', status_since = now() WHERE id = $1`, [recent]);
       await app.query(`UPDATE servers SET checked_at = now() - interval '120 seconds', status = 'online', status_since = now() WHERE id = $1`, [custom]);
       // Everyone else's monitored servers are not due either.
@@ -165,16 +180,45 @@ describe('Monitoring', () => {
       expect(Date.now() - started).toBeLessThan(3000);
       expect(scheduled).toMatchObject({ probed: 2, online: 1, offline: 1 });
       const statuses = async () =>
-        Object.fromEntries((await app.query(`SELECT name, status FROM servers WHERE user_id = $1`, [other.id])).rows.map((r) => [r.name, r.status]));
+        Object.fromEntries((await app.query(`SELECT name, status FROM servers WHERE user_id = $1 AND id = ANY($2::uuid[])`, [operator.id, [fresh, recent, custom, silent]])).rows.map((r) => [r.name, r.status]));
       expect(await statuses()).toEqual({ fresh: 'online', recent: 'online', custom: 'online', silent: 'offline' });
       // The silent host was unknown: its owner hears it is offline.
-      expect((await app.query(`SELECT title FROM notifications WHERE user_id = $1`, [other.id])).rows).toEqual([{ title: 'Server silent is offline' }]);
+      expect((await app.query(`SELECT title FROM notifications WHERE user_id = $1 AND data->>'server_id' = ANY($2::text[])`, [operator.id, [fresh, recent, custom, silent]])).rows)
+        .toEqual([{ title: 'Server silent is offline' }]);
 
       await close(listener);
       const manual = await probe();
       expect(manual.probed).toBeGreaterThanOrEqual(4);
       expect(await statuses()).toEqual({ fresh: 'offline', recent: 'offline', custom: 'offline', silent: 'offline' });
-      for (const id of [fresh, recent, custom, silent]) await app.delete(`/servers/${id}`, { token: other.token });
+      for (const id of [fresh, recent, custom, silent]) await app.delete(`/servers/${id}`, { token: operator.token });
+    });
+  });
+
+  describe('probes of users\' servers', () => {
+    it('never connects a user\'s server to the platform\'s own host, by address or by name; an admin\'s it does', async () => {
+      let connections = 0;
+      const listener = createServer((socket) => {
+        connections++;
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', () => resolve()));
+      const port = (listener.address() as { port: number }).port;
+      // Stored before the write-time check existed (or by an admin for the user): the probe checks again.
+      const literal = await addServer(user, { name: 'inward-ip', host: 'example.com', port, monitored: true });
+      await app.query(`UPDATE servers SET host = '127.0.0.1' WHERE id = $1`, [literal]);
+      const mapped = await addServer(user, { name: 'inward-mapped', host: 'example.com', port, monitored: true });
+      await app.query(`UPDATE servers SET host = '::ffff:127.0.0.1' WHERE id = $1`, [mapped]);
+      // A name that resolves to the loopback.
+      const named = await addServer(user, { name: 'inward-name', host: 'localhost', port, monitored: true });
+      const admins = await addServer(operator, { name: 'admins-own', host: 'localhost', port, monitored: true });
+      await app.query(`UPDATE servers SET checked_at = now() WHERE monitored AND id <> ALL($1::uuid[])`, [[literal, mapped, named, admins]]);
+      await app.running.app.get(ServerProber).round(new Date(), false);
+      const statuses = Object.fromEntries((await app.query(`SELECT id, status FROM servers WHERE id = ANY($1::uuid[])`, [[literal, mapped, named, admins]])).rows.map((r) => [r.id, r.status]));
+      expect(statuses).toEqual({ [literal]: 'offline', [mapped]: 'offline', [named]: 'offline', [admins]: 'online' });
+      expect(connections).toBe(1);
+      await new Promise((resolve) => listener.close(resolve));
+      for (const id of [literal, mapped, named]) await app.delete(`/servers/${id}`, { token: user.token });
+      await app.delete(`/servers/${admins}`, { token: operator.token });
     });
   });
 
@@ -269,6 +313,105 @@ describe('Monitoring', () => {
       expect(many.status).toBe(201);
       expect(await count()).toBe(before + 1000);
       await app.query(`DELETE FROM server_metrics WHERE server_id = $1`, [id]);
+    });
+
+    it('refuses impossible dates and offsets PostgreSQL would not take (400 naming the sample), stores the instant sent', async () => {
+      const now = new Date();
+      for (const offset of ['+16:00', '-16:00', '+23:59', '+15:60']) {
+        const response = await app.post(`/monitor/servers/${id}/metrics`, { samples: [sample(now), sample(now, { timestamp: withOffset(now, offset) })] }, { apiKey: writeKey });
+        expect([offset, response.status]).toEqual([offset, 400]);
+        expectValidation(response, 'samples[1].timestamp');
+      }
+      // Node's Date rolls 31 November over to 1 December; it is refused, as are 24:00 and 23:60.
+      const reference = new Date('2026-12-02T00:00:00Z');
+      for (const timestamp of ['2026-11-31T12:00:00Z', '2026-02-29T12:00:00Z', '2026-12-01T24:00:00Z', '2026-12-01T23:60:00Z', '2026-12-01T12:00:60Z']) {
+        expect(() => parseSamples({ samples: [sample(reference, { timestamp })] }, reference, 30)).toThrow(AppError);
+        try {
+          parseSamples({ samples: [sample(reference, { timestamp })] }, reference, 30);
+        } catch (error) {
+          expect([timestamp, Object.keys((error as AppError).details?.fields as object)]).toEqual([timestamp, ['samples[0].timestamp']]);
+        }
+      }
+      expect(parseSamples({ samples: [sample(reference, { timestamp: '2026-11-30T12:00:00-15:59' })] }, reference, 30)[0].recordedAt.toISOString()).toBe('2026-12-01T03:59:00.000Z');
+
+      // The widest offset PostgreSQL takes: stored as the instant it names.
+      const at = new Date(Math.floor(now.getTime() / 1000) * 1000 - 5000);
+      const pushed = await app.post(`/monitor/servers/${id}/metrics`, sample(at, { timestamp: withOffset(at, '+15:30'), cpu_percent: 42.5 }), { apiKey: writeKey });
+      expect(pushed.status).toBe(201);
+      const { rows } = await app.query(`SELECT recorded_at FROM server_metrics WHERE server_id = $1 AND cpu_percent = 42.5`, [id]);
+      expect(rows.map((r) => r.recorded_at.toISOString())).toEqual([at.toISOString()]);
+      await app.query(`DELETE FROM server_metrics WHERE server_id = $1`, [id]);
+    });
+
+    it('stores gauges too small for PostgreSQL\'s real as 0 (rounded to 6 decimals) instead of failing the write', async () => {
+      const now = new Date();
+      const pushed = await app.post(`/monitor/servers/${id}/metrics`, {
+        samples: [
+          sample(new Date(now.getTime() - 2000), { cpu_percent: 1e-50, memory_percent: 4e-7, disk_percent: Number.MIN_VALUE, load_1m: 1e-300 }),
+          sample(new Date(now.getTime() - 1000), { cpu_percent: 6e-7, memory_percent: 12.3456789, disk_percent: 100, load_1m: 1e-6 }),
+        ],
+      }, { apiKey: writeKey });
+      expect(pushed.status).toBe(201);
+      const { rows } = await app.query(
+        `SELECT cpu_percent::numeric::float8 AS cpu, memory_percent::numeric::float8 AS memory, disk_percent::numeric::float8 AS disk, load_1m::numeric::float8 AS load
+           FROM server_metrics WHERE server_id = $1 ORDER BY recorded_at`,
+        [id],
+      );
+      expect(rows).toEqual([{ cpu: 0, memory: 0, disk: 0, load: 0 }, { cpu: 0.000001, memory: 12.3457, disk: 100, load: 0.000001 }]);
+      await app.query(`DELETE FROM server_metrics WHERE server_id = $1`, [id]);
+    });
+
+    it('a push whose write fails fails alone: the pushes grouped with it are stored', async () => {
+      const bad = await addServer(user, { name: 'bad-write' });
+      const repository = app.running.app.get(ServerMetricsRepository);
+      const copy = repository.copyBatches.bind(repository);
+      let groups = 0;
+      repository.copyBatches = async (batches) => {
+        if (batches.length > 1) groups++;
+        // As PostgreSQL refusing one push's rows refuses the whole COPY.
+        if (batches.some((batch) => batch.serverId === bad)) throw new Error('COPY refused');
+        return copy(batches);
+      };
+      try {
+        const pushes = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+          app.post(`/monitor/servers/${i % 3 === 0 ? bad : id}/metrics`, sample(new Date(Date.now() - i * 1000)), { apiKey: writeKey })));
+        expect(pushes.map((r) => r.status)).toEqual(Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? 500 : 201)));
+        expect(groups).toBeGreaterThan(0);
+        expect((await app.query(`SELECT count(*)::int AS n FROM server_metrics WHERE server_id = $1`, [id])).rows[0].n).toBe(8);
+        expect((await app.query(`SELECT count(*)::int AS n FROM server_metrics WHERE server_id = $1`, [bad])).rows[0].n).toBe(0);
+      } finally {
+        repository.copyBatches = copy;
+      }
+      await app.query(`DELETE FROM server_metrics WHERE server_id = $1`, [id]);
+      await app.delete(`/servers/${bad}`, { token: user.token });
+    });
+
+    it('an admin\'s API key pushes only to the admin\'s own servers and local, never a user\'s (a session may)', async () => {
+      const adminKey = (await app.post('/api-keys', { name: 'admin agent', scopes: ['metrics:write'] }, { token: admin })).body.key as string;
+      const body = sample(new Date());
+      expectError(await app.post(`/monitor/servers/${id}/metrics`, body, { apiKey: adminKey }), 404, 'NOT_FOUND');
+      const local = (await app.query(`SELECT id FROM servers WHERE is_local`)).rows[0].id;
+      expect((await app.post(`/monitor/servers/${local}/metrics`, body, { apiKey: adminKey })).status).toBe(201);
+      const own = (await app.post('/servers', { name: 'admin-box', host: 'example.com', port: 80 }, { token: admin })).body.server.id;
+      expect((await app.post(`/monitor/servers/${own}/metrics`, body, { apiKey: adminKey })).status).toBe(201);
+      // A user's key cannot reach local.
+      expectError(await app.post(`/monitor/servers/${local}/metrics`, body, { apiKey: writeKey }), 404, 'NOT_FOUND');
+      expect((await app.post(`/monitor/servers/${id}/metrics`, body, { token: admin })).status).toBe(201);
+      await app.delete(`/servers/${own}`, { token: admin });
+      await app.query(`DELETE FROM server_metrics WHERE server_id = $1`, [id]);
+    });
+
+    it('an API key reads server:<id> over WebSocket only with metrics:write (or *)', async () => {
+      const denied = WsClient.connect(app.url, `/api/v1/ws?token=${readKey}`);
+      await denied.nextOfType('authenticated');
+      denied.send({ type: 'subscribe', channel: `server:${id}` });
+      expect((await denied.nextOfType('error')).payload.code).toBe('FORBIDDEN');
+      denied.close();
+      const allowed = WsClient.connect(app.url, `/api/v1/ws?token=${writeKey}`);
+      await allowed.nextOfType('authenticated');
+      allowed.send({ type: 'subscribe', channel: `server:${id}` });
+      await allowed.nextOfType('subscribed', `server:${id}`);
+      allowed.close();
     });
 
     it('bin/coderunner-agent samples this host and pushes to a live app', async () => {

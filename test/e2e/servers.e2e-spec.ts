@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { expectError, expectValidation } from '../support/expectations';
 import { TestApp } from '../support/test-app';
 
@@ -46,9 +47,9 @@ describe('Servers', () => {
       'checked_at', 'created_at', 'description', 'host', 'id', 'is_local', 'last_seen_at', 'latency_ms', 'monitored', 'name', 'os', 'port',
       'probe_interval_seconds', 'status', 'status_since', 'tags', 'updated_at',
     ]);
-    const second = await app.post('/servers', { name: 'v6', host: '::1', port: 22, monitored: true, probe_interval_seconds: 120 }, { token: user.token });
+    const second = await app.post('/servers', { name: 'v6', host: '2001:DB8::1', port: 22, monitored: true, probe_interval_seconds: 120 }, { token: user.token });
     expect(second.status).toBe(201);
-    expect(second.body.server).toMatchObject({ host: '::1', monitored: true, probe_interval_seconds: 120 });
+    expect(second.body.server).toMatchObject({ host: '2001:db8::1', monitored: true, probe_interval_seconds: 120 });
 
     const list = await app.get('/servers?limit=1', { token: user.token });
     expect(list.status).toBe(200);
@@ -76,7 +77,7 @@ describe('Servers', () => {
   });
 
   it('another user\'s server answers 404; an admin reaches it', async () => {
-    const { body } = await app.post('/servers', { name: 'mine', host: '10.0.0.7', port: 22 }, { token: user.token });
+    const { body } = await app.post('/servers', { name: 'mine', host: '203.0.113.7', port: 22 }, { token: user.token });
     const id = body.server.id;
     expectError(await app.get(`/servers/${id}`, { token: other.token }), 404, 'NOT_FOUND');
     expectError(await app.put(`/servers/${id}`, { name: 'x' }, { token: other.token }), 404, 'NOT_FOUND');
@@ -131,7 +132,7 @@ describe('Servers', () => {
     for (const host of ['http://example.com', 'example.com/path', 'example.com:80', 'user@example.com', 'exa mple.com', '', '-bad.com', 'a..b', '999.1.1.1', '[::1]', 'x'.repeat(254), 'a'.repeat(64) + '.com', 42]) {
       expectValidation(await app.post('/servers', { ...base, host }, { token: user.token }), 'host');
     }
-    for (const host of ['example.com', 'localhost', '192.168.1.10', '2001:db8::1', 'a-b.c-d.example.', 'xn--bcher-kva.example']) {
+    for (const host of ['example.com', 'localhost', '198.51.100.10', '2001:db8::1', 'a-b.c-d.example.', 'xn--bcher-kva.example']) {
       const ok = await app.post('/servers', { ...base, host }, { token: user.token });
       expect([host, ok.status]).toEqual([host, 201]);
     }
@@ -155,6 +156,90 @@ describe('Servers', () => {
     expectValidation(await app.post('/monitor/servers', { server_id: 'nope' }, { token: user.token }), 'server_id');
     expectValidation(await app.post('/monitor/servers', {}, { token: user.token }), 'server_id');
     expectValidation(await app.delete('/monitor/servers/nope', { token: user.token }), 'id');
+  });
+
+  it('refuses a user\'s server pointed at the platform\'s host, its network or metadata (admins may), on create and update', async () => {
+    const base = { name: 'inward', port: 5432 };
+    const refused = [
+      '127.0.0.1', '127.1.2.3', '0.0.0.0', '::', '::1', '169.254.169.254', 'fe80::1', '::ffff:127.0.0.1', '::ffff:169.254.169.254',
+      '::ffff:7f00:1', '64:ff9b::a9fe:a9fe', '100.100.100.200', 'fd00:ec2::254', '224.0.0.1', 'ff02::1', '255.255.255.255',
+      '10.0.0.7', '172.16.5.4', '192.168.1.10', '100.64.0.1', 'fd12::1', 'metadata.google.internal', '192.0.2.2',
+    ];
+    // 192.0.2.2 is an address of the test machine's own, where it has it.
+    const own = new Set(Object.values(networkInterfaces()).flatMap((entries) => (entries ?? []).map((entry) => entry.address)));
+    for (const host of refused.filter((h) => h !== '192.0.2.2' || own.has(h))) {
+      const response = await app.post('/servers', { ...base, host }, { token: user.token });
+      expect([host, response.status]).toEqual([host, 400]);
+      expectValidation(response, 'host');
+    }
+    const { body } = await app.post('/servers', { ...base, host: 'db.example.com' }, { token: user.token });
+    for (const host of ['127.0.0.1', '::ffff:127.0.0.1', '169.254.169.254', '10.0.0.1']) {
+      expectValidation(await app.put(`/servers/${body.server.id}`, { host }, { token: user.token }), 'host');
+    }
+    // An admin editing a user's server may not point it inward either.
+    expectValidation(await app.put(`/servers/${body.server.id}`, { host: '127.0.0.1' }, { token: admin }), 'host');
+    expect((await app.get(`/servers/${body.server.id}`, { token: user.token })).body.server.host).toBe('db.example.com');
+    // An admin's own servers may be anywhere.
+    for (const host of ['127.0.0.1', '::1', '10.0.0.7', '169.254.169.254']) {
+      const made = await app.post('/servers', { ...base, host }, { token: admin });
+      expect([host, made.status]).toEqual([host, 201]);
+      await app.delete(`/servers/${made.body.server.id}`, { token: admin });
+    }
+    await app.delete(`/servers/${body.server.id}`, { token: user.token });
+
+    // MONITOR_ALLOW_PRIVATE_HOSTS=true lets private ranges through, never loopback or metadata.
+    const permissive = await TestApp.start({ MONITOR_ALLOW_PRIVATE_HOSTS: 'true' });
+    try {
+      const someone = await permissive.registerUser();
+      for (const host of ['10.0.0.7', '192.168.1.10', 'fd12::1']) {
+        expect([host, (await permissive.post('/servers', { ...base, host }, { token: someone.token })).status]).toEqual([host, 201]);
+      }
+      for (const host of ['127.0.0.1', '169.254.169.254', '::ffff:127.0.0.1']) {
+        expectValidation(await permissive.post('/servers', { ...base, host }, { token: someone.token }), 'host');
+      }
+    } finally {
+      await permissive.stop();
+    }
+  });
+
+  it('a new host or port resets the probes\' status; other changes keep it', async () => {
+    const { body } = await app.post('/servers', { name: 'moving', host: 'a.example.com', port: 22, monitored: true }, { token: user.token });
+    const id = body.server.id;
+    const seen = async () => {
+      await app.query(`UPDATE servers SET status = 'online', checked_at = now(), latency_ms = 1.5, status_since = now() WHERE id = $1`, [id]);
+    };
+    await seen();
+    let changed = await app.put(`/servers/${id}`, { name: 'renamed', host: 'a.example.com', port: 22 }, { token: user.token });
+    expect(changed.body.server).toMatchObject({ status: 'online', latency_ms: 1.5 });
+    for (const change of [{ host: 'b.example.com' }, { port: 2222 }]) {
+      await seen();
+      changed = await app.put(`/servers/${id}`, change, { token: user.token });
+      expect(changed.status).toBe(200);
+      expect(changed.body.server).toMatchObject({ ...change, status: 'unknown', checked_at: null, latency_ms: null, status_since: null, monitored: true });
+    }
+    await app.delete(`/servers/${id}`, { token: user.token });
+  });
+
+  it('caps a user\'s servers at MONITOR_MAX_SERVERS_PER_USER, race-free (403 FORBIDDEN); admins have no cap', async () => {
+    const capped = await TestApp.start({ MONITOR_MAX_SERVERS_PER_USER: '3' });
+    try {
+      const someone = await capped.registerUser();
+      const base = { name: 's', host: 'example.com', port: 80 };
+      // Five at once: exactly three pass.
+      const made = await Promise.all(Array.from({ length: 5 }, () => capped.post('/servers', base, { token: someone.token })));
+      expect(made.map((r) => r.status).sort()).toEqual([201, 201, 201, 403, 403]);
+      const refused = made.find((r) => r.status === 403)!;
+      expectError(refused, 403, 'FORBIDDEN');
+      expect(refused.body.error.details).toEqual({ limit: 3, servers: 3 });
+      expect(refused.body.error.message).toMatch(/at most 3 servers/);
+      // Deleting one frees a slot.
+      await capped.delete(`/servers/${made.find((r) => r.status === 201)!.body.server.id}`, { token: someone.token });
+      expect((await capped.post('/servers', base, { token: someone.token })).status).toBe(201);
+      const capAdmin = await capped.adminToken();
+      for (let i = 0; i < 4; i++) expect((await capped.post('/servers', base, { token: capAdmin })).status).toBe(201);
+    } finally {
+      await capped.stop();
+    }
   });
 
   it('answers 401 without credentials and 403 to an API key (these routes take a session)', async () => {

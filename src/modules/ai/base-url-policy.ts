@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { promises as dns } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
+import { AddressClass, classifyAddress, METADATA_HOSTNAMES } from '../../common/net/address-class';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 
 /** How long resolving a base_url's host may take before the write is refused. */
@@ -11,23 +12,11 @@ const LOOKUP_TIMEOUT_MS = 5000;
 /**
  * Hosts a base_url may not name: the server would send users' prompts and
  * keys to them, and on a cloud machine they answer with the machine's own
- * credentials (instance metadata). Loopback and private addresses stay
- * allowed: ollama and self-hosted gateways live there.
+ * credentials (instance metadata): link-local and metadata addresses
+ * (common/net/address-class.ts, IPv4 in IPv6 included). Loopback and private
+ * addresses stay allowed: ollama and self-hosted gateways live there.
  */
-const METADATA_HOSTNAMES = new Set(['metadata.google.internal']);
-
-function refusedAddresses(): BlockList {
-  const list = new BlockList();
-  list.addSubnet('169.254.0.0', 16, 'ipv4'); // link-local, AWS/Azure/GCP/OpenStack metadata at 169.254.169.254
-  list.addSubnet('fe80::', 10, 'ipv6'); // link-local
-  list.addAddress('100.100.100.200', 'ipv4'); // Alibaba Cloud metadata
-  list.addAddress('fd00:ec2::254', 'ipv6'); // AWS metadata over IPv6
-  // The same IPv4 addresses reached through NAT64 (64:ff9b::/96). BlockList itself
-  // already matches IPv4-mapped addresses (::ffff:169.254.169.254) against the IPv4 rules.
-  list.addSubnet('64:ff9b::a9fe:0', 112, 'ipv6');
-  list.addAddress('64:ff9b::6464:64c8', 'ipv6');
-  return list;
-}
+const REFUSED_CLASSES: ReadonlySet<AddressClass> = new Set<AddressClass>(['link-local', 'metadata']);
 
 /**
  * Whether a base_url may be stored: the write-time check of where users'
@@ -41,8 +30,6 @@ function refusedAddresses(): BlockList {
  */
 @Injectable()
 export class BaseUrlPolicy {
-  private readonly refused = refusedAddresses();
-
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   /** Throws 400 VALIDATION_ERROR on `base_url` when the URL's host is refused. */
@@ -74,10 +61,8 @@ export class BaseUrlPolicy {
   }
 
   isRefused(address: string): boolean {
-    const bare = address.replace(/%.*$/, ''); // an IPv6 zone (fe80::1%eth0)
-    const family = isIP(bare);
-    if (family === 0) return true;
-    return this.refused.check(bare, family === 4 ? 'ipv4' : 'ipv6');
+    const kind = classifyAddress(address); // an IPv6 zone (fe80::1%eth0) is dropped there
+    return kind === null || REFUSED_CLASSES.has(kind);
   }
 
   /** Every address of the host, or why it could not be resolved. */

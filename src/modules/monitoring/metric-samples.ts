@@ -8,7 +8,14 @@ export const MAX_BATCH = 1000;
 export const MAX_FUTURE_SECONDS = 300;
 
 const SAMPLE_FIELDS = ['timestamp', 'cpu_percent', 'memory_percent', 'disk_percent', 'network_in_bytes', 'network_out_bytes', 'load_1m'] as const;
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
+/**
+ * Below this (and above 0) a gauge (percent, load: PostgreSQL `real`) is
+ * stored as 0: `real` cannot hold magnitudes under ~1e-38 (an underflow error
+ * would fail the COPY of every push written with it), and a millionth of a
+ * percent means nothing anyway.
+ */
+export const MIN_GAUGE = 1e-6;
 /** PostgreSQL's bigint, and what a JSON number holds exactly. */
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;
 /** A load average past this is a broken agent, not a machine. */
@@ -19,6 +26,35 @@ const KNOWN_FIELDS = new Set<string>(SAMPLE_FIELDS);
 /** A JSON number within [min, max] (JSON has no NaN or Infinity; a string, null or anything else fails). */
 const isBetween = (value: unknown, min: number, max: number): boolean => typeof value === 'number' && value >= min && value <= max;
 
+/**
+ * A gauge as stored: rounded to 6 decimals (so 0 < x < 5e-7 becomes 0; `real`
+ * keeps about 7 significant digits, nothing of value is lost).
+ */
+export const roundGauge = (value: number): number => Math.round(value * 1e6) / 1e6;
+
+/**
+ * The time an ISO-8601 text names, or NaN: the shape (ISO_TIMESTAMP), then
+ * what Date would quietly roll over (2026-11-31 → Dec 1, 24:00, 23:60) and
+ * what PostgreSQL refuses (offsets past ±15:59, years past 9999 or 0000).
+ */
+function parseTimestamp(text: unknown): Date {
+  const invalid = new Date(NaN);
+  if (typeof text !== 'string') return invalid;
+  const match = ISO_TIMESTAMP.exec(text);
+  if (!match) return invalid;
+  const [, year, month, day, hour, minute, , second, , zone, offsetHours, offsetMinutes] = match;
+  const y = Number(year);
+  const m = Number(month);
+  const d = Number(day);
+  if (y < 1 || m < 1 || m > 12 || d < 1 || Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59) return invalid;
+  // The date part round-trips through a UTC date of that day: 31 November comes back as 1 December.
+  const probe = new Date(Date.UTC(2000, m - 1, d));
+  probe.setUTCFullYear(y);
+  if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== m - 1 || probe.getUTCDate() !== d) return invalid;
+  if (zone !== 'Z' && (Number(offsetHours) > 15 || Number(offsetMinutes) > 59)) return invalid;
+  return new Date(text);
+}
+
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
@@ -26,8 +62,12 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  * all or nothing: every problem of every sample is listed (400
  * VALIDATION_ERROR, each field named by its place, `samples[3].cpu_percent`;
  * a bare sample's fields by their names), and one bad sample stores nothing.
- * Timestamps: ISO-8601 with a zone, at most MAX_FUTURE_SECONDS ahead of
- * `now`, not older than the retention (such rows would be dropped at once).
+ * Timestamps: ISO-8601 with a zone, a real date and time (no 31 November,
+ * offsets within ±15:59, as PostgreSQL takes them), at most
+ * MAX_FUTURE_SECONDS ahead of `now`, not older than the retention (such rows
+ * would be dropped at once); stored as the instant they name. Gauges
+ * (percents, load) are rounded to 6 decimals (roundGauge), so nothing a
+ * client sends can fail the COPY.
  */
 export function parseSamples(body: unknown, now: Date, retentionDays: number): ServerSample[] {
   const fields: Record<string, string[]> = {};
@@ -69,7 +109,7 @@ export function parseSamples(body: unknown, now: Date, retentionDays: number): S
     }
     // Without a timestamp a sample is of the moment it arrives (a quick push by hand, Swagger UI's example).
     const timestamp = item.timestamp === undefined ? now.toISOString() : item.timestamp;
-    const recordedAt = new Date(typeof timestamp === 'string' && ISO_TIMESTAMP.test(timestamp) ? timestamp : NaN);
+    const recordedAt = parseTimestamp(timestamp);
     const time = recordedAt.getTime();
     if (Number.isNaN(time)) fail(name(index, 'timestamp'), 'timestamp must be an ISO-8601 date-time with a zone (2025-01-01T12:00:00Z)');
     else if (time > newest) fail(name(index, 'timestamp'), `timestamp must be at most ${MAX_FUTURE_SECONDS} seconds ahead of the server's clock`);
@@ -83,14 +123,13 @@ export function parseSamples(body: unknown, now: Date, retentionDays: number): S
     if (!isBetween(load, 0, MAX_LOAD)) fail(name(index, 'load_1m'), `load_1m must be a number from 0 to ${MAX_LOAD}`);
     samples[index] = {
       recordedAt,
-      // As sent (checked above): what the COPY writes, without formatting the date again.
-      recordedAtText: timestamp as string,
-      cpuPercent: cpu as number,
-      memoryPercent: memory as number,
-      diskPercent: disk as number,
+      // Gauges are `real`: rounded so none underflows it (1e-50 would fail the whole COPY).
+      cpuPercent: roundGauge(cpu as number),
+      memoryPercent: roundGauge(memory as number),
+      diskPercent: roundGauge(disk as number),
       networkInBytes: bytesIn as number,
       networkOutBytes: bytesOut as number,
-      load1m: load as number,
+      load1m: roundGauge(load as number),
     };
   }
   if (Object.keys(fields).length > 0) throw new AppError(ErrorCode.VALIDATION_ERROR, 'Request validation failed', { fields });

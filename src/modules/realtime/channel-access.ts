@@ -20,7 +20,8 @@ const KEY_SCOPES: Record<ChannelKind, string[] | null> = {
   execution: ['execute'],
   deployment: ['deployments:read'],
   chat: null,
-  server: null,
+  // No scope reads monitoring (identity's API_KEY_SCOPES); an agent's key, metrics:write, is the one that belongs to servers.
+  server: ['metrics:write'],
 };
 
 /** Channel kinds whose context is not part of this server yet: their names are known, their channels not. */

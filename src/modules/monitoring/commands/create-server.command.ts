@@ -1,5 +1,11 @@
+import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import type { Actor } from '../../../common/auth/ownership';
+import { AppError } from '../../../common/errors/app-error';
+import { ErrorCode } from '../../../common/errors/error-code';
 import { uuidv7 } from '../../../common/ids';
+import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { checkServerHost } from '../host-policy';
 import { ServerRepository } from '../repositories/server.repository';
 import { ServerView, toServerView } from '../server.mapper';
 
@@ -15,10 +21,15 @@ export interface ServerInput {
   monitored?: boolean;
 }
 
-/** A server of the caller's; probed from the next round when `monitored`. */
+/**
+ * A server of the caller's; probed from the next round when `monitored`. A
+ * user's (not an admin's) host may not be a refused address (host-policy.ts:
+ * 400 on `host`), and they may have at most MONITOR_MAX_SERVERS_PER_USER
+ * servers (403 FORBIDDEN, details {limit, servers}).
+ */
 export class CreateServerCommand extends Command<ServerView> {
   constructor(
-    readonly userId: string,
+    readonly actor: Actor,
     readonly input: ServerInput,
   ) {
     super();
@@ -27,12 +38,17 @@ export class CreateServerCommand extends Command<ServerView> {
 
 @CommandHandler(CreateServerCommand)
 export class CreateServerHandler implements ICommandHandler<CreateServerCommand> {
-  constructor(private readonly servers: ServerRepository) {}
+  constructor(
+    private readonly servers: ServerRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
-  async execute({ userId, input }: CreateServerCommand): Promise<ServerView> {
+  async execute({ actor, input }: CreateServerCommand): Promise<ServerView> {
+    const { allowPrivateHosts, maxServersPerUser } = this.config.monitoring;
+    if (!actor.admin) checkServerHost(input.host, allowPrivateHosts);
     const row = await this.servers.create(
       uuidv7(),
-      userId,
+      actor.userId,
       {
         name: input.name,
         host: input.host.toLowerCase(),
@@ -43,7 +59,11 @@ export class CreateServerHandler implements ICommandHandler<CreateServerCommand>
         probeIntervalSeconds: input.probe_interval_seconds ?? null,
       },
       input.monitored ?? false,
+      actor.admin ? null : maxServersPerUser,
     );
+    if (!('id' in row)) {
+      throw new AppError(ErrorCode.FORBIDDEN, `You may have at most ${row.limit} servers; delete one to add another`, { limit: row.limit, servers: row.count });
+    }
     return toServerView(row);
   }
 }

@@ -75,13 +75,14 @@ export class MonitorController {
     summary: 'An agent\'s samples of a server of mine (bin/coderunner-agent pushes these)',
     description:
       `{samples: [...]} (1 to ${MAX_BATCH}) or one sample bare. All or nothing: one bad sample stores none, and each problem is named by its place ` +
-      '(samples[3].cpu_percent). An API key needs the scope metrics:write and its owner must own the server; a user\'s session may push too.',
+      '(samples[3].cpu_percent). An API key needs the scope metrics:write and its owner must own the server (an admin\'s key: ' +
+      'their own servers and local, never a user\'s); a user\'s session may push too (an admin\'s: to any server).',
   })
   @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(PushMetricsRequest) }, { $ref: getSchemaPath(PushedSample) }] } })
   @ApiCreatedResponse({ type: PushMetricsResponse })
   @ApiNotFoundResponse(notFound)
   push(@CurrentUser() user: Principal, @UuidParam() id: string, @Body() body: unknown): Promise<PushMetricsResponse> {
-    return this.commands.execute(new PushServerMetricsCommand(actorOf(user), id, body));
+    return this.commands.execute(new PushServerMetricsCommand(actorOf(user), id, body, user.via === 'api_key'));
   }
 
   @Get('servers/:id/metrics')

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Post, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
-  ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags,
+  ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags,
 } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../../../common/auth/auth.decorators';
 import { actorOf } from '../../../common/auth/ownership';
@@ -36,10 +36,17 @@ export class ServersController {
 
   @Post()
   @Audit({ action: 'server.create', resourceType: 'server', resourceId: (r) => (r as ServerEnvelope).server?.id, metadata: (request) => ({ name: (request.body as { name?: unknown } | undefined)?.name }) })
-  @ApiOperation({ summary: 'Add a server to watch', description: 'monitored: true has it probed (a TCP connect to host:port) from the next round.' })
+  @ApiOperation({
+    summary: 'Add a server to watch',
+    description:
+      'monitored: true has it probed (a TCP connect to host:port) from the next round. A user\'s (not an admin\'s) host may not be a loopback, ' +
+      'unspecified, link-local, metadata, multicast or reserved address, one of the platform\'s own, nor a private one unless ' +
+      'MONITOR_ALLOW_PRIVATE_HOSTS=true (400 on host); a name is checked on the address it resolves to at each probe.',
+  })
   @ApiCreatedResponse({ type: ServerEnvelope })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: an API key (sessions only), or I have MONITOR_MAX_SERVERS_PER_USER servers already (details {limit, servers}; admins have no cap); ACCOUNT_DISABLED: the account is disabled', type: ErrorResponse })
   async create(@CurrentUser() user: Principal, @Body() body: CreateServerRequest): Promise<ServerEnvelope> {
-    return { server: await this.commands.execute(new CreateServerCommand(user.user_id, body)) };
+    return { server: await this.commands.execute(new CreateServerCommand(actorOf(user), body)) };
   }
 
   @Get()

@@ -21,7 +21,8 @@ const WRITERS = 2;
  * for all of them), so an idle platform pays one COPY per push and a busy one
  * writes large batches. Each push's
  * promise settles when its samples are committed (or the write failed: then
- * every push of it is refused, and nothing of theirs is stored), and the
+ * each push of the group is written again in a COPY of its own, so a push
+ * that cannot be stored fails alone and nothing of it is stored), and the
  * servers' last_seen_at moved (one more statement; should it fail, the
  * samples stay and the pushes succeed).
  */
@@ -53,18 +54,36 @@ export class MetricsIngest {
           take++;
         }
         const batch = this.queue.splice(0, take);
+        let stored = batch;
         try {
           await this.metrics.copyBatches(batch);
         } catch (error) {
-          for (const pending of batch) pending.reject(error);
-          continue;
+          // One push's rows fail the COPY of all: each is written again alone, so only the push at fault fails.
+          stored = batch.length === 1 ? [] : await this.writeAlone(batch);
+          if (batch.length === 1) batch[0].reject(error);
         }
+        if (stored.length === 0) continue;
         // The samples are stored: a failure here only leaves last_seen_at behind until the next push.
-        await this.metrics.markSeen(batch).catch((error: unknown) => this.logger.pino.warn({ err: error }, 'servers\' last_seen_at not moved'));
-        for (const pending of batch) pending.resolve();
+        await this.metrics.markSeen(stored).catch((error: unknown) => this.logger.pino.warn({ err: error }, 'servers\' last_seen_at not moved'));
+        for (const pending of stored) pending.resolve();
       }
     } finally {
       this.writers--;
     }
+  }
+
+  /** The pushes of a failed group, each in a COPY of its own: answers those stored, refuses the others. */
+  private async writeAlone(batch: Pending[]): Promise<Pending[]> {
+    const stored: Pending[] = [];
+    for (const pending of batch) {
+      try {
+        await this.metrics.copyBatches([pending]);
+        stored.push(pending);
+      } catch (error) {
+        this.logger.pino.warn({ err: error, server: pending.serverId }, 'a push\'s samples were not stored');
+        pending.reject(error);
+      }
+    }
+    return stored;
   }
 }

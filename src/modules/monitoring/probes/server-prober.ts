@@ -5,7 +5,8 @@ import { RealtimeEvent } from '../../../common/events/realtime-event';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { CreateNotificationCommand } from '../../notifications/commands/create-notification.command';
 import { ProbeResult, ProbeTarget, ServerRepository, StatusChange } from '../repositories/server.repository';
-import { tcpProbe } from './tcp-probe';
+import { refusedAddress } from '../host-policy';
+import { probeResolver, tcpProbe } from './tcp-probe';
 
 export interface ProbeRoundReport {
   probed: number;
@@ -28,6 +29,12 @@ export const serverChannelOf = (id: string): string => `server:${id}`;
  * data.kind `server_status`) — except a first probe finding a server online
  * (unknown → online is what everyone expects; unknown → offline is worth
  * telling) and `local`, which has no owner.
+ *
+ * Names are resolved through c-ares (dns.Resolver, not the thread pool's
+ * getaddrinfo) within the probe's timeout, and a user's server is connected
+ * to only if the address it resolved to passes host-policy.ts (else it is
+ * offline for that probe, the reason in the logs); admins' servers and
+ * `local` may be anywhere.
  */
 @Injectable()
 export class ServerProber {
@@ -43,22 +50,25 @@ export class ServerProber {
     const started = Date.now();
     const { probeIntervalSeconds, probeTimeoutMs, probeConcurrency } = this.config.monitoring;
     const targets = await this.servers.dueForProbe(now, probeIntervalSeconds, all);
-    const results = await this.probeAll(targets, probeTimeoutMs, probeConcurrency);
+    const results = await this.probeAll(targets, probeTimeoutMs, probeConcurrency, this.config.monitoring.allowPrivateHosts);
     const changes = await this.servers.recordProbes(results);
     for (const change of changes) await this.announce(change);
     const online = results.filter((r) => r.status === 'online').length;
     return { probed: results.length, online, offline: results.length - online, changed: changes.length, duration_ms: Date.now() - started };
   }
 
-  private async probeAll(targets: ProbeTarget[], timeoutMs: number, concurrency: number): Promise<ProbeResult[]> {
+  private async probeAll(targets: ProbeTarget[], timeoutMs: number, concurrency: number, allowPrivate: boolean): Promise<ProbeResult[]> {
     const results: ProbeResult[] = new Array(targets.length);
+    const resolver = probeResolver(timeoutMs);
+    const refuse = (address: string) => refusedAddress(address, allowPrivate);
     let next = 0;
     const worker = async () => {
       while (next < targets.length) {
         const index = next++;
         const target = targets[index];
         const checkedAt = new Date();
-        const probe = await tcpProbe(target.host, target.port, timeoutMs);
+        const probe = await tcpProbe(target.host, target.port, { timeoutMs, resolver, refuse: target.exempt ? undefined : refuse });
+        if (probe.skipped) this.logger.pino.info({ server: target.id, host: target.host, reason: probe.skipped }, 'server probe not connected');
         results[index] = { id: target.id, status: probe.online ? 'online' : 'offline', latencyMs: probe.latencyMs, checkedAt };
       }
     };

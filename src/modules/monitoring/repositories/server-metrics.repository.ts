@@ -10,8 +10,6 @@ import type { HistoryBuckets, HistoryMetric } from '../history-buckets';
 /** One server_metrics row (migration 1765800000000-Servers). */
 export interface ServerSample {
   recordedAt: Date;
-  /** recordedAt as an agent sent it (ISO-8601 with a zone, checked), when it did. */
-  recordedAtText?: string;
   cpuPercent: number;
   memoryPercent: number;
   diskPercent: number;
@@ -48,7 +46,7 @@ function* copyText(batches: Array<{ serverId: string; samples: ServerSample[] }>
   for (const { serverId, samples } of batches) {
     let chunk = '';
     for (const s of samples) {
-      chunk += `${serverId}\t${s.recordedAtText ?? s.recordedAt.toISOString()}\t${s.cpuPercent}\t${s.memoryPercent}\t${s.diskPercent}\t${s.networkInBytes}\t${s.networkOutBytes}\t${s.load1m}\n`;
+      chunk += `${serverId}\t${s.recordedAt.toISOString()}\t${s.cpuPercent}\t${s.memoryPercent}\t${s.diskPercent}\t${s.networkInBytes}\t${s.networkOutBytes}\t${s.load1m}\n`;
     }
     yield chunk;
   }

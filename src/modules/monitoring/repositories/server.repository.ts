@@ -45,6 +45,8 @@ export interface ProbeTarget {
   id: string;
   host: string;
   port: number;
+  /** Whether any address may be probed: `local`, or an admin's server (a user's may not reach the platform's own network). */
+  exempt: boolean;
 }
 
 /** What one probe saw. `checkedAt` is when it started connecting. */
@@ -89,13 +91,26 @@ const DUE_SLACK_SECONDS = 5;
 export class ServerRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async create(id: string, userId: string, fields: ServerFields, monitored: boolean): Promise<ServerRow> {
-    const rows: ServerRow[] = await this.dataSource.query(
-      `INSERT INTO servers (id, user_id, name, host, port, description, tags, os, probe_interval_seconds, monitored)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9, $10) RETURNING ${COLUMNS}`,
-      [id, userId, fields.name, fields.host, fields.port, fields.description, fields.tags, fields.os, fields.probeIntervalSeconds, monitored],
-    );
-    return rows[0];
+  /**
+   * A new server of the user's. With `limit` (a user's cap; null: none, an
+   * admin's), the user's servers are counted under a per-owner advisory lock
+   * held to the commit, so two creates at once cannot both pass the last
+   * slot: answers `{ limit, count }` instead of a row when the cap is reached.
+   */
+  async create(id: string, userId: string, fields: ServerFields, monitored: boolean, limit: number | null): Promise<ServerRow | { limit: number; count: number }> {
+    return this.dataSource.transaction(async (manager) => {
+      if (limit !== null) {
+        await manager.query(`SELECT pg_advisory_xact_lock(hashtext('servers:' || $1))`, [userId]);
+        const [{ count }]: Array<{ count: number }> = await manager.query(`SELECT count(*)::int AS count FROM servers WHERE user_id = $1`, [userId]);
+        if (count >= limit) return { limit, count };
+      }
+      const rows: ServerRow[] = await manager.query(
+        `INSERT INTO servers (id, user_id, name, host, port, description, tags, os, probe_interval_seconds, monitored)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9, $10) RETURNING ${COLUMNS}`,
+        [id, userId, fields.name, fields.host, fields.port, fields.description, fields.tags, fields.os, fields.probeIntervalSeconds, monitored],
+      );
+      return rows[0];
+    });
   }
 
   async findById(id: string): Promise<ServerRow | null> {
@@ -124,7 +139,12 @@ export class ServerRepository {
     return { rows, total: counted[0].total };
   }
 
-  /** Sets the given fields (the others stay); null when the server is gone. */
+  /**
+   * Sets the given fields (the others stay); null when the server is gone. A
+   * new host or port forgets what the probes saw of the old one (status
+   * unknown, checked_at, latency and status_since cleared): the next round
+   * probes it at once.
+   */
   async update(id: string, changes: Partial<ServerFields>): Promise<ServerRow | null> {
     const columns: Record<keyof ServerFields, string> = {
       name: 'name', host: 'host', port: 'port', description: 'description', tags: 'tags', os: 'os', probeIntervalSeconds: 'probe_interval_seconds',
@@ -135,6 +155,18 @@ export class ServerRepository {
       if (changes[key] === undefined) continue;
       values.push(changes[key]);
       sets.push(`${column} = $${values.length}${key === 'tags' ? '::text[]' : ''}`);
+    }
+    if (changes.host !== undefined || changes.port !== undefined) {
+      const moved: string[] = [];
+      if (changes.host !== undefined) moved.push(`host IS DISTINCT FROM $${values.push(changes.host)}::varchar`);
+      if (changes.port !== undefined) moved.push(`port IS DISTINCT FROM $${values.push(changes.port)}::int`);
+      const when = moved.join(' OR ');
+      sets.push(
+        `status = CASE WHEN ${when} THEN 'unknown' ELSE status END`,
+        `checked_at = CASE WHEN ${when} THEN NULL ELSE checked_at END`,
+        `latency_ms = CASE WHEN ${when} THEN NULL ELSE latency_ms END`,
+        `status_since = CASE WHEN ${when} THEN NULL ELSE status_since END`,
+      );
     }
     const [rows]: [ServerRow[], number] = await this.dataSource.query(
       `UPDATE servers SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
@@ -176,11 +208,12 @@ export class ServerRepository {
    */
   async dueForProbe(now: Date, defaultSeconds: number, all: boolean): Promise<ProbeTarget[]> {
     return this.dataSource.query(
-      `SELECT id, host, port FROM servers
-        WHERE monitored
-          AND ($3 OR checked_at IS NULL
-               OR checked_at <= $1::timestamptz - make_interval(secs => coalesce(probe_interval_seconds, $2)::float8 - ${DUE_SLACK_SECONDS}))
-        ORDER BY checked_at NULLS FIRST`,
+      `SELECT s.id, s.host, s.port, (s.is_local OR s.user_id IS NULL OR coalesce(u.role = 'admin', false)) AS exempt
+         FROM servers s LEFT JOIN users u ON u.id = s.user_id
+        WHERE s.monitored
+          AND ($3 OR s.checked_at IS NULL
+               OR s.checked_at <= $1::timestamptz - make_interval(secs => coalesce(s.probe_interval_seconds, $2)::float8 - ${DUE_SLACK_SECONDS}))
+        ORDER BY s.checked_at NULLS FIRST`,
       [now, defaultSeconds, all],
     );
   }

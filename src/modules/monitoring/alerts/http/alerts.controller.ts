@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Post, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentUser } from '../../../../common/auth/auth.decorators';
 import { actorOf } from '../../../../common/auth/ownership';
 import type { Principal } from '../../../../common/auth/principal';
@@ -56,6 +56,7 @@ export class AlertsController {
   })
   @ApiCreatedResponse({ type: AlertRuleResponse })
   @ApiNotFoundResponse({ description: `server_id names no server of mine`, type: ErrorResponse })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: an API key (JWT only), or I have MONITOR_MAX_ALERT_RULES_PER_USER rules already (details {limit, rules}; admins have no cap); ACCOUNT_DISABLED: the account is disabled', type: ErrorResponse })
   async createRule(@CurrentUser() user: Principal, @Body() body: CreateAlertRuleRequest): Promise<AlertRuleResponse> {
     return toAlertRuleJson(await this.commands.execute(new CreateAlertRuleCommand(actorOf(user), body)));
   }

@@ -25,13 +25,26 @@ export interface AlertRuleChanges {
 export class AlertRuleRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(rule: Omit<AlertRuleRow, 'createdAt' | 'updatedAt'>): Promise<AlertRuleRow> {
-    const [row] = (await this.dataSource.query(
-      `INSERT INTO alert_rules (id, user_id, name, metric, operator, threshold, duration_s, server_id, enabled)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${RULE_COLUMNS}`,
-      [rule.id, rule.userId, rule.name, rule.metric, rule.operator, rule.threshold, rule.durationS, rule.serverId, rule.enabled],
-    )) as AlertRuleRow[];
-    return row;
+  /**
+   * A new rule. With `limit` (a user's cap; null: none, an admin's), the
+   * owner's rules are counted under a per-owner advisory lock held to the
+   * commit (two creates at once cannot both take the last slot): answers
+   * `{ limit, count }` instead of a row when the cap is reached.
+   */
+  async insert(rule: Omit<AlertRuleRow, 'createdAt' | 'updatedAt'>, limit: number | null): Promise<AlertRuleRow | { limit: number; count: number }> {
+    return this.dataSource.transaction(async (manager) => {
+      if (limit !== null) {
+        await manager.query(`SELECT pg_advisory_xact_lock(hashtext('alert_rules:' || $1))`, [rule.userId]);
+        const [{ count }]: Array<{ count: number }> = await manager.query(`SELECT count(*)::int AS count FROM alert_rules WHERE user_id = $1`, [rule.userId]);
+        if (count >= limit) return { limit, count };
+      }
+      const [row] = (await manager.query(
+        `INSERT INTO alert_rules (id, user_id, name, metric, operator, threshold, duration_s, server_id, enabled)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${RULE_COLUMNS}`,
+        [rule.id, rule.userId, rule.name, rule.metric, rule.operator, rule.threshold, rule.durationS, rule.serverId, rule.enabled],
+      )) as AlertRuleRow[];
+      return row;
+    });
   }
 
   async findById(id: string): Promise<AlertRuleRow | undefined> {

@@ -31,7 +31,12 @@ export const STALE_AFTER_S = 600;
  */
 export const MAX_GAP_S = 600;
 
-/** Percents and load are `real`: the threshold is compared as real too, so 90.1 >= 90.1 holds. */
+/**
+ * Percents and load are `real`: they are compared in double precision through
+ * numeric (real → numeric keeps the 6 significant digits written, so a stored
+ * 90.1 is 90.1, and 90.1 >= 90.1 holds), never by casting the threshold to
+ * real (a threshold real cannot hold would fail the whole evaluation).
+ */
 const REAL_METRICS: readonly SampleMetric[] = ['cpu_percent', 'memory_percent', 'disk_percent', 'load_1m'];
 
 /** The sample's value of the rule's metric, as float8 (reals through numeric, so 90.1 stays 90.1). */
@@ -48,7 +53,7 @@ function holds(sample: string, rule: string): string {
     `WHEN 'lt' THEN ${value} < ${threshold} WHEN 'lte' THEN ${value} <= ${threshold} END`;
   const arms = SAMPLE_METRICS.map((metric) =>
     REAL_METRICS.includes(metric)
-      ? `WHEN '${metric}' THEN ${compare(`${sample}.${metric}`, `${rule}.threshold::real`)}`
+      ? `WHEN '${metric}' THEN ${compare(`${sample}.${metric}::numeric::float8`, `${rule}.threshold`)}`
       : `WHEN '${metric}' THEN ${compare(`${sample}.${metric}::float8`, `${rule}.threshold`)}`).join(' ');
   return `coalesce(CASE ${rule}.metric ${arms} END, false)`;
 }

@@ -19,7 +19,7 @@ const METRIC_DOC =
   'What the rule watches: a sample field as agents push it (cpu_percent, memory_percent, disk_percent: 0–100; network_in_bytes, ' +
   'network_out_bytes: bytes over the sample\'s interval; load_1m), or server_offline (the probes say offline; no operator, no threshold)';
 const OPERATOR_DOC = 'How the sample compares with the threshold: gt >, gte >=, lt <, lte <=. Required for sample metrics; absent or null for server_offline';
-const THRESHOLD_DOC = 'Percents 0–100, bytes and load from 0. Required for sample metrics; absent or null for server_offline';
+const THRESHOLD_DOC = 'Percents 0–100, bytes and load from 0; 0 or at least 0.000001. Required for sample metrics; absent or null for server_offline';
 const DURATION_DOC =
   'How long the condition must hold before the rule fires, counted on sample timestamps (server_offline: probe times). ' +
   '0: the latest sample alone; otherwise every sample back to one at or before latest − duration_s must satisfy it, so one spike never fires';
