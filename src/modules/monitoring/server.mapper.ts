@@ -1,5 +1,6 @@
 import type { ServerRow, ServerStatus } from './repositories/server.repository';
 import type { ServerSample } from './repositories/server-metrics.repository';
+import type { HostSample } from './host/host-sampler';
 
 /** A server on the wire (a whitelist of its row). */
 export interface ServerView {
@@ -22,16 +23,8 @@ export interface ServerView {
   updated_at: string;
 }
 
-/** A sample on the wire: the agent push's shape. */
-export interface SampleView {
-  timestamp: string;
-  cpu_percent: number;
-  memory_percent: number;
-  disk_percent: number;
-  network_in_bytes: number;
-  network_out_bytes: number;
-  load_1m: number;
-}
+/** A sample on the wire: the agent push's shape, which is what the host sampler reads. */
+export type SampleView = HostSample;
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 const rounded = (value: number | null): number | null => (value === null ? null : Math.round(value * 100) / 100);
