@@ -27,6 +27,7 @@ import {
   startAppChild,
   timeSequential,
 } from './support';
+import type { HostSample } from '../src/modules/monitoring/host/host-sampler';
 
 /**
  * `npm run bench:monitor`: the monitoring context (src/modules/monitoring) —
@@ -76,15 +77,8 @@ const SLOW = 50;
 const OPEN_LISTENERS = 100;
 const SLOW_LISTENERS = 10;
 
-interface Sample {
-  timestamp: string;
-  cpu_percent: number;
-  memory_percent: number;
-  disk_percent: number;
-  network_in_bytes: number;
-  network_out_bytes: number;
-  load_1m: number;
-}
+/** What an agent pushes: the host sampler's sample. */
+type Sample = HostSample;
 
 function batchOf(agent: number, batch: number, now: number): Sample[] {
   return Array.from({ length: BATCH }, (_, i) => {

@@ -1,8 +1,7 @@
 import { Param, PipeTransform } from '@nestjs/common';
 import { AppError } from '../errors/app-error';
 import { ErrorCode } from '../errors/error-code';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID_PATTERN as UUID } from '../ids';
 
 /** `value` as a lowercase UUID, or 400 VALIDATION_ERROR naming the field `name`. */
 export function parseUuid(value: string, name: string): string {

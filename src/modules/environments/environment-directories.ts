@@ -4,8 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { LOWERCASE_UUID_PATTERN as UUID } from '../../common/ids';
 
 /** Where environments live: `<DATA_DIR>/environments/<id>`, derived from the id alone. */
 @Injectable()

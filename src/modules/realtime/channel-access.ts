@@ -8,11 +8,10 @@ import { GetDeploymentQuery } from '../deployments/queries/get-deployment.query'
 import { GetExecutionQuery } from '../execution/queries/get-execution.query';
 import { GetServerQuery } from '../monitoring/queries/get-server.query';
 import { ChannelKind, CHANNEL_KINDS, MAX_CHANNEL_LENGTH, ProtocolErrorCode } from './protocol';
+import { UUID_PATTERN as UUID } from '../../common/ids';
 
 /** A channel a socket may subscribe to: its name as publishers use it. */
 export type ChannelGrant = { channel: string } | { error: ProtocolErrorCode; message: string };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What an API key must hold (or `*`) to read a channel kind; a session reads every kind its user may. */
 const KEY_SCOPES: Record<ChannelKind, string[] | null> = {

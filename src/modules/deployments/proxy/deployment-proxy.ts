@@ -10,8 +10,8 @@ import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { AuthenticateTokenQuery } from '../../identity/queries/authenticate-token.query';
 import { DeploymentRepository } from '../repositories/deployment.repository';
 import { AppRoute, DeploymentRunner } from '../runtime/deployment-runner';
+import { UUID_PATTERN as UUID } from '../../../common/ids';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's, not the message's: never forwarded. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 

@@ -15,6 +15,7 @@ import type { LiveApp } from '../metrics/live-apps';
 import { VersionFiles } from '../version-files';
 import { AppResources } from './app-resources';
 import { AppSandbox, exitText, OutputLine } from './app-sandbox';
+import { LOWERCASE_UUID_PATTERN as UUID } from '../../../common/ids';
 
 /** The longest a crashed app waits before it is started again. */
 const MAX_BACKOFF_MS = 30_000;
@@ -24,8 +25,6 @@ const OUTBOUND_TIMEOUT_MS = 10_000;
 
 /** A deployment directory without a deployment is removed once it is this old (a create in progress writes its files first). */
 const ORPHAN_AGE_MS = 10 * 60_000;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** What one reconciliation did. */
 export interface Reconciled {

@@ -2,6 +2,7 @@ import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Actor, mayRead } from '../../../common/auth/ownership';
 import { pythonIn } from '../environment-directories';
 import { EnvironmentRepository } from '../repositories/environment.repository';
+import { UUID_PATTERN as UUID } from '../../../common/ids';
 
 export interface ResolvedEnvironment {
   id: string;
@@ -25,8 +26,6 @@ export class ResolveEnvironmentQuery extends Query<ResolvedEnvironment | null> {
     super();
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @QueryHandler(ResolveEnvironmentQuery)
 export class ResolveEnvironmentHandler implements IQueryHandler<ResolveEnvironmentQuery> {

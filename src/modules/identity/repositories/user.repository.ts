@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { UserEntity } from '../entities/user.entity';
 import { newestFirstPage } from '../../../common/database/newest-first-page';
+import { UUID_PATTERN as UUID } from '../../../common/ids';
 
 /** What a new user row is made of; the rest comes from the column defaults. */
 export type NewUserRow = Pick<UserEntity, 'username' | 'email' | 'name' | 'passwordHash'> &
@@ -34,7 +35,6 @@ function likeEscaped(text: string): string {
 }
 
 /** PostgreSQL refuses a string that is no UUID where a uuid goes; such a string names nobody. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const CARD_COLUMNS = 'id, username, name, avatar_url, is_public';
 
