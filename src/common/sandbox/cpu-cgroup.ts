@@ -18,6 +18,9 @@ export interface CpuCgroup {
 
 const PERIOD_US = 100_000;
 
+/** Numbers the cgroups this process makes: one count for the whole process, since several apps in one process (tests) share its pid. */
+let nextCgroup = 0;
+
 /**
  * CPU limits with the kernel's CPU controller. On cgroup v2 a process is in
  * one cgroup for every controller, so the limits are written into its memory
@@ -26,8 +29,6 @@ const PERIOD_US = 100_000;
  * limit (the tree competes as any process does).
  */
 export class CpuCgroups {
-  private next = 0;
-
   private constructor(
     private readonly v1Base: string | undefined,
   ) {}
@@ -62,7 +63,7 @@ export class CpuCgroups {
       writeFileSync(join(memory.path, 'cpu.max'), `${quota} ${PERIOD_US}`);
       return { remove: async () => undefined };
     }
-    const path = join(this.v1Base, `s${process.pid}-${this.next++}`);
+    const path = join(this.v1Base, `s${process.pid}-${nextCgroup++}`);
     mkdirSync(path);
     // v1 shares: 1024 is the default, as 100 is v2's weight.
     writeFileSync(join(path, 'cpu.shares'), String(Math.max(2, Math.round((limits.weight * 1024) / 100))));

@@ -36,12 +36,13 @@ export interface MemoryCgroup {
   remove(): Promise<void>;
 }
 
+/** Numbers the cgroups this process makes: one count for the whole process, since several apps in one process (tests) share its pid. */
+let nextCgroup = 0;
+
 /** The directory each kind of sandbox's cgroups are made in (runs, deployed apps). */
 export type CgroupBase = 'coderunner-sandboxes' | 'coderunner-apps';
 
 export class MemoryCgroups {
-  private next = 0;
-
   private constructor(
     readonly kind: CgroupKind,
     private readonly base: string,
@@ -68,7 +69,7 @@ export class MemoryCgroups {
 
   /** A new, empty cgroup. */
   create(): MemoryCgroup {
-    const path = join(this.base, `s${process.pid}-${this.next++}`);
+    const path = join(this.base, `s${process.pid}-${nextCgroup++}`);
     mkdirSync(path);
     const procsFile = join(path, 'cgroup.procs');
     const usageFile = join(path, this.kind === 'cgroup-v1' ? 'memory.usage_in_bytes' : 'memory.current');
