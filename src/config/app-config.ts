@@ -170,6 +170,16 @@ export interface AppConfig {
     cpuMillicores: number;
     /** What apps (and their builds) may reach: nothing, or the public internet through slirp4netns (DEPLOY_OUTBOUND). */
     outbound: 'none' | 'internet';
+    /**
+     * How long a replica's hold on a deployment lasts unless renewed (renewed every third of it); once it has
+     * lapsed, another replica takes the deployment over (DEPLOY_LEASE_SECONDS).
+     */
+    leaseMs: number;
+    /**
+     * Where the other replicas reach this one's HTTP port, to forward the requests of the deployments it runs
+     * (REPLICA_URL, e.g. http://10.0.0.5:3000); unset: http://<the address it listens on>, loopback for a wildcard.
+     */
+    replicaUrl: string | undefined;
   };
   realtime: {
     /** A socket whose unsent data passes this is closed with 4008 (REALTIME_MAX_BUFFERED_BYTES). */
@@ -351,6 +361,8 @@ export function readAppConfig(env: Env): AppConfig {
       cpuWeight: r.int('DEPLOY_CPU_WEIGHT', 100, 1, 10_000),
       cpuMillicores: r.int('DEPLOY_CPU_MILLICORES', 1000, 10, 1_000_000),
       outbound: r.oneOf('DEPLOY_OUTBOUND', ['none', 'internet'] as const, 'none'),
+      leaseMs: r.int('DEPLOY_LEASE_SECONDS', 30, 2, 3600) * 1000,
+      replicaUrl: r.url('REPLICA_URL', ['http:']),
     },
     realtime: {
       maxBufferedBytes: r.int('REALTIME_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),

@@ -359,7 +359,7 @@ http.createServer((req, res) => {
     }
   });
 
-  it('reconciles every minute: starts what is recorded running but does not run, stops apps of deleted deployments, removes leftover directories', async () => {
+  it('reconciles every minute: starts what is recorded running but does not run, stops apps of deleted deployments, finishes stops left half-done, removes leftover directories', async () => {
     const admin = await app.adminToken();
     const reconcile = async () => {
       const run = await app.post('/admin/maintenance/jobs/deployments.reconcile/run', undefined, { token: admin });
@@ -376,6 +376,11 @@ http.createServer((req, res) => {
     const gone = await deploy({ name: 'gone', files });
     await settle(gone, ['running']);
     await app.query(`DELETE FROM deployments WHERE id = $1`, [gone]);
+    // Asked to stop, but the replica running it went away before it finished (its lease is gone).
+    const halfStopped = await deploy({ name: 'half-stopped', files });
+    await settle(halfStopped, ['running']);
+    await app.query(`UPDATE deployments SET desired_state = 'stopped' WHERE id = $1`, [halfStopped]);
+    await app.query(`DELETE FROM deployment_leases WHERE deployment_id = $1`, [halfStopped]);
     // Directories without a deployment: an old one goes, a young one (a create in progress) stays.
     const old = join(app.dataDir, 'deployments', randomUUID());
     const young = join(app.dataDir, 'deployments', randomUUID());
@@ -384,7 +389,11 @@ http.createServer((req, res) => {
     utimesSync(old, hourAgo, hourAgo);
 
     const output = await reconcile();
-    expect(output).toMatchObject({ brought_back: 1, stopped_orphans: 1 });
+    expect(output).toMatchObject({ brought_back: 1, settled_stops: 1 });
+    // The deleted deployment's app; the half-stopped one's may have gone already, its lease being lost.
+    expect(output.stopped_orphans).toBe(1);
+    expect((await app.get(`/deployments/${halfStopped}`, { token: user.token })).body.deployment.status).toBe('stopped');
+    expect((await proxied(halfStopped, '/')).status).toBe(503);
     expect(output.removed_directories).toBeGreaterThanOrEqual(2); // the old one and the deleted deployment's
     expect(existsSync(old)).toBe(false);
     expect(existsSync(young)).toBe(true);
@@ -393,7 +402,8 @@ http.createServer((req, res) => {
     await settle(lost, ['running']);
     expect(await (await proxied(lost, '/')).text()).toContain('hello');
     // Nothing left to do the second time.
-    expect(await reconcile()).toEqual({ brought_back: 0, stopped_orphans: 0, removed_directories: 0 });
+    expect(await reconcile()).toEqual({ brought_back: 0, stopped_orphans: 0, removed_directories: 0, settled_stops: 0 });
+    await app.delete(`/deployments/${halfStopped}`, { token: user.token });
     await app.delete(`/deployments/${lost}`, { token: user.token });
   });
 

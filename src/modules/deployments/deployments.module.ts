@@ -10,6 +10,7 @@ import { UpdateDeploymentHandler } from './commands/update-deployment.command';
 import { DeploymentLimits } from './deployment-limits';
 import { DeploymentVersions } from './deployment-versions';
 import { VersionFiles } from './version-files';
+import { VersionPublisher } from './version-publisher';
 import { StopDeploymentHandler } from './commands/stop-deployment.command';
 import { DeploymentsController } from './http/deployments.controller';
 import { DeploymentMetricsController } from './http/deployment-metrics.controller';
@@ -32,6 +33,9 @@ import { DeploymentRepository } from './repositories/deployment.repository';
 import { DeploymentRunner } from './runtime/deployment-runner';
 import { AppResources } from './runtime/app-resources';
 import { ReconcileJob } from './runtime/reconcile.job';
+import { DeploymentControl } from './runtime/deployment-control';
+import { DeploymentLeases } from './runtime/deployment-leases';
+import { DeploymentLeaseRepository } from './repositories/deployment-lease.repository';
 
 /**
  * Deployments: users' apps kept running in sandboxes of their own
@@ -54,7 +58,8 @@ import { ReconcileJob } from './runtime/reconcile.job';
   controllers: [DeploymentsController, DeploymentMetricsController],
   providers: [
     DeploymentRepository, DeploymentRunner, AppResources, ReconcileJob, DeploymentProxy, DeploymentLogRepository, DeploymentLogWriter,
-    DeploymentVersions, DeploymentLimits, VersionFiles,
+    DeploymentVersions, DeploymentLimits, VersionFiles, VersionPublisher,
+    DeploymentLeaseRepository, DeploymentLeases, DeploymentControl,
     CreateDeploymentHandler, UpdateDeploymentHandler, RollbackDeploymentHandler, StopDeploymentHandler, RestartDeploymentHandler, DeleteDeploymentHandler,
     GetDeploymentHandler, ListDeploymentsHandler, ListDeploymentVersionsHandler, ListDeploymentLogsHandler,
     // Metrics: the runner is the source of the apps running here. useExisting (an alias), not a factory returning the

@@ -5,6 +5,7 @@ import { GetDeploymentQuery } from '../queries/get-deployment.query';
 import { DeploymentRepository } from '../repositories/deployment.repository';
 import { DeploymentLogWriter } from '../logs/deployment-log-writer';
 import { SandboxMetricsRepository } from '../metrics/sandbox-metrics.repository';
+import { DeploymentControl } from '../runtime/deployment-control';
 import { DeploymentRunner } from '../runtime/deployment-runner';
 import { VersionFiles } from '../version-files';
 
@@ -24,6 +25,7 @@ export class DeleteDeploymentHandler implements ICommandHandler<DeleteDeployment
     private readonly queries: QueryBus,
     private readonly deployments: DeploymentRepository,
     private readonly runner: DeploymentRunner,
+    private readonly control: DeploymentControl,
     private readonly logs: DeploymentLogWriter,
     private readonly metrics: SandboxMetricsRepository,
     private readonly files: VersionFiles,
@@ -31,7 +33,7 @@ export class DeleteDeploymentHandler implements ICommandHandler<DeleteDeployment
 
   async execute({ actor, id }: DeleteDeploymentCommand): Promise<void> {
     await this.queries.execute(new GetDeploymentQuery(id, actor));
-    await this.runner.remove(id);
+    await this.control.remove(id);
     const released = await this.deployments.delete(id, (manager, manifests) => this.files.release(manager, manifests));
     if (released) await this.files.collect(released);
     await this.logs.removeAll(id);

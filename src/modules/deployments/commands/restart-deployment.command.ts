@@ -5,7 +5,7 @@ import { DeploymentLimits } from '../deployment-limits';
 import { assertMove } from '../deployment-state';
 import { GetDeploymentQuery } from '../queries/get-deployment.query';
 import { DeploymentRow, DeploymentRepository } from '../repositories/deployment.repository';
-import { DeploymentRunner } from '../runtime/deployment-runner';
+import { DeploymentControl } from '../runtime/deployment-control';
 
 /**
  * Starts a deployment's current version again (running, stopped or failed;
@@ -26,7 +26,7 @@ export class RestartDeploymentHandler implements ICommandHandler<RestartDeployme
   constructor(
     private readonly queries: QueryBus,
     private readonly deployments: DeploymentRepository,
-    private readonly runner: DeploymentRunner,
+    private readonly control: DeploymentControl,
     private readonly limits: DeploymentLimits,
   ) {}
 
@@ -35,6 +35,7 @@ export class RestartDeploymentHandler implements ICommandHandler<RestartDeployme
     assertMove(deployment.status, 'restarting');
     // A stopped one starting again counts against the plan's running deployments.
     await this.deployments.wantRunning(id, deployment.userId, await this.limits.forStart(principal));
-    return (await this.runner.restart(id)) ?? deployment;
+    await this.control.restart(id);
+    return (await this.deployments.findById(id)) ?? deployment;
   }
 }

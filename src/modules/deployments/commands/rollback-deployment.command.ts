@@ -1,13 +1,12 @@
 import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
-import { AppLogger } from '../../../common/logging/app-logger';
 import { configInputOf, DeploymentVersions } from '../deployment-versions';
 import { GetDeploymentQuery } from '../queries/get-deployment.query';
 import { DeploymentRow, DeploymentRepository } from '../repositories/deployment.repository';
 import { DeploymentRunner } from '../runtime/deployment-runner';
 import { VersionFiles } from '../version-files';
-import { publishVersion } from './update-deployment.command';
+import { VersionPublisher } from '../version-publisher';
 
 /**
  * Makes a new version from an earlier one's files, config and variables and
@@ -32,7 +31,7 @@ export class RollbackDeploymentHandler implements ICommandHandler<RollbackDeploy
     private readonly versions: DeploymentVersions,
     private readonly runner: DeploymentRunner,
     private readonly files: VersionFiles,
-    private readonly logger: AppLogger,
+    private readonly publisher: VersionPublisher,
   ) {}
 
   async execute({ actor, id, versionNumber }: RollbackDeploymentCommand): Promise<DeploymentRow> {
@@ -41,7 +40,7 @@ export class RollbackDeploymentHandler implements ICommandHandler<RollbackDeploy
     if (!earlier) throw AppError.notFound('Version');
     const files = await this.files.read(earlier.files, this.runner.versionDir(id, versionNumber));
     const made = this.versions.make(deployment.runtime, files, configInputOf(earlier.config), this.versions.envOf(earlier));
-    await publishVersion({ deployments: this.deployments, runner: this.runner, files: this.files, logger: this.logger }, id, files, made);
+    await this.publisher.publish(id, files, made);
     return (await this.deployments.findById(id)) ?? deployment;
   }
 }

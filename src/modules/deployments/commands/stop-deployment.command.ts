@@ -3,7 +3,7 @@ import type { Actor } from '../../../common/auth/ownership';
 import { assertMove } from '../deployment-state';
 import { GetDeploymentQuery } from '../queries/get-deployment.query';
 import { DeploymentRow, DeploymentRepository } from '../repositories/deployment.repository';
-import { DeploymentRunner } from '../runtime/deployment-runner';
+import { DeploymentControl } from '../runtime/deployment-control';
 
 /** Stops a deployment (409 when it is stopped or stopping already); answers once its processes are gone. It stays stopped across platform restarts. */
 export class StopDeploymentCommand extends Command<DeploymentRow> {
@@ -20,14 +20,14 @@ export class StopDeploymentHandler implements ICommandHandler<StopDeploymentComm
   constructor(
     private readonly queries: QueryBus,
     private readonly deployments: DeploymentRepository,
-    private readonly runner: DeploymentRunner,
+    private readonly control: DeploymentControl,
   ) {}
 
   async execute({ actor, id }: StopDeploymentCommand): Promise<DeploymentRow> {
     const deployment = await this.queries.execute(new GetDeploymentQuery(id, actor));
     assertMove(deployment.status, 'stopping');
     await this.deployments.setDesiredState(id, 'stopped');
-    await this.runner.stop(id);
+    await this.control.stop(id);
     return (await this.deployments.findById(id)) ?? deployment;
   }
 }

@@ -1,14 +1,13 @@
 import { Command, CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import type { Actor } from '../../../common/auth/ownership';
 import { AppError } from '../../../common/errors/app-error';
-import { AppLogger } from '../../../common/logging/app-logger';
-import { rmSync } from 'node:fs';
-import { AppFile, writeFiles } from '../app-files';
+import { AppFile } from '../app-files';
 import { configInputOf, DeploymentVersions } from '../deployment-versions';
 import { GetDeploymentQuery } from '../queries/get-deployment.query';
 import { DeploymentRow, DeploymentRepository } from '../repositories/deployment.repository';
 import { DeploymentRunner } from '../runtime/deployment-runner';
 import { VersionFiles } from '../version-files';
+import { VersionPublisher } from '../version-publisher';
 import type { DeploymentConfigInput } from '../deployment-versions';
 
 /** What PATCH /deployments/:id changes; absent fields are kept. */
@@ -23,7 +22,7 @@ export interface DeploymentChanges {
 /**
  * Renames a deployment and, when files or config change, makes a new version
  * from the current one with the changes and puts it in place without downtime
- * (DeploymentRunner.redeploy). Answers at once; the switch goes on in the
+ * (VersionPublisher). Answers at once; the switch goes on in the
  * background (its progress on deployment:<id>).
  */
 export class UpdateDeploymentCommand extends Command<DeploymentRow> {
@@ -44,7 +43,7 @@ export class UpdateDeploymentHandler implements ICommandHandler<UpdateDeployment
     private readonly versions: DeploymentVersions,
     private readonly runner: DeploymentRunner,
     private readonly files: VersionFiles,
-    private readonly logger: AppLogger,
+    private readonly publisher: VersionPublisher,
   ) {}
 
   async execute({ actor, id, changes }: UpdateDeploymentCommand): Promise<DeploymentRow> {
@@ -58,47 +57,7 @@ export class UpdateDeploymentHandler implements ICommandHandler<UpdateDeployment
     const config: DeploymentConfigInput = { ...configInputOf(current.config), ...changes.config };
     const env = changes.config?.env_vars ?? this.versions.envOf(current);
     const made = this.versions.make(deployment.runtime, files, config, env);
-    await publishVersion({ deployments: this.deployments, runner: this.runner, files: this.files, logger: this.logger }, id, files, made);
+    await this.publisher.publish(id, files, made);
     return (await this.deployments.findById(id)) ?? deployment;
   }
-}
-
-/** What publishing a version takes. */
-export interface Publisher {
-  deployments: DeploymentRepository;
-  runner: DeploymentRunner;
-  files: VersionFiles;
-  logger: AppLogger;
-}
-
-/**
- * Stores a new version (its files in the blob store and on disk first, then
- * the row, which holds them) and puts it in place in the background.
- */
-export async function publishVersion(
-  { deployments, runner, files: versionFiles, logger }: Publisher,
-  id: string,
-  files: AppFile[],
-  made: ReturnType<DeploymentVersions['make']>,
-): Promise<number> {
-  // The next number is decided with the row locked; the files go to a directory of their own first.
-  const staged = await versionFiles.stage(files);
-  const staging = `${runner.deploymentDir(id)}/staging-${process.hrtime.bigint()}`;
-  let versionNumber: number | null;
-  try {
-    writeFiles(staging, files);
-    versionNumber = await deployments.addVersion(id, { ...made, files: staged.manifest }, (manager) => versionFiles.hold(manager, staged));
-  } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    throw error;
-  } finally {
-    await versionFiles.discard(staged);
-  }
-  if (versionNumber === null) {
-    rmSync(staging, { recursive: true, force: true });
-    throw AppError.notFound('Deployment');
-  }
-  runner.adoptFiles(staging, id, versionNumber);
-  runner.redeploy(id, versionNumber).catch((error: unknown) => logger.pino.error({ err: error, deployment: id }, 'new version not put in place'));
-  return versionNumber;
 }

@@ -1,7 +1,7 @@
-import { IncomingHttpHeaders, IncomingMessage, request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
+import { Agent, IncomingHttpHeaders, IncomingMessage, request as httpRequest, RequestOptions, ServerResponse } from 'node:http';
+import { connect, NetConnectOpts } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,10 +10,19 @@ import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { AuthenticateTokenQuery } from '../../identity/queries/authenticate-token.query';
 import { DeploymentRepository } from '../repositories/deployment.repository';
 import { AppRoute, DeploymentRunner } from '../runtime/deployment-runner';
+import { DeploymentLeases } from '../runtime/deployment-leases';
+import type { LeaseHolder } from '../repositories/deployment-lease.repository';
 import { UUID_PATTERN as UUID } from '../../../common/ids';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's, not the message's: never forwarded. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/**
+ * Set by a replica forwarding a request to the replica that runs the
+ * deployment: that one answers it itself (503 if the app is not up there),
+ * never forwards it again. Not passed on to the app.
+ */
+const FORWARDED_BY = 'x-coderunner-forwarded-by';
 
 /** Requests and 5xx answers per deployment since start (this replica). */
 export interface ProxyCounters {
@@ -29,12 +38,18 @@ export interface ProxyCounters {
  * an unknown one 404. Public by default; a version with `private: true`
  * answers only its owner (or an admin), whose token is not passed on.
  *
+ * With several replicas, a deployment runs on the one holding its lease; a
+ * request reaching another replica is forwarded as it is (bodies streamed,
+ * upgrades piped) to that replica's REPLICA_URL, which applies the rules above.
+ *
  * Registered on Fastify directly, outside the API prefix and its guards: these
  * are the apps' requests, not the API's.
  */
 @Injectable()
-export class DeploymentProxy implements OnModuleInit {
+export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
   readonly counters = new Map<string, ProxyCounters>();
+  /** Connections to the other replicas, kept open between requests. */
+  private readonly replicaAgent = new Agent({ keepAlive: true });
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -42,6 +57,7 @@ export class DeploymentProxy implements OnModuleInit {
     private readonly deployments: DeploymentRepository,
     private readonly queries: QueryBus,
     private readonly upgrades: UpgradeRouter,
+    private readonly leases: DeploymentLeases,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -71,6 +87,10 @@ export class DeploymentProxy implements OnModuleInit {
     });
   }
 
+  onModuleDestroy(): void {
+    this.replicaAgent.destroy();
+  }
+
   /**
    * The access rule of a private version, for HTTP and upgrades alike: 401
    * without a valid token, 404 for anyone but its owner or an admin; null when
@@ -96,8 +116,16 @@ export class DeploymentProxy implements OnModuleInit {
     if (!target) return false;
     void (async () => {
       const route = UUID.test(target.id) ? this.runner.routeOf(target.id.toLowerCase()) : null;
+      const holder = !route && UUID.test(target.id) ? await this.holderElsewhere(target.id.toLowerCase(), request.headers) : null;
+      if (holder) {
+        const headers = withForwardedFor(request.headers, request.socket.remoteAddress);
+        headers[FORWARDED_BY] = this.leases.replicaId;
+        const replica = new URL(holder.url);
+        return pipeUpgrade(request, socket, head, { host: replica.hostname, port: Number(replica.port || 80) }, request.url ?? '/', headers, () => undefined);
+      }
       if (!route) return refuse(socket, UUID.test(target.id) ? 503 : 404, UUID.test(target.id) ? 'Service Unavailable' : 'Not Found');
       const headers: IncomingHttpHeaders = { ...request.headers };
+      delete headers[FORWARDED_BY];
       // Counted in before any wait, as for HTTP.
       const leave = route.enter();
       const refused = await this.refusal(route, headers);
@@ -105,27 +133,9 @@ export class DeploymentProxy implements OnModuleInit {
         leave();
         return refused === 401 ? refuse(socket, 401, 'Unauthorized') : refuse(socket, 404, 'Not Found');
       }
-      const prior = headers['x-forwarded-for'];
-      headers['x-forwarded-for'] = prior ? `${String(prior)}, ${request.socket.remoteAddress}` : request.socket.remoteAddress;
-      if (target.prefix) headers['x-forwarded-prefix'] = target.prefix;
-      const upstream = connect(route.socketPath);
-      const close = () => {
-        leave();
-        socket.destroy();
-        upstream.destroy();
-      };
-      upstream.on('error', close);
-      socket.on('error', close);
-      upstream.on('close', close);
-      socket.on('close', close);
-      const lines = [`${request.method ?? 'GET'} ${target.rest} HTTP/1.1`];
-      for (const [name, value] of Object.entries(headers)) {
-        for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) lines.push(`${name}: ${item}`);
-      }
-      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length) upstream.write(head);
-      socket.pipe(upstream);
-      upstream.pipe(socket);
+      const forwarded = withForwardedFor(headers, request.socket.remoteAddress);
+      if (target.prefix) forwarded['x-forwarded-prefix'] = target.prefix;
+      pipeUpgrade(request, socket, head, { path: route.socketPath }, target.rest, forwarded, leave);
     })().catch(() => socket.destroy());
     return true;
   }
@@ -142,6 +152,8 @@ export class DeploymentProxy implements OnModuleInit {
     const deploymentId = id.toLowerCase();
     const route = this.runner.routeOf(deploymentId);
     if (!route) {
+      const holder = await this.holderElsewhere(deploymentId, request.headers);
+      if (holder) return this.forwardToReplica(request, reply, holder);
       const row = await this.deployments.findById(deploymentId);
       if (!row) return page(reply, 404, 'No such deployment');
       return page(reply, 503, `This deployment is ${row.status}`);
@@ -160,28 +172,86 @@ export class DeploymentProxy implements OnModuleInit {
     counters.requests++;
 
     reply.hijack();
-    const response = reply.raw;
-    response.on('close', leave);
-    const upstream = httpRequest({ socketPath: route.socketPath, method: request.method, path, headers });
-    upstream.on('response', (answer) => {
-      if ((answer.statusCode ?? 502) >= 500) counters.errors++;
-      const outgoing: IncomingHttpHeaders = { ...answer.headers };
-      for (const name of HOP_BY_HOP) delete outgoing[name];
-      response.writeHead(answer.statusCode ?? 502, outgoing as Record<string, string | string[]>);
-      answer.pipe(response);
-      answer.on('error', () => response.destroy());
+    reply.raw.on('close', leave);
+    relay(request.raw, reply.raw, { socketPath: route.socketPath, method: request.method, path, headers }, 'The app did not answer', (status) => {
+      if (status >= 500) counters.errors++;
     });
-    upstream.on('error', () => {
-      counters.errors++;
-      if (!response.headersSent) rawPage(response, 502, 'The app did not answer');
-      else response.destroy();
-    });
-    // A client that leaves takes the app's request with it.
-    response.on('close', () => {
-      if (!response.writableFinished) upstream.destroy();
-    });
-    request.raw.pipe(upstream);
   }
+
+  /** The replica holding a deployment this one does not run, unless the request was forwarded here by another replica already. */
+  private async holderElsewhere(deploymentId: string, headers: IncomingHttpHeaders): Promise<LeaseHolder | null> {
+    if (headers[FORWARDED_BY] !== undefined) return null;
+    const holder = await this.leases.recentHolder(deploymentId);
+    return holder?.live && holder.replicaId !== this.leases.replicaId ? holder : null;
+  }
+
+  /** The request as it came (path, Host, credentials), to the replica running the deployment; that one counts it and applies the rules. */
+  private forwardToReplica(request: FastifyRequest, reply: FastifyReply, holder: LeaseHolder): void {
+    const headers = withForwardedFor(request.headers, request.ip);
+    for (const name of HOP_BY_HOP) delete headers[name];
+    headers[FORWARDED_BY] = this.leases.replicaId;
+    const replica = new URL(holder.url);
+    reply.hijack();
+    relay(request.raw, reply.raw, { host: replica.hostname, port: replica.port || 80, method: request.method, path: request.raw.url ?? '/', headers, agent: this.replicaAgent }, 'The replica running this deployment did not answer');
+  }
+}
+
+/**
+ * Streams a request to `target` and its answer back, both bodies as they
+ * come; hop-by-hop headers of the answer stay behind. A target that fails
+ * before answering is a 502 page; a client that leaves takes the request with
+ * it. `answered` learns the status (the error count).
+ */
+function relay(incoming: IncomingMessage, response: ServerResponse, target: RequestOptions, failure: string, answered?: (status: number) => void): void {
+  const upstream = httpRequest(target);
+  upstream.on('response', (answer) => {
+    answered?.(answer.statusCode ?? 502);
+    const outgoing: IncomingHttpHeaders = { ...answer.headers };
+    for (const name of HOP_BY_HOP) delete outgoing[name];
+    response.writeHead(answer.statusCode ?? 502, outgoing as Record<string, string | string[]>);
+    answer.pipe(response);
+    answer.on('error', () => response.destroy());
+  });
+  upstream.on('error', () => {
+    if (!response.headersSent) {
+      answered?.(502);
+      rawPage(response, 502, failure);
+    } else response.destroy();
+  });
+  response.on('close', () => {
+    if (!response.writableFinished) upstream.destroy();
+  });
+  incoming.pipe(upstream);
+}
+
+/** An upgrade passed on as raw bytes: the request line and headers written to `target`, then a pipe both ways until either side closes. */
+function pipeUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, target: NetConnectOpts, path: string, headers: IncomingHttpHeaders, closed: () => void): void {
+  const upstream = connect(target);
+  let open = true;
+  const close = () => {
+    if (open) closed();
+    open = false;
+    socket.destroy();
+    upstream.destroy();
+  };
+  upstream.on('error', close);
+  socket.on('error', close);
+  upstream.on('close', close);
+  socket.on('close', close);
+  const lines = [`${request.method ?? 'GET'} ${path} HTTP/1.1`];
+  for (const [name, value] of Object.entries(headers)) {
+    for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) lines.push(`${name}: ${item}`);
+  }
+  upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+  if (head.length) upstream.write(head);
+  socket.pipe(upstream);
+  upstream.pipe(socket);
+}
+
+/** The headers with the client's address added to X-Forwarded-For. */
+function withForwardedFor(headers: IncomingHttpHeaders, address: string | undefined): IncomingHttpHeaders {
+  const prior = headers['x-forwarded-for'];
+  return { ...headers, 'x-forwarded-for': prior ? `${String(prior)}, ${address}` : address };
 }
 
 /** `/d/<id>/…` upgrades (WebSocket) go to the app as they are: the raw request through its socket, then bytes both ways. */
@@ -205,10 +275,8 @@ function bearerOf(headers: IncomingHttpHeaders): string | undefined {
 }
 
 function forwardedHeaders(request: FastifyRequest, prefix: string): Record<string, string | string[] | undefined> {
-  const headers: Record<string, string | string[] | undefined> = { ...request.headers };
-  for (const name of HOP_BY_HOP) delete headers[name];
-  const prior = request.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = prior ? `${String(prior)}, ${request.ip}` : request.ip;
+  const headers: Record<string, string | string[] | undefined> = withForwardedFor(request.headers, request.ip);
+  for (const name of [...HOP_BY_HOP, FORWARDED_BY]) delete headers[name];
   headers['x-forwarded-proto'] = request.protocol;
   headers['x-forwarded-host'] = request.headers.host ?? '';
   if (prefix) headers['x-forwarded-prefix'] = prefix;

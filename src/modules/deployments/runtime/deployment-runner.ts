@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus, EventBus } from '@nestjs/cqrs';
 import { RealtimeBatchEvent, RealtimeEvent } from '../../../common/events/realtime-event';
 import { AppLogger } from '../../../common/logging/app-logger';
@@ -14,6 +14,7 @@ import { DeploymentLogWriter } from '../logs/deployment-log-writer';
 import type { LiveApp } from '../metrics/live-apps';
 import { VersionFiles } from '../version-files';
 import { AppResources } from './app-resources';
+import { DeploymentLeases } from './deployment-leases';
 import { AppSandbox, exitText, OutputLine } from './app-sandbox';
 import { LOWERCASE_UUID_PATTERN as UUID } from '../../../common/ids';
 
@@ -31,6 +32,8 @@ export interface Reconciled {
   brought_back: number;
   stopped_orphans: number;
   removed_directories: number;
+  /** Asked to stop, but the replica running them went away first: recorded as stopped. */
+  settled_stops: number;
 }
 
 /** One deployment as this replica runs it. */
@@ -73,9 +76,16 @@ export interface DeploymentLogLine {
  * published as an `update` on `deployment:<id>` and, when it comes to rest
  * (running, failed, stopped), told to the owner as a `deployment_status`
  * notification. On start-up, what should be running is started again.
+ *
+ * With several replicas on one database, each deployment runs on the one
+ * replica that holds its lease (DeploymentLeases): a start takes the lease
+ * first and gives up if another replica holds it; the leases are renewed every
+ * third of their time, and an app whose lease another replica took (this one
+ * was too slow to renew) is stopped here; deployments that should run and that
+ * nobody holds are taken over; a stop, a delete and a shutdown let go.
  */
 @Injectable()
-export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly apps = new Map<string, Live>();
   private layout?: SandboxLayout;
   private shuttingDown = false;
@@ -83,6 +93,9 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
   private bringingBack = true;
   /** Log lines of this event-loop turn, published together (log). */
   private liveLines: RealtimeEvent[] = [];
+  private leaseTimer?: NodeJS.Timeout;
+  /** A renewal is under way (the next waits for it). */
+  private keeping = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -94,17 +107,23 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     private readonly logs: DeploymentLogWriter,
     private readonly resources: AppResources,
     private readonly files: VersionFiles,
+    private readonly leases: DeploymentLeases,
   ) {}
 
   onApplicationBootstrap(): void {
     // Not awaited: the API serves while the apps come back, one after another.
     void this.bringBack();
+    this.leaseTimer = setInterval(() => void this.keepLeases(), Math.max(500, Math.floor(this.leases.ttlMs / 3)));
+    this.leaseTimer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database goes: the apps stop, and their leases are let go so another replica takes them over at once. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
-    // The apps go with this process; what should run stays recorded and comes back with the next start.
+    clearInterval(this.leaseTimer);
+    // The apps go with this process; what should run stays recorded and comes back with the next start (here or on another replica).
     await Promise.all([...this.apps.values()].map((live) => this.halt(live)));
+    await this.leases.releaseAll().catch((error: unknown) => this.logger.pino.warn({ err: error }, 'deployment leases not let go'));
   }
 
   /** Where the proxy reaches a running deployment, or null. */
@@ -156,6 +175,8 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
   async launch(deploymentId: string, afterCrash = false): Promise<void> {
     const deployment = await this.deployments.findById(deploymentId);
     if (!deployment || this.shuttingDown) return;
+    // Another replica runs it: nothing to do here.
+    if (!(await this.leases.acquire(deploymentId))) return;
     const version = await this.deployments.version(deploymentId, deployment.currentVersion);
     if (!version) return void (await this.move(deploymentId, 'failed', `version ${deployment.currentVersion} is missing`));
     const live = this.liveOf(deploymentId);
@@ -284,16 +305,49 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     await this.move(deploymentId, 'stopping', null);
     await this.halt(live);
     await this.move(deploymentId, 'stopped', null);
+    this.apps.delete(deploymentId);
+    await this.leases.release(deploymentId);
   }
 
   /** Stops it and forgets it (a deleted deployment); nothing is stored. */
   async remove(deploymentId: string): Promise<void> {
     const live = this.apps.get(deploymentId);
-    if (!live) return;
-    live.generation++;
-    clearTimeout(live.restartTimer);
-    await this.halt(live);
-    this.apps.delete(deploymentId);
+    if (live) {
+      live.generation++;
+      clearTimeout(live.restartTimer);
+      await this.halt(live);
+      this.apps.delete(deploymentId);
+    }
+    await this.leases.release(deploymentId);
+  }
+
+  /**
+   * Every third of the lease time: renews this replica's leases, stops here
+   * what another replica took over meanwhile, and takes over what should run
+   * and nobody holds (its replica went away, or let go when it shut down).
+   */
+  private async keepLeases(): Promise<void> {
+    if (this.keeping || this.shuttingDown) return;
+    this.keeping = true;
+    try {
+      for (const id of await this.leases.renew()) {
+        if (!this.apps.has(id)) continue;
+        this.platformLine(id, 'warn', 'another replica took this deployment over (this one did not renew its lease in time); stopped here');
+        await this.remove(id);
+      }
+      // The start-up's bring-back takes this replica's own first.
+      if (this.bringingBack) return;
+      for (const id of await this.leases.unheld()) {
+        const row = await this.deployments.findById(id);
+        // Not awaited: a start takes as long as its build and health check; the lease is this replica's from the first moment.
+        if (row) void this.bringBackOne(row, 'the replica that ran it went away');
+      }
+    } catch (error) {
+      // The database is out of reach: the apps run on, and the next renewal tells what was lost meanwhile.
+      this.logger.pino.warn({ err: error }, 'deployment leases not renewed');
+    } finally {
+      this.keeping = false;
+    }
   }
 
   private async bringBack(): Promise<void> {
@@ -301,6 +355,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
       const rows = await this.deployments.listDesiredRunning();
       for (const row of rows) {
         if (this.shuttingDown) return;
+        // Deployments another replica holds run there.
         await this.bringBackOne(row, 'the platform restarted');
       }
     } catch (error) {
@@ -310,10 +365,17 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  private async bringBackOne(row: DeploymentRow, reason: string): Promise<void> {
-    // Whatever it was (running, starting…), no process of it runs here.
-    if (row.status !== 'pending' && row.status !== 'restarting') await this.move(row.id, 'restarting', reason);
-    await this.launch(row.id).catch((error: unknown) => this.logger.pino.error({ err: error, deployment: row.id }, 'deployment not brought back'));
+  /** Starts a deployment that should run and does not, unless another replica holds it: whether it is started here. */
+  private async bringBackOne(row: DeploymentRow, reason: string): Promise<boolean> {
+    try {
+      if (!(await this.leases.acquire(row.id))) return false;
+      // Whatever it was (running, starting…), no process of it runs here.
+      if (row.status !== 'pending' && row.status !== 'restarting') await this.move(row.id, 'restarting', reason);
+      await this.launch(row.id);
+    } catch (error) {
+      this.logger.pino.error({ err: error, deployment: row.id }, 'deployment not brought back');
+    }
+    return true;
   }
 
   /**
@@ -324,19 +386,26 @@ export class DeploymentRunner implements OnApplicationBootstrap, OnApplicationSh
    * again; an app of a deployment that no longer exists is stopped; a
    * deployment directory without a deployment (a create cut short, a delete
    * that did not finish) is removed once it is old enough not to be a create
-   * in progress. Failed and stopped deployments stay so.
+   * in progress. Failed and stopped deployments stay so. What another replica
+   * holds is that replica's to look after; a stop left half-done by a replica
+   * that went away is finished (recorded as stopped).
    */
   async reconcile(now = Date.now()): Promise<Reconciled> {
-    const result: Reconciled = { brought_back: 0, stopped_orphans: 0, removed_directories: 0 };
+    const result: Reconciled = { brought_back: 0, stopped_orphans: 0, removed_directories: 0, settled_stops: 0 };
     if (this.shuttingDown) return result;
     if (!this.bringingBack) {
       const { buildTimeoutMs, healthTimeoutMs } = this.config.deployments;
       const stuckMs = buildTimeoutMs + healthTimeoutMs + MAX_BACKOFF_MS + 60_000;
+      const elsewhere = await this.leases.heldElsewhere();
       for (const row of await this.deployments.listDesiredRunning()) {
+        if (elsewhere.has(row.id)) continue;
         const lost = row.status === 'running' ? !this.apps.get(row.id)?.ready : row.status !== 'failed' && row.status !== 'stopped' && now - row.updatedAt.getTime() > stuckMs;
         if (!lost) continue;
-        result.brought_back++;
-        await this.bringBackOne(row, row.status === 'running' ? 'it was not running' : `it was ${row.status} for too long`);
+        if (await this.bringBackOne(row, row.status === 'running' ? 'it was not running' : `it was ${row.status} for too long`)) result.brought_back++;
+      }
+      for (const id of await this.leases.stranded()) {
+        await this.stop(id);
+        result.settled_stops++;
       }
     }
     const known = await this.deployments.existing([...this.apps.keys()]);

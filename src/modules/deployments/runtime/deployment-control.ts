@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { AppError } from '../../../common/errors/app-error';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { ClusterBus } from '../../../common/events/cluster-bus';
+import { AppLogger } from '../../../common/logging/app-logger';
+import { DeploymentLeases } from './deployment-leases';
+import { DeploymentRunner } from './deployment-runner';
+
+/** What a command asks of the replica running a deployment. */
+export type RunnerAction = { kind: 'restart' | 'stop' | 'remove'; id: string } | { kind: 'redeploy'; id: string; version: number };
+
+const REQUEST_TOPIC = 'deployments.request';
+const REPLY_TOPIC = 'deployments.reply';
+
+/** How long an answer may take: a stop answers once the app's processes are gone, the others once begun. */
+const STOP_TIMEOUT_MS = 30_000;
+const BEGIN_TIMEOUT_MS = 10_000;
+
+interface Request {
+  requestId: string;
+  to: string;
+  action: RunnerAction;
+}
+
+interface Reply {
+  requestId: string;
+  /** The replica no longer holds the deployment (it lost the lease meanwhile): ask again. */
+  notHolder?: boolean;
+  error?: string;
+}
+
+/**
+ * Where a command on a deployment is carried out: on this replica when it
+ * holds the deployment's lease or nobody does (DeploymentRunner here), else on
+ * the replica that holds it, asked over the cluster bus, whose answer comes
+ * back the same way. A stop or delete answers once the app is gone there; a
+ * restart or a new version once it has begun. A holder that does not answer
+ * in time is a 503: its lease lapses soon and another replica takes the
+ * deployment over (a stop it never finished is then recorded by the
+ * deployments.reconcile job).
+ */
+@Injectable()
+export class DeploymentControl implements OnModuleInit {
+  private readonly waiting = new Map<string, (reply: Reply | null) => void>();
+
+  constructor(
+    private readonly runner: DeploymentRunner,
+    private readonly leases: DeploymentLeases,
+    private readonly bus: ClusterBus,
+    private readonly logger: AppLogger,
+  ) {}
+
+  onModuleInit(): void {
+    this.bus.subscribe(REQUEST_TOPIC, (payload) => void this.answer(JSON.parse(payload) as Request));
+    this.bus.subscribe(REPLY_TOPIC, (payload) => {
+      const reply = JSON.parse(payload) as Reply;
+      this.waiting.get(reply.requestId)?.(reply);
+    });
+  }
+
+  /** Starts the current version again (moved to `restarting` when this answers). */
+  restart(id: string): Promise<void> {
+    return this.carry({ kind: 'restart', id });
+  }
+
+  /** Stops the deployment; answers once its app is gone. */
+  stop(id: string): Promise<void> {
+    return this.carry({ kind: 'stop', id });
+  }
+
+  /** Stops the deployment's app before it is deleted. */
+  remove(id: string): Promise<void> {
+    return this.carry({ kind: 'remove', id });
+  }
+
+  /** Puts a version in place (without downtime when it runs); the switch goes on after this answers. */
+  redeploy(id: string, version: number): Promise<void> {
+    return this.carry({ kind: 'redeploy', id, version });
+  }
+
+  private async carry(action: RunnerAction): Promise<void> {
+    // Twice at most: a holder that lost the lease while it was asked sends the command to whoever holds it now.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const holder = await this.leases.holder(action.id);
+      if (!holder?.live || holder.replicaId === this.leases.replicaId) return this.here(action);
+      const reply = await this.ask(holder.replicaId, action);
+      if (!reply) break;
+      if (reply.error) throw new Error(`the replica running deployment ${action.id} failed: ${reply.error}`);
+      if (!reply.notHolder) return;
+    }
+    throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The replica running this deployment did not answer; try again shortly');
+  }
+
+  /** Does it on this replica: a stop or delete to the end, a restart until it is under way, a new version in the background. */
+  private async here(action: RunnerAction): Promise<void> {
+    switch (action.kind) {
+      case 'restart':
+        await this.runner.restart(action.id);
+        return;
+      case 'stop':
+        return this.runner.stop(action.id);
+      case 'remove':
+        return this.runner.remove(action.id);
+      case 'redeploy':
+        this.runner.redeploy(action.id, action.version).catch((error: unknown) => this.logger.pino.error({ err: error, deployment: action.id }, 'new version not put in place'));
+    }
+  }
+
+  private ask(replicaId: string, action: RunnerAction): Promise<Reply | null> {
+    const requestId = randomUUID();
+    const timeoutMs = action.kind === 'stop' || action.kind === 'remove' ? STOP_TIMEOUT_MS : BEGIN_TIMEOUT_MS;
+    return new Promise<Reply | null>((resolve) => {
+      const timer = setTimeout(() => done(null), timeoutMs);
+      const done = (reply: Reply | null) => {
+        clearTimeout(timer);
+        this.waiting.delete(requestId);
+        resolve(reply);
+      };
+      this.waiting.set(requestId, done);
+      this.bus.publish(REQUEST_TOPIC, JSON.stringify({ requestId, to: replicaId, action } satisfies Request)).catch(() => done(null));
+    });
+  }
+
+  /** A command another replica sends to this one, as the holder of the deployment's lease. */
+  private async answer(request: Request): Promise<void> {
+    if (request.to !== this.leases.replicaId) return;
+    let reply: Reply;
+    try {
+      const holder = await this.leases.holder(request.action.id);
+      if (holder?.replicaId !== this.leases.replicaId) reply = { requestId: request.requestId, notHolder: true };
+      else {
+        await this.here(request.action);
+        reply = { requestId: request.requestId };
+      }
+    } catch (error) {
+      this.logger.pino.error({ err: error, deployment: request.action.id }, 'a deployment command from another replica failed');
+      reply = { requestId: request.requestId, error: (error as Error).message };
+    }
+    await this.bus.publish(REPLY_TOPIC, JSON.stringify(reply)).catch((error: unknown) => this.logger.pino.warn({ err: error }, 'deployment command answer not sent'));
+  }
+}
