@@ -104,6 +104,7 @@ describe('Deployments on two replicas', () => {
     await settle(id, 'running');
     expect(await holderOf(id)).toBe(replicaOf(a));
     expect([await runsOn(a, id), await runsOn(b, id)]).toEqual([true, false]);
+    expect((await a.get('/admin/sandboxes', { token: admin })).body.replica_id).toBe(replicaOf(a));
 
     // Through b: forwarded to a, streamed both ways.
     expect(await text(b, id)).toBe('200 hello ');

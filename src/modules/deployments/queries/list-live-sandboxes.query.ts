@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { DeploymentProxy } from '../proxy/deployment-proxy';
+import { DeploymentLeases } from '../runtime/deployment-leases';
 import { treeUsages } from '../runtime/process-tree';
 import { LIVE_APPS, LiveAppSource } from '../metrics/live-apps';
 import { SandboxMetricsSampler } from '../metrics/sandbox-metrics-sampler';
@@ -37,6 +38,8 @@ export interface LiveSandboxView {
 export interface LiveSandboxList {
   /** The replica that answered: each one lists the apps it runs. */
   replica: string;
+  /** Its id in deployment_leases. */
+  replica_id: string;
   sandboxes: LiveSandboxView[];
 }
 
@@ -52,6 +55,7 @@ export class ListLiveSandboxesHandler implements IQueryHandler<ListLiveSandboxes
     private readonly sampler: SandboxMetricsSampler,
     private readonly proxy: DeploymentProxy,
     private readonly metrics: SandboxMetricsRepository,
+    private readonly leases: DeploymentLeases,
   ) {}
 
   async execute(): Promise<LiveSandboxList> {
@@ -82,6 +86,6 @@ export class ListLiveSandboxesHandler implements IQueryHandler<ListLiveSandboxes
         errors: counters?.errors ?? 0,
       });
     }
-    return { replica: REPLICA, sandboxes };
+    return { replica: REPLICA, replica_id: this.leases.replicaId, sandboxes };
   }
 }

@@ -112,5 +112,6 @@ export class LiveSandboxResponse implements LiveSandboxView {
 
 export class LiveSandboxListResponse implements LiveSandboxList {
   @ApiProperty({ example: 'host:1234', description: 'The replica that answered: each lists the apps it runs' }) replica!: string;
+  @ApiProperty({ format: 'uuid', description: 'Its id in the deployments\' leases (kept in DATA_DIR/replica-id): the deployments whose lease it holds run here' }) replica_id!: string;
   @ApiProperty({ type: [LiveSandboxResponse] }) sandboxes!: LiveSandboxResponse[];
 }
