@@ -40,7 +40,7 @@ http.createServer((req, res) => {
 }).listen(process.env.PORT, () => console.log('listening on ' + process.env.PORT));
 `;
 
-/** A WebSocket server of a few lines (no packages inside the sandbox): short masked text frames, echoed with the path. */
+/** A WebSocket server of a few lines (no packages inside the sandbox): short masked text frames, echoed with the path and the X-Forwarded-Proto and -Host it was given. */
 const WS_ECHO_APP = [
   "const http = require('http');",
   "const crypto = require('crypto');",
@@ -51,7 +51,7 @@ const WS_ECHO_APP = [
   "  socket.on('data', (frame) => {",
   "    const length = frame[1] & 0x7f, mask = frame.subarray(2, 6), data = Buffer.from(frame.subarray(6, 6 + length));",
   "    for (let i = 0; i < data.length; i++) data[i] ^= mask[i % 4];",
-  "    const reply = Buffer.from('echo ' + req.url + ' ' + data.toString());",
+  "    const reply = Buffer.from('echo ' + req.url + ' ' + req.headers['x-forwarded-proto'] + ' ' + req.headers['x-forwarded-host'] + ' ' + data.toString());",
   "    socket.write(Buffer.concat([Buffer.from([0x81, reply.length]), reply]));",
   "  });",
   "});",
@@ -268,7 +268,7 @@ describe('Deployments', () => {
     });
     const answer = new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())));
     socket.send('hello');
-    expect(await answer).toBe('echo /socket?x=1 hello');
+    expect(await answer).toBe(`echo /socket?x=1 http ${new URL(app.url).host} hello`);
     socket.close();
     // A deployment that is not running refuses the upgrade.
     const missing = WsClient.connect(app.url, '/d/00000000-0000-4000-8000-000000000000/socket');
@@ -511,7 +511,7 @@ describe('Deployments by host name (DEPLOY_DOMAIN)', () => {
       });
       const answer = new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())));
       socket.send('hi');
-      expect(await answer).toBe('echo /api/v1/ws?x=2 hi');
+      expect(await answer).toBe(`echo /api/v1/ws?x=2 http ${echo}.apps.example.test hi`);
       socket.close();
     } finally {
       await app.stop();

@@ -134,6 +134,10 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
         return refused === 401 ? refuse(socket, 401, 'Unauthorized') : refuse(socket, 404, 'Not Found');
       }
       const forwarded = withForwardedFor(headers, request.socket.remoteAddress);
+      // As Fastify's request.protocol has it for HTTP: the proxy's header when it is trusted, else this connection's.
+      const claimed = this.config.trustProxy ? String(headers['x-forwarded-proto'] ?? '').split(',')[0].trim() : '';
+      forwarded['x-forwarded-proto'] = claimed || ((request.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+      forwarded['x-forwarded-host'] = request.headers.host ?? '';
       if (target.prefix) forwarded['x-forwarded-prefix'] = target.prefix;
       pipeUpgrade(request, socket, head, { path: route.socketPath }, target.rest, forwarded, leave);
     })().catch(() => socket.destroy());
