@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { DeploymentRunner } from '../../src/modules/deployments/runtime/deployment-runner';
@@ -15,9 +16,13 @@ import { TestApp } from '../support/test-app';
 
 jest.setTimeout(120_000);
 
+/** Answers hello, echoes bodies on /echo (any method), tells its headers and every request it has seen. */
 const NODE_APP = `
+const seen = [];
 require('http').createServer((req, res) => {
+  seen.push(req.method + ' ' + req.url);
   if (req.url === '/headers') { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(req.headers)); return; }
+  if (req.url === '/seen') { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(seen)); return; }
   if (req.url === '/echo') { req.pipe(res); return; }
   res.end('hello ' + (process.env.GREETING || ''));
 }).listen(process.env.PORT);
@@ -174,6 +179,73 @@ describe('Deployments on two replicas', () => {
     expect(await text(a, id)).toMatch(/^404 /);
   });
 
+  it('keeps a chunked body framed on the way, to the app and to the other replica: its bytes never read as a request of their own', async () => {
+    const id = await deploy(a, { name: 'framing', files: [{ path: 'server.js', content: NODE_APP }] });
+    await settle(id, 'running');
+    const smuggled = `GET /d/${id}/SMUGGLED HTTP/1.1\r\nHost: x\r\n\r\n`;
+    for (const via of [a, b]) {
+      // A DELETE (not chunked by default when Node sends one) with a chunked body holding a request.
+      const answer = await rawExchange(new URL(via.url), [
+        `DELETE /d/${id}/echo HTTP/1.1`, `Host: ${new URL(via.url).host}`, 'Transfer-Encoding: chunked', 'Connection: close', '', `${smuggled.length.toString(16)}`, smuggled, '0', '', '',
+      ].join('\r\n'));
+      expect(answer).toMatch(/^HTTP\/1\.1 200/);
+      expect(answer).toContain('SMUGGLED HTTP/1.1');
+    }
+    const seen = (await (await fetch(`${a.url}/d/${id}/seen`)).json()) as string[];
+    expect(seen.filter((line) => line.includes('SMUGGLED'))).toEqual([]);
+    expect(seen.filter((line) => line === 'DELETE /echo')).toHaveLength(2);
+    expect((await a.delete(`/deployments/${id}`, { token })).status).toBe(200);
+  });
+
+  it('stops what the database says is stopped even when the stop never reached the holder, and a holder that hung finds its deployment stopped without it', async () => {
+    // The stop's message is lost: only the desired state is written. The holder reads it at its next renewal.
+    const lost = await deploy(a, { name: 'lost-stop', files: [{ path: 'server.js', content: NODE_APP }] });
+    await settle(lost, 'running');
+    await a.query(`UPDATE deployments SET desired_state = 'stopped' WHERE id = $1`, [lost]);
+    await settle(lost, 'stopped');
+    expect(await runsOn(a, lost)).toBe(false);
+    expect(await holderOf(lost)).toBeUndefined();
+
+    // The holder (b) hangs past its lease; a stop asked of a takes the lapsed lease and stops it there.
+    const hung = await deploy(b, { name: 'hung-holder', files: [{ path: 'server.js', content: NODE_APP }] });
+    await settle(hung, 'running');
+    const runnerB = b.running.app.get(DeploymentRunner) as unknown as { leaseTimer: NodeJS.Timeout; keepLeases(): Promise<void> };
+    clearInterval(runnerB.leaseTimer);
+    await a.query(`UPDATE deployment_leases SET expires_at = now() - interval '1 second' WHERE deployment_id = $1`, [hung]);
+    const stopped = await a.post(`/deployments/${hung}/stop`, undefined, { token });
+    expect([stopped.status, stopped.body.deployment.status]).toEqual([200, 'stopped']);
+    // b wakes up: its lease is gone, so it cannot renew it back; its copy stops.
+    expect(await runsOn(b, hung)).toBe(true);
+    await runnerB.keepLeases();
+    expect(await runsOn(b, hung)).toBe(false);
+    expect(await text(a, hung)).toMatch(/^503 /);
+    expect(await text(b, hung)).toMatch(/^503 /);
+    runnerB.leaseTimer = setInterval(() => void runnerB.keepLeases(), 666);
+    for (const id of [lost, hung]) expect((await a.delete(`/deployments/${id}`, { token })).status).toBe(200);
+  });
+
+  it('answers 502 when the replica holding a deployment cannot be reached, for requests and upgrades alike', async () => {
+    const id = await deploy(a, { name: 'unreachable', files: [{ path: 'server.js', content: NODE_APP }] });
+    await settle(id, 'running');
+    // A holder at an address where nothing listens (a replica gone without a word, its lease not lapsed yet).
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = require('node:net').createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address();
+        probe.close(() => resolve(port));
+      });
+    });
+    await a.query(
+      `UPDATE deployment_leases SET replica_id = gen_random_uuid(), replica_url = $2, expires_at = now() + interval '1 minute' WHERE deployment_id = $1`,
+      [id, `http://127.0.0.1:${closedPort}`],
+    );
+    expect(await text(b, id)).toMatch(/^502 /);
+    const socket = new WebSocket(`${b.url.replace(/^http/, 'ws')}/d/${id}/socket`);
+    const status = await new Promise<number | undefined>((resolve) => socket.once('unexpected-response', (_request, response) => resolve(response.statusCode)).once('error', () => resolve(undefined)));
+    expect(status).toBe(502);
+    await a.query(`UPDATE deployment_leases SET expires_at = now() - interval '1 second' WHERE deployment_id = $1`, [id]);
+    expect((await a.delete(`/deployments/${id}`, { token })).status).toBe(200);
+  });
+
   it('takes over what a replica no longer renews, and the replica lets go when it finds out; a replica shutting down hands over its apps', async () => {
     const id = await deploy(b, { name: 'moves', files: [{ path: 'server.js', content: NODE_APP }] });
     await settle(id, 'running');
@@ -207,3 +279,15 @@ describe('Deployments on two replicas', () => {
     expect(await holderOf(id)).toBe(replicaOf(a));
   });
 });
+
+/** Sends raw bytes to the server and reads everything it answers until it closes. */
+function rawExchange(url: URL, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(request));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
+  });
+}

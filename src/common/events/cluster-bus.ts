@@ -145,7 +145,8 @@ export class ClusterBus implements OnApplicationBootstrap, OnApplicationShutdown
 
   private async connect(): Promise<void> {
     const options = this.dataSource.options as { url?: string };
-    const client = new Client({ connectionString: options.url } as ClientConfig);
+    // TCP keep-alive: a connection that died without a word (a host gone, a NAT forgetting it) errors and is made again.
+    const client = new Client({ connectionString: options.url, keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as ClientConfig);
     client.on('notification', (message) => {
       if (message.payload) this.receive(message.payload);
     });

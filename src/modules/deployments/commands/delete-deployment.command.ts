@@ -33,6 +33,8 @@ export class DeleteDeploymentHandler implements ICommandHandler<DeleteDeployment
 
   async execute({ actor, id }: DeleteDeploymentCommand): Promise<void> {
     await this.queries.execute(new GetDeploymentQuery(id, actor));
+    // First: no replica starts it again (a takeover, a reconcile) between its app stopping and its rows going.
+    await this.deployments.setDesiredState(id, 'stopped');
     await this.control.remove(id);
     const released = await this.deployments.delete(id, (manager, manifests) => this.files.release(manager, manifests));
     if (released) await this.files.collect(released);

@@ -16,6 +16,11 @@ import { UUID_PATTERN as UUID } from '../../../common/ids';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's, not the message's: never forwarded. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+/** Never taken out because the Connection header names them: the message's framing and its host. */
+const KEPT = new Set(['content-length', 'host']);
+
+/** How long reaching the replica that runs a deployment may take before the request is answered 502. */
+const REPLICA_CONNECT_TIMEOUT_MS = 5000;
 
 /**
  * Set by a replica forwarding a request to the replica that runs the
@@ -48,8 +53,12 @@ export interface ProxyCounters {
 @Injectable()
 export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
   readonly counters = new Map<string, ProxyCounters>();
-  /** Connections to the other replicas, kept open between requests. */
-  private readonly replicaAgent = new Agent({ keepAlive: true });
+  /**
+   * Connections to the other replicas, kept open between requests — closed
+   * after 30 s unused, before the other side's 72 s (Fastify's keep-alive
+   * timeout) could close one just as a request goes out on it.
+   */
+  private readonly replicaAgent = new Agent({ keepAlive: true, timeout: 30_000 });
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -120,8 +129,7 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
       if (holder) {
         const headers = withForwardedFor(request.headers, request.socket.remoteAddress);
         headers[FORWARDED_BY] = this.leases.replicaId;
-        const replica = new URL(holder.url);
-        return pipeUpgrade(request, socket, head, { host: replica.hostname, port: Number(replica.port || 80) }, request.url ?? '/', headers, () => undefined);
+        return pipeUpgrade(request, socket, head, addressOf(holder.url), request.url ?? '/', headers, () => undefined);
       }
       if (!route) return refuse(socket, UUID.test(target.id) ? 503 : 404, UUID.test(target.id) ? 'Service Unavailable' : 'Not Found');
       const headers: IncomingHttpHeaders = { ...request.headers };
@@ -191,12 +199,10 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
 
   /** The request as it came (path, Host, credentials), to the replica running the deployment; that one counts it and applies the rules. */
   private forwardToReplica(request: FastifyRequest, reply: FastifyReply, holder: LeaseHolder): void {
-    const headers = withForwardedFor(request.headers, request.ip);
-    for (const name of HOP_BY_HOP) delete headers[name];
+    const headers = requestHeaders(withForwardedFor(request.headers, request.raw.socket.remoteAddress));
     headers[FORWARDED_BY] = this.leases.replicaId;
-    const replica = new URL(holder.url);
     reply.hijack();
-    relay(request.raw, reply.raw, { host: replica.hostname, port: replica.port || 80, method: request.method, path: request.raw.url ?? '/', headers, agent: this.replicaAgent }, 'The replica running this deployment did not answer');
+    relay(request.raw, reply.raw, { ...addressOf(holder.url), method: request.method, path: request.raw.url ?? '/', headers, agent: this.replicaAgent }, 'The replica running this deployment did not answer');
   }
 }
 
@@ -208,10 +214,17 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
  */
 function relay(incoming: IncomingMessage, response: ServerResponse, target: RequestOptions, failure: string, answered?: (status: number) => void): void {
   const upstream = httpRequest(target);
+  // A replica that does not take the connection (a host gone, a black hole) is a 502 within moments, not the system's minutes.
+  upstream.on('socket', (socket) => {
+    if (!socket.connecting) return;
+    const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), REPLICA_CONNECT_TIMEOUT_MS);
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+  });
   upstream.on('response', (answer) => {
     answered?.(answer.statusCode ?? 502);
-    const outgoing: IncomingHttpHeaders = { ...answer.headers };
-    for (const name of HOP_BY_HOP) delete outgoing[name];
+    // Node frames the answer itself (its length, or chunked).
+    const outgoing = withoutConnectionHeaders(answer.headers);
     response.writeHead(answer.statusCode ?? 502, outgoing as Record<string, string | string[]>);
     answer.pipe(response);
     answer.on('error', () => response.destroy());
@@ -232,11 +245,21 @@ function relay(incoming: IncomingMessage, response: ServerResponse, target: Requ
 function pipeUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, target: NetConnectOpts, path: string, headers: IncomingHttpHeaders, closed: () => void): void {
   const upstream = connect(target);
   let open = true;
+  let connected = false;
+  const timer = setTimeout(() => upstream.destroy(new Error('connect timeout')), REPLICA_CONNECT_TIMEOUT_MS);
+  upstream.once('connect', () => {
+    connected = true;
+    clearTimeout(timer);
+  });
   const close = () => {
-    if (open) closed();
+    if (!open) return;
     open = false;
-    socket.destroy();
+    clearTimeout(timer);
+    closed();
     upstream.destroy();
+    // Not reached at all: the client is told so in HTTP, as for a request (end() lets the answer out first).
+    if (connected) socket.destroy();
+    else refuse(socket, 502, 'Bad Gateway');
   };
   upstream.on('error', close);
   socket.on('error', close);
@@ -250,6 +273,36 @@ function pipeUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, tar
   if (head.length) upstream.write(head);
   socket.pipe(upstream);
   upstream.pipe(socket);
+}
+
+/** Where a replica's URL points, for http.request and net.connect alike (an IPv6 address without its brackets). */
+function addressOf(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(parsed.port || 80) };
+}
+
+/** The message's headers without the connection's own: the hop-by-hop ones (RFC 9110 §7.6.1) and those its Connection header names. */
+function withoutConnectionHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const named = String(headers.connection ?? '').split(',').map((name) => name.trim().toLowerCase());
+  const kept: IncomingHttpHeaders = { ...headers };
+  for (const name of [...HOP_BY_HOP, ...named]) if (!KEPT.has(name)) delete kept[name];
+  return kept;
+}
+
+/**
+ * A request's headers for the next hop: without the connection's own, and
+ * framed as it came. Node reads a chunked body de-chunked; passed on without
+ * saying so (a GET or DELETE is not chunked by default), it would go out
+ * unframed on a kept-alive connection, where its bytes would read as another
+ * request.
+ */
+function requestHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const next = withoutConnectionHeaders(headers);
+  if (headers['transfer-encoding'] !== undefined) {
+    next['transfer-encoding'] = 'chunked';
+    delete next['content-length'];
+  }
+  return next;
 }
 
 /** The headers with the client's address added to X-Forwarded-For. */
@@ -279,8 +332,9 @@ function bearerOf(headers: IncomingHttpHeaders): string | undefined {
 }
 
 function forwardedHeaders(request: FastifyRequest, prefix: string): Record<string, string | string[] | undefined> {
-  const headers: Record<string, string | string[] | undefined> = withForwardedFor(request.headers, request.ip);
-  for (const name of [...HOP_BY_HOP, FORWARDED_BY]) delete headers[name];
+  // The address the request came from is the next link of the chain (request.ip may be read from X-Forwarded-For itself).
+  const headers: Record<string, string | string[] | undefined> = requestHeaders(withForwardedFor(request.headers, request.raw.socket.remoteAddress));
+  delete headers[FORWARDED_BY];
   headers['x-forwarded-proto'] = request.protocol;
   headers['x-forwarded-host'] = request.headers.host ?? '';
   if (prefix) headers['x-forwarded-prefix'] = prefix;

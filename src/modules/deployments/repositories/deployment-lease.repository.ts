@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
+/** A lease a replica renewed, with what its deployment should be doing now (the database says, whatever the cluster bus carried). */
+export interface RenewedLease {
+  deploymentId: string;
+  desiredState: 'running' | 'stopped';
+  status: string;
+}
+
 /** Who holds a deployment's lease, where that replica answers, and whether the lease is still in force. */
 export interface LeaseHolder {
   replicaId: string;
@@ -43,13 +50,20 @@ export class DeploymentLeaseRepository {
     }
   }
 
-  /** Moves every lease of this replica on by `ttlMs`: the deployments it still holds (one it lost to another replica is not among them). */
-  async renew(replicaId: string, url: string, ttlMs: number): Promise<Set<string>> {
-    const [rows]: [Array<{ deployment_id: string }>, number] = await this.dataSource.query(
-      `UPDATE deployment_leases SET expires_at = now() + $3 * interval '1 millisecond', replica_url = $2 WHERE replica_id = $1 RETURNING deployment_id`,
+  /**
+   * Moves every lease of this replica on by `ttlMs` — a lapsed one too, if no
+   * other replica took it meanwhile (nobody else runs it then): the
+   * deployments it still holds, with their desired state and status (one it
+   * lost to another replica is not among them).
+   */
+  async renew(replicaId: string, url: string, ttlMs: number): Promise<RenewedLease[]> {
+    const [rows]: [RenewedLease[], number] = await this.dataSource.query(
+      `UPDATE deployment_leases l SET expires_at = now() + $3 * interval '1 millisecond', replica_url = $2
+       FROM deployments d WHERE l.replica_id = $1 AND d.id = l.deployment_id
+       RETURNING l.deployment_id AS "deploymentId", d.desired_state AS "desiredState", d.status`,
       [replicaId, url, ttlMs],
     );
-    return new Set(rows.map((row) => row.deployment_id));
+    return rows;
   }
 
   /** Lets go of one deployment (it stopped here), if this replica holds it. */
@@ -57,9 +71,13 @@ export class DeploymentLeaseRepository {
     await this.dataSource.query(`DELETE FROM deployment_leases WHERE deployment_id = $1 AND replica_id = $2`, [deploymentId, replicaId]);
   }
 
-  /** Lets go of all of this replica's deployments (it is shutting down): the others take them over without waiting for them to lapse. */
+  /**
+   * Lets go of all of this replica's deployments (it is shutting down, or it
+   * could not renew them in time): their leases lapse now, so that the others
+   * take them over at once.
+   */
   async releaseAll(replicaId: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM deployment_leases WHERE replica_id = $1`, [replicaId]);
+    await this.dataSource.query(`UPDATE deployment_leases SET expires_at = now() - interval '1 millisecond' WHERE replica_id = $1`, [replicaId]);
   }
 
   async holder(deploymentId: string): Promise<LeaseHolder | null> {

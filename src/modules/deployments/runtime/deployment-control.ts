@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { AppError } from '../../../common/errors/app-error';
+import { AppError, ErrorDetails } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { ClusterBus } from '../../../common/events/cluster-bus';
 import { AppLogger } from '../../../common/logging/app-logger';
@@ -25,20 +25,23 @@ interface Request {
 
 interface Reply {
   requestId: string;
-  /** The replica no longer holds the deployment (it lost the lease meanwhile): ask again. */
+  /** The replica no longer holds the deployment (it lost the lease meanwhile, or is shutting down): ask again. */
   notHolder?: boolean;
-  error?: string;
+  /** What the command failed with there: an AppError's code, message and details, rebuilt here. */
+  error?: { code: string; message: string; details?: ErrorDetails };
 }
 
 /**
  * Where a command on a deployment is carried out: on this replica when it
  * holds the deployment's lease or nobody does (DeploymentRunner here), else on
  * the replica that holds it, asked over the cluster bus, whose answer comes
- * back the same way. A stop or delete answers once the app is gone there; a
- * restart or a new version once it has begun. A holder that does not answer
- * in time is a 503: its lease lapses soon and another replica takes the
- * deployment over (a stop it never finished is then recorded by the
- * deployments.reconcile job).
+ * back the same way (an error there is the same error here). A stop or delete
+ * answers once the app is gone there; a restart or a new version once it has
+ * begun. A holder whose lease has lapsed is not asked: its lease is taken
+ * first and the command carried out here (back, it finds the deployment is no
+ * longer its own). A holder that does not answer in time is a 503; the
+ * database still says what is wanted (a stop's desired state, for one), and
+ * the holder acts on it at its next renewal.
  */
 @Injectable()
 export class DeploymentControl implements OnModuleInit {
@@ -80,13 +83,18 @@ export class DeploymentControl implements OnModuleInit {
   }
 
   private async carry(action: RunnerAction): Promise<void> {
-    // Twice at most: a holder that lost the lease while it was asked sends the command to whoever holds it now.
-    for (let attempt = 0; attempt < 2; attempt++) {
+    // Three tries at most: a holder that lost the lease while it was asked sends the command to whoever holds it now.
+    for (let attempt = 0; attempt < 3; attempt++) {
       const holder = await this.leases.holder(action.id);
-      if (!holder?.live || holder.replicaId === this.leases.replicaId) return this.here(action);
+      if (!holder || holder.replicaId === this.leases.replicaId) return this.here(action);
+      // A lapsed holder's lease is taken first: once it is back it finds the deployment is not its own any more, instead of renewing and running on.
+      if (!holder.live) {
+        if (await this.leases.acquire(action.id)) return this.here(action);
+        continue;
+      }
       const reply = await this.ask(holder.replicaId, action);
       if (!reply) break;
-      if (reply.error) throw new Error(`the replica running deployment ${action.id} failed: ${reply.error}`);
+      if (reply.error) throw rebuilt(reply.error);
       if (!reply.notHolder) return;
     }
     throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The replica running this deployment did not answer; try again shortly');
@@ -128,15 +136,23 @@ export class DeploymentControl implements OnModuleInit {
     let reply: Reply;
     try {
       const holder = await this.leases.holder(request.action.id);
-      if (holder?.replicaId !== this.leases.replicaId) reply = { requestId: request.requestId, notHolder: true };
+      // Shutting down, it would do nothing: the asker waits for the lease to go and acts itself.
+      if (holder?.replicaId !== this.leases.replicaId || this.runner.closing) reply = { requestId: request.requestId, notHolder: true };
       else {
         await this.here(request.action);
         reply = { requestId: request.requestId };
       }
     } catch (error) {
-      this.logger.pino.error({ err: error, deployment: request.action.id }, 'a deployment command from another replica failed');
-      reply = { requestId: request.requestId, error: (error as Error).message };
+      if (!(error instanceof AppError)) this.logger.pino.error({ err: error, deployment: request.action.id }, 'a deployment command from another replica failed');
+      const { code, message, details } = error instanceof AppError ? error : { code: ErrorCode.INTERNAL_ERROR, message: 'The replica running this deployment failed to carry out the command', details: undefined };
+      reply = { requestId: request.requestId, error: { code, message, details } };
     }
     await this.bus.publish(REPLY_TOPIC, JSON.stringify(reply)).catch((error: unknown) => this.logger.pino.warn({ err: error }, 'deployment command answer not sent'));
   }
+}
+
+/** The error a holder answered with, as this replica throws it (an unknown code: an internal error). */
+function rebuilt(error: NonNullable<Reply['error']>): AppError {
+  const code = (Object.values(ErrorCode) as string[]).includes(error.code) ? (error.code as ErrorCode) : ErrorCode.INTERNAL_ERROR;
+  return new AppError(code, error.message, error.details);
 }

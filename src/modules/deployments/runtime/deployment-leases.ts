@@ -7,7 +7,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { UUID_PATTERN } from '../../../common/ids';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
-import { DeploymentLeaseRepository, LeaseHolder } from '../repositories/deployment-lease.repository';
+import { DeploymentLeaseRepository, LeaseHolder, RenewedLease } from '../repositories/deployment-lease.repository';
+
+/** What a renewal found: the leases still this replica's, and the deployments it lost to another replica. */
+export interface Renewal {
+  held: RenewedLease[];
+  lost: string[];
+}
 
 /** How long the proxy trusts a holder it read (a takeover is seen this late at most). */
 const HOLDER_CACHE_MS = 1000;
@@ -44,16 +50,17 @@ export class DeploymentLeases {
 
   /** Takes the deployment's lease (or keeps it): whether this replica may run it. */
   async acquire(deploymentId: string): Promise<boolean> {
-    const at = performance.now();
     const acquired = await this.repository.acquire(deploymentId, this.replicaId, await this.url(), this.ttlMs);
-    if (acquired) this.held.set(deploymentId, at);
+    // Noted once it is committed: a renewal that began before cannot have seen it, and does not count it lost.
+    if (acquired) this.held.set(deploymentId, performance.now());
     return acquired;
   }
 
-  /** Renews every lease of this replica: the deployments it has lost meanwhile (another replica took them once they lapsed). */
-  async renew(): Promise<string[]> {
+  /** Renews every lease of this replica: those it holds, and the deployments it has lost meanwhile (another replica took them once they lapsed). */
+  async renew(): Promise<Renewal> {
     const began = performance.now();
-    const renewed = await this.repository.renew(this.replicaId, await this.url(), this.ttlMs);
+    const held = await this.repository.renew(this.replicaId, await this.url(), this.ttlMs);
+    const renewed = new Set(held.map((lease) => lease.deploymentId));
     const lost: string[] = [];
     for (const [id, at] of this.held) {
       if (at < began && !renewed.has(id)) {
@@ -61,7 +68,12 @@ export class DeploymentLeases {
         this.held.delete(id);
       }
     }
-    return lost;
+    return { held, lost };
+  }
+
+  /** Forgets every lease without the database (it is out of reach): see DeploymentRunner's fencing. */
+  forgetAll(): void {
+    this.held.clear();
   }
 
   async release(deploymentId: string): Promise<void> {

@@ -48,6 +48,8 @@ interface Live {
   /** Who may reach a private version through the proxy. */
   ownerId: string;
   private: boolean;
+  /** The stop under way here: a second one asked meanwhile waits for it. */
+  stopping?: Promise<void>;
 }
 
 /** Where the proxy sends a request, and whether it must be the owner's. */
@@ -94,8 +96,15 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
   /** Log lines of this event-loop turn, published together (log). */
   private liveLines: RealtimeEvent[] = [];
   private leaseTimer?: NodeJS.Timeout;
+  private reconcileTimer?: NodeJS.Timeout;
   /** A renewal is under way (the next waits for it). */
   private keeping = false;
+  /** When the last renewal that succeeded began (performance.now()). */
+  private lastRenewed = performance.now();
+  /** The leases lapsed while the database was out of reach: the apps were stopped here, the leases are let go once it is back. */
+  private fenced = false;
+  /** The reconciliation under way: a second asked meanwhile (the job and this replica's own timer) shares it. */
+  private reconciling?: Promise<Reconciled>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -113,14 +122,24 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
   onApplicationBootstrap(): void {
     // Not awaited: the API serves while the apps come back, one after another.
     void this.bringBack();
+    this.lastRenewed = performance.now();
     this.leaseTimer = setInterval(() => void this.keepLeases(), Math.max(500, Math.floor(this.leases.ttlMs / 3)));
     this.leaseTimer.unref();
+    // What is this replica's own (its apps, its directories) it reconciles itself every minute; the job runs on one replica a tick.
+    this.reconcileTimer = setInterval(() => void this.reconcile().catch((error: unknown) => this.logger.pino.warn({ err: error }, 'deployments not reconciled')), 60_000);
+    this.reconcileTimer.unref();
+  }
+
+  /** The replica is shutting down: it takes no more commands. */
+  get closing(): boolean {
+    return this.shuttingDown;
   }
 
   /** Before the database goes: the apps stop, and their leases are let go so another replica takes them over at once. */
   async beforeApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
     clearInterval(this.leaseTimer);
+    clearInterval(this.reconcileTimer);
     // The apps go with this process; what should run stays recorded and comes back with the next start (here or on another replica).
     await Promise.all([...this.apps.values()].map((live) => this.halt(live)));
     await this.leases.releaseAll().catch((error: unknown) => this.logger.pino.warn({ err: error }, 'deployment leases not let go'));
@@ -177,10 +196,11 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
     if (!deployment || this.shuttingDown) return;
     // Another replica runs it: nothing to do here.
     if (!(await this.leases.acquire(deploymentId))) return;
-    const version = await this.deployments.version(deploymentId, deployment.currentVersion);
-    if (!version) return void (await this.move(deploymentId, 'failed', `version ${deployment.currentVersion} is missing`));
+    // Claimed here at once (a start begun before this one gives up).
     const live = this.liveOf(deploymentId);
     const generation = ++live.generation;
+    const version = await this.deployments.version(deploymentId, deployment.currentVersion);
+    if (!version) return void (await this.move(deploymentId, 'failed', `version ${deployment.currentVersion} is missing`));
     clearTimeout(live.restartTimer);
     await this.halt(live);
     live.ownerId = deployment.userId;
@@ -215,7 +235,8 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
     }
     this.platformLine(deploymentId, 'info', `health check GET ${healthPath} answered ${health}`);
     live.ready = true;
-    await this.move(deploymentId, 'running', null);
+    // Refused: it was stopped (or deleted) meanwhile, from another replica perhaps; the app does not serve on.
+    if (!(await this.move(deploymentId, 'running', null))) return this.halt(live);
     void sandbox.exited.then((exit) => this.crashed(deploymentId, live, generation, exitText(exit)));
   }
 
@@ -298,42 +319,81 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /** Stops the deployment here; resolves once its processes are gone and it is stopped. */
-  async stop(deploymentId: string): Promise<void> {
+  stop(deploymentId: string): Promise<void> {
     const live = this.liveOf(deploymentId);
-    live.generation++;
+    live.stopping ??= this.stopLive(deploymentId, live).finally(() => (live.stopping = undefined));
+    return live.stopping;
+  }
+
+  private async stopLive(deploymentId: string, live: Live): Promise<void> {
+    const generation = ++live.generation;
     clearTimeout(live.restartTimer);
     await this.move(deploymentId, 'stopping', null);
     await this.halt(live);
     await this.move(deploymentId, 'stopped', null);
+    // A start asked for once it was stopped is under way: it is that start's now.
+    if (live.generation !== generation) return;
     this.apps.delete(deploymentId);
     await this.leases.release(deploymentId);
   }
 
   /** Stops it and forgets it (a deleted deployment); nothing is stored. */
   async remove(deploymentId: string): Promise<void> {
-    const live = this.apps.get(deploymentId);
-    if (live) {
-      live.generation++;
-      clearTimeout(live.restartTimer);
-      await this.halt(live);
-      this.apps.delete(deploymentId);
-    }
+    await this.dropHere(deploymentId);
     await this.leases.release(deploymentId);
   }
 
+  /** Stops what runs of it here and forgets it, touching nothing stored. */
+  private async dropHere(deploymentId: string): Promise<void> {
+    const live = this.apps.get(deploymentId);
+    if (!live) return;
+    live.generation++;
+    clearTimeout(live.restartTimer);
+    this.apps.delete(deploymentId);
+    await this.halt(live);
+  }
+
   /**
-   * Every third of the lease time: renews this replica's leases, stops here
-   * what another replica took over meanwhile, and takes over what should run
-   * and nobody holds (its replica went away, or let go when it shut down).
+   * Every third of the lease time: renews this replica's leases; stops here
+   * what another replica took over meanwhile, and what the database says was
+   * asked to stop (a stop whose message over the cluster bus was lost); takes
+   * over what should run and nobody holds (its replica went away, or let go
+   * when it shut down). Fencing: when no renewal has succeeded for a whole
+   * lease time (the database is out of reach), the others may have taken the
+   * apps over, so they stop here; once the database answers again, this
+   * replica's leases are let go and the deployments are taken over afresh.
    */
   private async keepLeases(): Promise<void> {
     if (this.keeping || this.shuttingDown) return;
     this.keeping = true;
+    const began = performance.now();
     try {
-      for (const id of await this.leases.renew()) {
+      if (this.fenced) {
+        await this.leases.releaseAll();
+        this.fenced = false;
+      }
+      const renewal = await withTimeout(this.leases.renew(), this.leases.ttlMs / 3);
+      this.lastRenewed = began;
+      const remaining = await this.deployments.existing(renewal.lost);
+      for (const id of renewal.lost) {
+        if (!remaining.has(id)) {
+          // Deleted (its lease went with it) behind this replica's back: its app and files go.
+          await this.dropHere(id);
+          rmSync(this.deploymentDir(id), { recursive: true, force: true });
+          continue;
+        }
         if (!this.apps.has(id)) continue;
         this.platformLine(id, 'warn', 'another replica took this deployment over (this one did not renew its lease in time); stopped here');
-        await this.remove(id);
+        await this.dropHere(id);
+      }
+      for (const lease of renewal.held) {
+        const live = this.apps.get(lease.deploymentId);
+        if (lease.desiredState !== 'stopped' || live?.stopping) continue;
+        // Nothing of it here: the lease only goes.
+        if (!live) await this.leases.release(lease.deploymentId);
+        // Recorded as stopped already (by a replica that found nobody holding it): only the app here goes.
+        else if (lease.status === 'stopped') await this.remove(lease.deploymentId);
+        else await this.stop(lease.deploymentId);
       }
       // The start-up's bring-back takes this replica's own first.
       if (this.bringingBack) return;
@@ -343,10 +403,22 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
         if (row) void this.bringBackOne(row, 'the replica that ran it went away');
       }
     } catch (error) {
-      // The database is out of reach: the apps run on, and the next renewal tells what was lost meanwhile.
       this.logger.pino.warn({ err: error }, 'deployment leases not renewed');
+      if (!this.fenced && performance.now() - this.lastRenewed >= this.leases.ttlMs) this.fence();
     } finally {
       this.keeping = false;
+    }
+  }
+
+  /** The leases have lapsed without the database: every app here stops (another replica may run it by now). */
+  private fence(): void {
+    this.fenced = true;
+    this.leases.forgetAll();
+    const ids = [...this.apps.keys()];
+    this.logger.pino.error({ deployments: ids.length }, 'deployment leases lapsed with the database out of reach: stopping this replica\'s apps');
+    for (const id of ids) {
+      this.platformLine(id, 'error', 'this replica lost the database for longer than its lease: stopped here, to be started again by whichever replica takes it');
+      void this.dropHere(id);
     }
   }
 
@@ -355,7 +427,8 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
       const rows = await this.deployments.listDesiredRunning();
       for (const row of rows) {
         if (this.shuttingDown) return;
-        // Deployments another replica holds run there.
+        // Failed ones stay failed until someone starts them; those another replica holds run there.
+        if (row.status === 'failed') continue;
         await this.bringBackOne(row, 'the platform restarted');
       }
     } catch (error) {
@@ -390,7 +463,12 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
    * holds is that replica's to look after; a stop left half-done by a replica
    * that went away is finished (recorded as stopped).
    */
-  async reconcile(now = Date.now()): Promise<Reconciled> {
+  reconcile(now = Date.now()): Promise<Reconciled> {
+    this.reconciling ??= this.reconcileOnce(now).finally(() => (this.reconciling = undefined));
+    return this.reconciling;
+  }
+
+  private async reconcileOnce(now: number): Promise<Reconciled> {
     const result: Reconciled = { brought_back: 0, stopped_orphans: 0, removed_directories: 0, settled_stops: 0 };
     if (this.shuttingDown) return result;
     if (!this.bringingBack) {
@@ -574,4 +652,13 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
       return pid !== undefined && sandbox ? [{ deploymentId, pid, appDir: sandbox.appDir, ownerId: live.ownerId, uid: sandbox.uid, memoryLimitBytes: sandbox.memoryLimitBytes }] : [];
     });
   }
+}
+
+/** The promise's answer, or a rejection once `ms` have passed (a query hung on a connection that went quiet). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -6,8 +6,9 @@ export const RECONCILE_JOB = 'deployments.reconcile';
 
 /**
  * deployments.reconcile, every minute: what should run runs, what was deleted
- * is gone (DeploymentRunner.reconcile). It acts on the replica that runs it,
- * which is why deployments want one replica (README, "Deployments").
+ * is gone (DeploymentRunner.reconcile), on the replica that runs it (once a
+ * tick across replicas); every replica also reconciles what is its own (its
+ * apps, its directories) every minute on its own timer.
  */
 @Injectable()
 export class ReconcileJob implements OnModuleInit {
