@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { DeploymentLeaseRepository } from '../../src/modules/deployments/repositories/deployment-lease.repository';
 import { DeploymentRunner } from '../../src/modules/deployments/runtime/deployment-runner';
 import { startS3Server, TestS3Server } from '../support/s3-server';
 import { TestApp } from '../support/test-app';
@@ -243,6 +244,31 @@ describe('Deployments on two replicas', () => {
     const status = await new Promise<number | undefined>((resolve) => socket.once('unexpected-response', (_request, response) => resolve(response.statusCode)).once('error', () => resolve(undefined)));
     expect(status).toBe(502);
     await a.query(`UPDATE deployment_leases SET expires_at = now() - interval '1 second' WHERE deployment_id = $1`, [id]);
+    expect((await a.delete(`/deployments/${id}`, { token })).status).toBe(200);
+  });
+
+  it('stops its apps when it cannot renew its leases for a lease time (fencing), and the other replica takes them over', async () => {
+    const id = await deploy(b, { name: 'fenced', files: [{ path: 'server.js', content: NODE_APP }] });
+    await settle(id, 'running');
+    expect(await holderOf(id)).toBe(replicaOf(b));
+    // b alone loses the database as far as its renewals go.
+    const repository = b.running.app.get(DeploymentLeaseRepository);
+    const renew = repository.renew.bind(repository);
+    repository.renew = () => Promise.reject(new Error('database out of reach'));
+    try {
+      await eventually(async () => expect(await runsOn(b, id)).toBe(false));
+      await eventually(async () => expect(await holderOf(id)).toBe(replicaOf(a)));
+      await eventually(async () => expect(await text(b, id)).toBe('200 hello '));
+    } finally {
+      repository.renew = renew;
+    }
+    // Back: b lets go of what it held (nothing of it is b's now), a keeps running it.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect([await holderOf(id), await runsOn(a, id), await runsOn(b, id)]).toEqual([replicaOf(a), true, false]);
+    await eventually(async () => {
+      const logs = (await a.get(`/deployments/${id}/logs?limit=1000`, { token })).body.logs.map((line: { message: string }) => line.message);
+      expect(logs).toEqual(expect.arrayContaining([expect.stringContaining('lost the database for longer than its lease')]));
+    });
     expect((await a.delete(`/deployments/${id}`, { token })).status).toBe(200);
   });
 

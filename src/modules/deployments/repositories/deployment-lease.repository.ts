@@ -105,6 +105,11 @@ export class DeploymentLeaseRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Deletes all of this replica's leases (it stopped its apps without the database): nothing of them is its own any more. */
+  async deleteAll(replicaId: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM deployment_leases WHERE replica_id = $1`, [replicaId]);
+  }
+
   /** Deployments whose lease another replica holds now (they run there). */
   async heldElsewhere(replicaId: string): Promise<Set<string>> {
     const rows: Array<{ deployment_id: string }> = await this.dataSource.query(

@@ -76,6 +76,12 @@ export class DeploymentLeases {
     this.held.clear();
   }
 
+  /** Once the database is back after fencing: the leases go (a renewal would otherwise take back what nothing here runs). */
+  async dropAll(): Promise<void> {
+    this.held.clear();
+    await this.repository.deleteAll(this.replicaId);
+  }
+
   async release(deploymentId: string): Promise<void> {
     this.held.delete(deploymentId);
     await this.repository.release(deploymentId, this.replicaId);

@@ -369,7 +369,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
     const began = performance.now();
     try {
       if (this.fenced) {
-        await this.leases.releaseAll();
+        await this.leases.dropAll();
         this.fenced = false;
       }
       const renewal = await withTimeout(this.leases.renew(), this.leases.ttlMs / 3);
