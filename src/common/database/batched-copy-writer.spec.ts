@@ -170,6 +170,103 @@ describe('BatchedCopyWriter', () => {
     expect(names(written)).toEqual(['row.2']);
   });
 
+  it('writes a second batch beside the first when a whole one waits, never rows of one order key in both', async () => {
+    // Rows keyed by their millisecond (size), 4 a millisecond; each COPY waits until the test lets it go.
+    const { writer, written } = writerWith({ batchSize: 10, writeConcurrency: 2, orderKey: (r) => r.size! });
+    const running: Array<{ rows: Row[]; done: () => void }> = [];
+    const overlaps: string[] = [];
+    (writer.copy as jest.Mock).mockImplementation((rows: Row[]) => {
+      for (const other of running) {
+        const keys = new Set(other.rows.map((r) => r.size));
+        if (rows.some((r) => keys.has(r.size))) overlaps.push(`${names(rows).join()} beside ${names(other.rows).join()}`);
+      }
+      return new Promise<void>((resolve) => {
+        const entry = { rows, done: () => {
+          running.splice(running.indexOf(entry), 1);
+          written.push(...rows);
+          resolve();
+        } };
+        running.push(entry);
+      });
+    });
+    for (let i = 0; i < 40; i++) writer.add({ name: `row.${i}`, size: Math.floor(i / 4) });
+    await new Promise((resolve) => setImmediate(resolve));
+    // Two at once, each cut where the millisecond changes (10 rows would split millisecond 2).
+    expect(running.map((r) => r.rows.length)).toEqual([8, 8]);
+    while (running.length > 0) {
+      running[0].done();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await writer.flush();
+    expect(overlaps).toEqual([]);
+    expect(names(written)).toEqual(Array.from({ length: 40 }, (_, i) => `row.${i}`));
+  });
+
+  it('does not start a batch beside one holding its first row\'s key', async () => {
+    const { writer, written } = writerWith({ batchSize: 4, writeConcurrency: 2, orderKey: (r) => r.size! });
+    let release!: () => void;
+    const calls: string[][] = [];
+    (writer.copy as jest.Mock).mockImplementation(async (rows: Row[]) => {
+      calls.push(names(rows));
+      if (calls.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      written.push(...rows);
+    });
+    // All in one millisecond: the first batch takes 4, the rest must wait for it.
+    for (let i = 0; i < 8; i++) writer.add({ name: `row.${i}`, size: 7 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toHaveLength(1);
+    release();
+    await writer.flush();
+    expect(calls).toEqual([['row.0', 'row.1', 'row.2', 'row.3'], ['row.4', 'row.5', 'row.6', 'row.7']]);
+  });
+
+  it('gives the rows of two failed batches back in their order, and counts rows being written against the bound', async () => {
+    const { writer, written, state } = writerWith({ batchSize: 3, writeConcurrency: 2, bufferSize: 8 });
+    const failures: Array<() => void> = [];
+    (writer.copy as jest.Mock).mockImplementation(async (rows: Row[]) => {
+      if (state.down) {
+        await new Promise<void>((resolve) => failures.push(resolve));
+        throw new Error('connection refused');
+      }
+      written.push(...rows);
+    });
+    state.down = true;
+    for (let i = 0; i < 6; i++) writer.add(row(i));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(failures).toHaveLength(2);
+    // Being written still counts: 6 held, room for 2 more.
+    expect(writer.pending).toBe(6);
+    expect(writer.add(row(6))).toBe(true);
+    expect(writer.add(row(7))).toBe(true);
+    expect(writer.add(row(8))).toBe(false);
+    // The first batch fails first: the second's rows must go back behind its rows, not before them.
+    failures[0]();
+    await new Promise((resolve) => setImmediate(resolve));
+    failures[1]();
+    await new Promise((resolve) => setImmediate(resolve));
+    state.down = false;
+    await writer.flush();
+    expect(names(written)).toEqual(Array.from({ length: 8 }, (_, i) => `row.${i}`));
+    expect(writer.pending).toBe(0);
+  });
+
+  it('flush waits for the rows queued before it, not for those a flood keeps adding; shutdown writes those too', async () => {
+    const { writer, written } = writerWith({ batchSize: 2, writeConcurrency: 1, bufferSize: 10_000 });
+    let added = 0;
+    // Every COPY brings two more rows, as a flooding app would: the writer is never idle.
+    (writer.copy as jest.Mock).mockImplementation(async (rows: Row[]) => {
+      written.push(...rows);
+      if (added < 200) for (let i = 0; i < 2; i++) writer.add(row(1000 + added++));
+    });
+    for (let i = 0; i < 4; i++) writer.add(row(i));
+    await writer.flush();
+    expect(names(written).slice(0, 4)).toEqual(['row.0', 'row.1', 'row.2', 'row.3']);
+    expect(added).toBeLessThan(200);
+    await writer.beforeApplicationShutdown();
+    expect(written).toHaveLength(204);
+    expect(writer.pending).toBe(0);
+  });
+
   it('writes on its interval once started, and flushes on shutdown', async () => {
     const { writer, written } = writerWith({ flushIntervalMs: 20 });
     writer.onModuleInit();

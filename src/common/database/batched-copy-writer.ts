@@ -15,7 +15,7 @@ export interface BatchedCopyWriterOptions<T> {
   sql: string;
   /** Encodes one row for that statement, column for column. */
   format: CopyRowFormat<T>;
-  /** Rows held in memory at most (while the database is down); beyond it they are dropped and counted. */
+  /** Rows held in memory at most, queued or being written (while the database is down or slow); beyond it they are dropped and counted. */
   bufferSize: number;
   /**
    * Optionally also a bound on the memory the queued rows take, for rows whose
@@ -25,16 +25,39 @@ export interface BatchedCopyWriterOptions<T> {
   rowBytes?: (row: T) => number;
   /** How often queued rows are written (and retried after a failed write). */
   flushIntervalMs: number;
-  /** Rows per COPY (default 5000). */
+  /** Rows per COPY at most (default 5000). */
   batchSize?: number;
-  /** COPYs at once (default 2). More than one may commit batches out of order. */
+  /**
+   * COPYs at once (default 2): one COPY is bound by a single PostgreSQL
+   * backend, and while one commits the next can already stream. A second one
+   * starts only when a whole batch waits; below that the running COPY takes
+   * what arrived meanwhile once it is done (group commit).
+   */
   writeConcurrency?: number;
+  /**
+   * Optionally, the order rows must keep (deployment_logs: a line's time, in ms,
+   * never decreasing along the queue). Rows of concurrent COPYs get their
+   * serial numbers interleaved, so rows of equal key are never in two COPYs
+   * at once: a batch ends where the key changes when it can, and a batch
+   * starts beside the running ones only if its first row's key is greater
+   * than every row being written. Without it concurrent batches may commit
+   * in any order.
+   */
+  orderKey?: (row: T) => number;
+}
+
+/** A batch being written. */
+interface Slot {
+  firstN: number;
+  lastKey: number;
 }
 
 /** A queued row, with the callback of whoever waits for it to be written (durable mode). */
 interface Queued<T> {
   row: T;
   bytes: number;
+  /** Its place in the queue: a batch given back after an outage goes back to its place. */
+  n: number;
   settle?: () => void;
 }
 
@@ -59,6 +82,8 @@ function isRefusedData(error: unknown): boolean {
  *
  * - `enqueue` only queues; batches are written every `flushIntervalMs`, or at
  *   once when one is full. A crash loses what was queued.
+ * - Up to `writeConcurrency` COPYs at once: a second one starts beside the
+ *   first when a whole batch waits (a flood), keeping `orderKey` if given.
  * - `enqueueDurably` resolves once the row is committed. Group commit: a batch
  *   starts as soon as the previous one has committed and takes everything that
  *   arrived meanwhile, so an idle server pays one COPY round trip and a busy
@@ -74,8 +99,16 @@ function isRefusedData(error: unknown): boolean {
  */
 export class BatchedCopyWriter<T> implements OnModuleInit, BeforeApplicationShutdown {
   private buffer: Array<Queued<T>> = [];
+  /** Rows and bytes held: queued and being written (both count against bufferSize and bufferBytes). */
+  private heldRows = 0;
   private bufferedBytes = 0;
-  private flushing?: Promise<void>;
+  private enqueued = 0;
+  /** The batches being written: the place of each one's first row, and the order key of its last (-Infinity without orderKey). */
+  private readonly writing = new Set<Slot>();
+  /** Flushes waiting for a batch to end. */
+  private waiters: Array<() => void> = [];
+  /** Failed writes so far: a flush stops at one (the rows wait for the next try). */
+  private failures = 0;
   private flushScheduled = false;
   /** After a failed write (an outage), the next try waits for the timer instead of every new row starting one. */
   private retryAt = 0;
@@ -103,17 +136,28 @@ export class BatchedCopyWriter<T> implements OnModuleInit, BeforeApplicationShut
 
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush();
+    // Rows queued while it flushes (a line logged as things stop) are written too, unless the database is down.
+    let failures: number;
+    do {
+      failures = this.failures;
+      await this.flush();
+    } while (this.buffer.length > 0 && this.failures === failures);
   }
 
-  /** Rows queued, not yet written. */
+  /** Rows queued or being written, not yet written. */
   get pending(): number {
-    return this.buffer.length;
+    return this.heldRows;
   }
 
   /** Queues a row; false when the queue is full and the row was dropped (and counted). */
   protected enqueue(row: T): boolean {
-    return this.push({ row, bytes: this.options.rowBytes?.(row) ?? 0 });
+    return this.push({ row, bytes: this.options.rowBytes?.(row) ?? 0, n: 0 });
+  }
+
+  /** Whether a row of `bytes` would be queued now (for a subclass that would rather not try, and so not count a drop). */
+  protected hasRoom(bytes = 0): boolean {
+    const { bufferBytes } = this.options;
+    return this.heldRows < this.options.bufferSize && (bufferBytes === undefined || this.bufferedBytes + bytes <= bufferBytes);
   }
 
   /**
@@ -122,7 +166,7 @@ export class BatchedCopyWriter<T> implements OnModuleInit, BeforeApplicationShut
    */
   protected enqueueDurably(row: T, timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const queued: Queued<T> = { row, bytes: this.options.rowBytes?.(row) ?? 0 };
+      const queued: Queued<T> = { row, bytes: this.options.rowBytes?.(row) ?? 0, n: 0 };
       const timer = setTimeout(() => {
         queued.settle = undefined;
         resolve();
@@ -137,66 +181,126 @@ export class BatchedCopyWriter<T> implements OnModuleInit, BeforeApplicationShut
   }
 
   private push(queued: Queued<T>): boolean {
-    const { bufferBytes } = this.options;
-    if (this.buffer.length >= this.options.bufferSize || (bufferBytes !== undefined && this.bufferedBytes + queued.bytes > bufferBytes)) {
+    if (!this.hasRoom(queued.bytes)) {
       this.dropped++;
       this.droppedSinceLog++;
       return false;
     }
+    queued.n = this.enqueued++;
     this.buffer.push(queued);
+    this.heldRows++;
     this.bufferedBytes += queued.bytes;
     if (this.buffer.length >= this.batchSize) this.scheduleFlush();
     return true;
   }
 
   /**
-   * Starts a flush after the current turn of the event loop (so rows of one
-   * burst share a batch), unless one is running: a running flush takes what
-   * arrived meanwhile as soon as its batch has committed.
+   * Starts writing after the current turn of the event loop (so rows of one
+   * burst share a batch), unless a write is running: a running write takes
+   * what arrived meanwhile as soon as its batch has committed, and a second
+   * one starts at once when a whole batch waits.
    */
   private scheduleFlush(): void {
-    if (this.flushing || this.flushScheduled || Date.now() < this.retryAt) return;
+    if (this.flushScheduled || Date.now() < this.retryAt) return;
+    if (this.writing.size > 0 && (this.writing.size >= this.writeConcurrency || this.buffer.length < this.batchSize)) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      void this.flush();
+      this.pump();
     });
   }
 
-  /** Writes everything queued; concurrent callers share one flush. */
+  /**
+   * Writes the rows queued before the call (not those a flood adds meanwhile,
+   * or it could wait for as long as the flood lasts); stops at a failed write
+   * (an outage: the rows stay queued for the next try).
+   */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.buffer.length === 0) return;
-    this.flushing = this.writeAll().finally(() => {
-      this.flushing = undefined;
-    });
-    await this.flushing;
+    this.logDropped();
+    const failures = this.failures;
+    const target = this.enqueued;
+    for (;;) {
+      // The timer and shutdown retry at once, even within the wait after a failure.
+      if (this.failures === failures) this.pump(true);
+      if (this.oldestHeld() >= target || this.writing.size === 0) return;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
   }
 
-  private async writeAll(): Promise<void> {
+  /** The place of the oldest row not yet written (queued or being written). */
+  private oldestHeld(): number {
+    let oldest = this.buffer.length > 0 ? this.buffer[0].n : Infinity;
+    for (const slot of this.writing) oldest = Math.min(oldest, slot.firstN);
+    return oldest;
+  }
+
+  private logDropped(): void {
     if (this.droppedSinceLog > 0) {
       this.logger.pino.error({ dropped: this.droppedSinceLog, total_dropped: this.dropped }, `${this.options.label} buffer full: entries dropped`);
       this.droppedSinceLog = 0;
     }
-    while (this.buffer.length > 0) {
-      // Two COPYs at once (by default): one stream is bound by a single
-      // PostgreSQL backend's CPU, two nearly double the rate.
-      const batches: Array<Array<Queued<T>>> = [];
-      while (batches.length < this.writeConcurrency && this.buffer.length > 0) batches.push(this.take(this.batchSize));
-      const unwritten = (await Promise.all(batches.map((batch) => this.writeBatch(batch)))).flat();
-      if (unwritten.length > 0) {
-        this.buffer.unshift(...unwritten);
-        for (const queued of unwritten) this.bufferedBytes += queued.bytes;
-        this.retryAt = Date.now() + this.options.flushIntervalMs;
-        return;
-      }
+  }
+
+  /**
+   * Starts COPYs while there is a free slot and a batch for it: the first
+   * with whatever is queued (up to batchSize), a second beside it only for a
+   * whole batch. `retrying` ignores the wait after a failed write.
+   */
+  private pump(retrying = false): void {
+    if (!retrying && Date.now() < this.retryAt) return;
+    while (this.buffer.length > 0 && this.writing.size < this.writeConcurrency) {
+      if (this.writing.size > 0 && this.buffer.length < this.batchSize) return;
+      const batch = this.take();
+      if (!batch) return;
+      const slot: Slot = { firstN: batch[0].n, lastKey: this.options.orderKey ? this.options.orderKey(batch[batch.length - 1].row) : -Infinity };
+      this.writing.add(slot);
+      void this.writeBatch(batch).then((unwritten) => this.batchDone(slot, unwritten));
     }
   }
 
-  private take(count: number): Array<Queued<T>> {
-    const batch = this.buffer.splice(0, count);
-    for (const queued of batch) this.bufferedBytes -= queued.bytes;
-    return batch;
+  /** A batch is done: gives back what could not be written, starts the next. */
+  private batchDone(slot: Slot, unwritten: Array<Queued<T>>): void {
+    this.writing.delete(slot);
+    if (unwritten.length > 0) {
+      this.giveBack(unwritten);
+      this.failures++;
+      this.retryAt = Date.now() + this.options.flushIntervalMs;
+    }
+    this.logDropped();
+    this.pump();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * The next batch, out of the queue (its rows still count as held), or
+   * undefined when the first row may not be written beside the running
+   * batches (see orderKey).
+   */
+  private take(): Array<Queued<T>> | undefined {
+    const key = this.options.orderKey;
+    let count = Math.min(this.batchSize, this.buffer.length);
+    if (key) {
+      const first = key(this.buffer[0].row);
+      for (const slot of this.writing) if (first <= slot.lastKey) return undefined;
+      // End where the key changes, so the next batch can start beside this one.
+      if (count < this.buffer.length) {
+        const next = key(this.buffer[count].row);
+        let end = count;
+        while (end > 0 && key(this.buffer[end - 1].row) >= next) end--;
+        if (end > 0) count = end;
+      }
+    }
+    return this.buffer.splice(0, count);
+  }
+
+  /** Rows a failed write gives back, to their place in the queue (another batch may have been given back before them). */
+  private giveBack(rows: Array<Queued<T>>): void {
+    let at = 0;
+    while (at < this.buffer.length && this.buffer[at].n < rows[0].n) at++;
+    // Not splice(at, 0, ...rows): a batch of thousands as arguments could overflow the stack.
+    this.buffer = this.buffer.slice(0, at).concat(rows, this.buffer.slice(at));
   }
 
   /**
@@ -209,28 +313,38 @@ export class BatchedCopyWriter<T> implements OnModuleInit, BeforeApplicationShut
       await this.copy(batch.map((queued) => queued.row));
     } catch (error) {
       if (!isRefusedData(error)) {
-        this.logger.pino.warn({ err: error, pending: this.buffer.length + batch.length }, `${this.options.label} write failed; entries kept for the next try`);
+        this.logger.pino.warn({ err: error, pending: this.heldRows }, `${this.options.label} write failed; entries kept for the next try`);
         return batch;
       }
       if (batch.length === 1) {
         this.deadLetter(batch[0], error);
         return [];
       }
+      // One half after the other: two at once could commit the second half's rows first.
       const half = batch.length >> 1;
-      const [first, second] = await Promise.all([this.writeBatch(batch.slice(0, half)), this.writeBatch(batch.slice(half))]);
-      return [...first, ...second];
+      const first = await this.writeBatch(batch.slice(0, half));
+      // The database went away meanwhile: the second half waits with the first, behind it.
+      if (first.length > 0) return [...first, ...batch.slice(half)];
+      return this.writeBatch(batch.slice(half));
     }
     this.written += batch.length;
-    for (const queued of batch) queued.settle?.();
+    for (const queued of batch) this.release(queued);
     return [];
   }
 
   private deadLetter(queued: Queued<T>, error: unknown): void {
     this.deadLettered++;
+    this.release(queued);
     this.logger.pino.error(
       { err: error, entry: queued.row, total_dead_lettered: this.deadLettered },
       `${this.options.label} entry refused by the database; dead-lettered`,
     );
+  }
+
+  /** A row written or dead-lettered: it no longer counts against the bounds, and whoever waits for it is told. */
+  private release(queued: Queued<T>): void {
+    this.heldRows--;
+    this.bufferedBytes -= queued.bytes;
     queued.settle?.();
   }
 

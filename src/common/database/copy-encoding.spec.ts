@@ -66,6 +66,20 @@ describe('copyStream (binary COPY)', () => {
     expect([...encode([row({ flag: false })])[0][5]!]).toEqual([0]);
   });
 
+  it('writes each row its own uuid when rows repeat and alternate them (the last one is reused)', () => {
+    const a = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+    const b = 'FFFFFFFF-0000-7000-8000-00000000000A';
+    const ids = [a, a, b, b, a, null, a, 'not-a-uuid', b];
+    const decoded = encode(ids.map((id) => row({ id })));
+    expect(decoded.map((r) => hex(r[1]))).toEqual(ids.map((id) => (id && id.length === 36 ? id.replace(/-/g, '').toLowerCase() : null)));
+  });
+
+  it('writes a lone surrogate as U+FFFD, like Buffer.write', () => {
+    const [[, , , , , , text, json]] = encode([row({ text: 'a\ud800b', json: 'x\udc00' })]);
+    expect(text!.toString('utf8')).toBe('a\ufffdb');
+    expect(json!.subarray(1).toString('utf8')).toBe(JSON.stringify('x\udc00'));
+  });
+
   it('encodes many rows in several chunks, in order', () => {
     const rows = Array.from({ length: 1000 }, (_, i) => row({ small: i, text: 'é'.repeat(i % 200) }));
     const chunks = [...copyStream(rows, format)];

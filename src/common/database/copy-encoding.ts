@@ -56,6 +56,9 @@ export class CopyRowEncoder {
   private rows = 0;
   /** The chunk the last startRow filled up, until takeFull(). */
   private full?: Buffer;
+  /** The last uuid string encoded and its 16 bytes: rows of one batch often share one (a deployment's lines). */
+  private lastUuid = '';
+  private readonly lastUuidBytes = Buffer.alloc(16);
 
   /**
    * Starts a row of `fields` fields taking at most `maxBytes` bytes (field
@@ -128,6 +131,11 @@ export class CopyRowEncoder {
 
   /** A canonical uuid string; NULL when it is null or not a uuid. */
   uuid(value: string | null): void {
+    if (value !== null && value === this.lastUuid) {
+      this.int32(16);
+      this.offset += this.lastUuidBytes.copy(this.chunk, this.offset);
+      return;
+    }
     if (value === null || value.length !== 36 || value[8] !== '-' || value[13] !== '-' || value[18] !== '-' || value[23] !== '-') return this.null();
     const at = this.offset + 4;
     for (let i = 0; i < 16; i++) {
@@ -139,6 +147,8 @@ export class CopyRowEncoder {
     }
     this.int32(16);
     this.offset = at + 16;
+    this.chunk.copy(this.lastUuidBytes, 0, at, at + 16);
+    this.lastUuid = value;
   }
 
   /** timestamptz: microseconds since 2000-01-01 UTC as a 64-bit integer. */

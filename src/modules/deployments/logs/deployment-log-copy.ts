@@ -9,9 +9,17 @@ export const COPY_SQL = copyFromStdinSql('deployment_logs', COPY_COLUMNS);
 const FIXED_ROW_BYTES = COPY_BYTES.fieldCount + COPY_COLUMNS.length * COPY_BYTES.length + COPY_BYTES.uuid + COPY_BYTES.timestamptz +
   COPY_BYTES.boolean + COPY_BYTES.jsonbVersion;
 
+/** Whether a plain object has no own enumerable keys (JSON '{}'), without building the array Object.keys would. */
+function isEmpty(object: Record<string, unknown>): boolean {
+  if (Object.getPrototypeOf(object) !== Object.prototype) return false;
+  for (const key in object) if (Object.hasOwn(object, key)) return false;
+  return true;
+}
+
 /** One deployment_logs row, in COPY_COLUMNS order. */
 export function deploymentLogRow(row: DeploymentLogRow, encoder: CopyRowEncoder): void {
-  const metadata = JSON.stringify(row.metadata);
+  // An app's output line has no metadata: no JSON.stringify for each of them.
+  const metadata = isEmpty(row.metadata) ? '{}' : JSON.stringify(row.metadata);
   const chars = row.level.length + row.source.length + row.message.length + metadata.length;
   encoder.startRow(COPY_COLUMNS.length, FIXED_ROW_BYTES + maxUtf8Bytes(chars));
   encoder.uuid(row.deploymentId);

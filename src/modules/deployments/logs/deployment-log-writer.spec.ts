@@ -93,6 +93,38 @@ describe('DeploymentLogWriter', () => {
     const tail = written.filter((r) => r.deploymentId === APP).slice(-2);
     expect(tail[0]).toMatchObject({ source: 'platform', level: 'warn', message: `${refused} lines dropped (log buffer full)`, metadata: { dropped_lines: refused, buffer_full: refused } });
     expect(tail[1].message).toBe('after');
+    // Each refused line counted once (a marker that finds no room is not tried, so not counted too).
+    expect(writer.dropped).toBe(refused);
+  });
+
+  it('never times a line before the one queued before it, even when the clock is set back', async () => {
+    const { writer, written } = writerWith(1_000_000);
+    writer.append(APP, { source: 'stdout', message: 'first' });
+    now -= 5000;
+    writer.append(APP, { source: 'stdout', message: 'second' });
+    now += 5001;
+    writer.append(APP, { source: 'stdout', message: 'third' });
+    await writer.flush();
+    expect(written.map((r) => r.createdAt.getTime() - written[0].createdAt.getTime())).toEqual([0, 0, 1]);
+  });
+
+  it('writes a flood in batches beside each other, each millisecond in one batch, in order', async () => {
+    const { writer, written } = writerWith(1_000_000);
+    const batches: DeploymentLogRow[][] = [];
+    (writer.copy as jest.Mock).mockImplementation(async (rows: DeploymentLogRow[]) => {
+      batches.push(rows);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      written.push(...rows);
+    });
+    for (let i = 0; i < 25_000; i++) {
+      if (i % 7 === 0) now++;
+      writer.append(APP, { source: 'stdout', message: `l${i}` });
+    }
+    await writer.flush();
+    expect(written.map((r) => r.message)).toEqual(Array.from({ length: 25_000 }, (_, i) => `l${i}`));
+    expect(batches.length).toBeGreaterThanOrEqual(3);
+    const millisecondsOf = batches.map((rows) => new Set(rows.map((r) => r.createdAt.getTime())));
+    for (let a = 0; a < batches.length; a++) for (let b = a + 1; b < batches.length; b++) for (const ms of millisecondsOf[a]) expect(millisecondsOf[b].has(ms)).toBe(false);
   });
 
   it('writes the marker of a deployment gone quiet once its bucket refills, and forgets idle buckets', async () => {

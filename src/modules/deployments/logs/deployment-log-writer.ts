@@ -13,6 +13,16 @@ const BUFFER_LINES = 100_000;
 const BUFFER_BYTES = 64 * 1024 * 1024;
 const ROW_OVERHEAD_BYTES = 256;
 const FLUSH_INTERVAL_MS = 500;
+/**
+ * Rows per COPY, and COPYs at once. Measured with a flooding app (bench:deploy
+ * (c)): each COPY costs a round trip, a commit and its WAL flush, so larger
+ * batches do more per commit; two at once keep PostgreSQL busy while the
+ * other commits and while Node encodes. Order is kept by orderKey (below).
+ */
+const BATCH_LINES = 10_000;
+const WRITE_CONCURRENCY = 2;
+/** The metadata of a line that has none: one shared object instead of one per line (a flood allocates millions). */
+const NO_METADATA: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 /** How often buckets are looked at: drop markers of deployments gone quiet, and forgetting idle buckets. */
 const SWEEP_INTERVAL_MS = 1000;
 
@@ -34,8 +44,9 @@ interface Bucket {
  * Stores deployments' log lines (their apps' stdout and stderr, the platform's
  * events) in deployment_logs, with COPY in batches (BatchedCopyWriter): lines
  * are queued and written every FLUSH_INTERVAL_MS, or at once when a batch is
- * full; one COPY at a time, so lines of one instant keep their order (seq).
- * A crash loses what was queued.
+ * full; up to two COPYs at once, never with lines of the same millisecond in
+ * both, so lines of one instant keep their order (seq). A crash loses what
+ * was queued.
  *
  * Nothing a deployed app does can make it hold more memory:
  * - a line over MAX_LINE_BYTES (16 KB) is cut there and flagged `truncated`;
@@ -46,8 +57,9 @@ interface Bucket {
  *   written before the deployment's next line (or within a second, if it went
  *   quiet). The platform's own lines are not limited: they are few, and a
  *   crash must show even in a flood;
- * - the queue holds BUFFER_LINES lines and BUFFER_BYTES at most (the database
- *   is down or slower than the apps); beyond that lines are dropped, counted,
+ * - the queue holds BUFFER_LINES lines and BUFFER_BYTES at most, the lines
+ *   being written included (the database is down or slower than the apps);
+ *   beyond that lines are dropped, counted,
  *   logged, and said in the deployment's own logs as "N lines dropped (log
  *   buffer full)" once there is room again.
  */
@@ -57,6 +69,8 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
   private readonly linesPerSecond: number;
   private readonly burst: number;
   private sweepTimer?: NodeJS.Timeout;
+  /** The time given to the last line queued: a line is never timed before the one queued before it. */
+  private lastTime = 0;
   /** Output lines dropped by the rate limit, in all. */
   rateLimited = 0;
 
@@ -74,7 +88,13 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
       bufferBytes: BUFFER_BYTES,
       rowBytes: (row) => 2 * row.message.length + ROW_OVERHEAD_BYTES,
       flushIntervalMs: FLUSH_INTERVAL_MS,
-      writeConcurrency: 1,
+      batchSize: BATCH_LINES,
+      writeConcurrency: WRITE_CONCURRENCY,
+      // Lines are ordered by (created_at, seq), and seq is taken as a COPY
+      // inserts: lines of the same millisecond must not be in two COPYs at
+      // once, or the later COPY's might get the smaller seq. Times never go
+      // back along the queue (clock()), so the writer can cut batches there.
+      orderKey: (row) => row.createdAt.getTime(),
     });
     this.linesPerSecond = config.deployments.logLinesPerSecond;
     this.burst = 2 * this.linesPerSecond;
@@ -98,20 +118,32 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
    * dropped (over the deployment's rate, or the queue is full).
    */
   append(deploymentId: string, input: DeploymentLogInput): boolean {
-    const now = Date.now();
+    const now = this.clock();
     if (input.source !== 'platform' && !this.admit(deploymentId, now)) return false;
-    const { message, truncated } = storableMessage(input.message);
+    // Most lines need no change: no object for what storableMessage would give back.
+    const text = input.message;
+    const stored = needsChange(text) ? storableMessage(text) : undefined;
     const queued = this.enqueue({
       deploymentId,
       createdAt: new Date(now),
       level: input.level ?? DEFAULT_LEVEL[input.source],
       source: input.source,
-      message,
-      truncated: truncated || input.truncated === true,
-      metadata: input.metadata ?? {},
+      message: stored ? stored.message : text,
+      truncated: stored?.truncated === true || input.truncated === true,
+      metadata: input.metadata ?? NO_METADATA,
     });
     if (!queued) this.bucketOf(deploymentId, now).full++;
     return queued;
+  }
+
+  /**
+   * Now, in ms, but never before the time of the line queued last (the clock
+   * may be set back): the queue stays in time order, which is what lets the
+   * writer cut batches between milliseconds (orderKey).
+   */
+  private clock(now = Date.now()): number {
+    if (now > this.lastTime) this.lastTime = now;
+    return this.lastTime;
   }
 
   /**
@@ -176,13 +208,15 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
     const said = [
       ...(dropped > 0 ? [`${dropped} lines dropped (over DEPLOY_LOG_LINES_PER_SECOND)`] : []),
       ...(full > 0 ? [`${full} lines dropped (log buffer full)`] : []),
-    ];
+    ].join('; ');
+    // No room yet: not tried, or the writer would count one more dropped row for each line that finds the queue full.
+    if (!this.hasRoom(2 * said.length + ROW_OVERHEAD_BYTES)) return;
     const queued = this.enqueue({
       deploymentId,
-      createdAt: new Date(now),
+      createdAt: new Date(this.clock(now)),
       level: 'warn',
       source: 'platform',
-      message: said.join('; '),
+      message: said,
       truncated: false,
       metadata: { dropped_lines: dropped + full, ...(dropped > 0 ? { over_rate: dropped } : {}), ...(full > 0 ? { buffer_full: full } : {}) },
     });
@@ -202,8 +236,7 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
 export function storableMessage(text: string): { message: string; truncated: boolean } {
   let message = text.includes('\0') ? text.replace(/\0/g, '\uFFFD') : text;
   let truncated = false;
-  // A UTF-16 code unit takes at most 3 bytes of UTF-8: short lines need no counting.
-  if (message.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(message) > MAX_LINE_BYTES) {
+  if (mayBeTooLong(message) && Buffer.byteLength(message) > MAX_LINE_BYTES) {
     const bytes = Buffer.from(message, 'utf8');
     let end = MAX_LINE_BYTES;
     // Back to the first byte of the character the cut falls into (continuation bytes are 10xxxxxx).
@@ -212,4 +245,14 @@ export function storableMessage(text: string): { message: string; truncated: boo
     truncated = true;
   }
   return { message, truncated };
+}
+
+/** A UTF-16 code unit takes at most 3 bytes of UTF-8: short lines need no counting. */
+function mayBeTooLong(text: string): boolean {
+  return text.length * 3 > MAX_LINE_BYTES;
+}
+
+/** Whether storableMessage might change the text (a cheap test: most lines are short and have no NUL). */
+function needsChange(text: string): boolean {
+  return mayBeTooLong(text) || text.includes('\0');
 }

@@ -279,25 +279,36 @@ function asUid(uid: number | undefined): string[] {
   return uid === undefined ? [] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--'];
 }
 
-/** Calls `onLine` for each line of a stream; a line over MAX_LINE_BYTES is cut there (the rest of it is dropped) and flagged. */
+/**
+ * Calls `onLine` for each line of a stream; a line over MAX_LINE_BYTES is cut
+ * there (the rest of it is dropped) and flagged. A flooding app sends
+ * thousands of lines a chunk: each is decoded straight from the chunk by its
+ * offsets (no Buffer view per line), into a string of its own — not a slice
+ * of one decoded chunk, which would keep the whole chunk alive as long as any
+ * of its lines is queued.
+ */
 function splitLines(stream: NodeJS.ReadableStream, name: OutputLine['stream'], onLine: (line: OutputLine) => void): void {
   let pending: Buffer = Buffer.alloc(0);
   let skipping = false;
   stream.on('data', (chunk: Buffer) => {
-    let data: Buffer = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    const data: Buffer = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    let start = 0;
     for (;;) {
-      const newline = data.indexOf(10);
+      const newline = data.indexOf(10, start);
       if (newline === -1) break;
-      if (!skipping) onLine({ stream: name, text: data.subarray(0, Math.min(newline, MAX_LINE_BYTES)).toString('utf8'), truncated: newline > MAX_LINE_BYTES });
+      const length = newline - start;
+      if (!skipping) onLine({ stream: name, text: data.toString('utf8', start, start + Math.min(length, MAX_LINE_BYTES)), truncated: length > MAX_LINE_BYTES });
       skipping = false;
-      data = data.subarray(newline + 1);
+      start = newline + 1;
     }
-    if (data.length > MAX_LINE_BYTES) {
-      if (!skipping) onLine({ stream: name, text: data.subarray(0, MAX_LINE_BYTES).toString('utf8'), truncated: true });
+    if (data.length - start > MAX_LINE_BYTES) {
+      if (!skipping) onLine({ stream: name, text: data.toString('utf8', start, start + MAX_LINE_BYTES), truncated: true });
       skipping = true;
-      data = Buffer.alloc(0);
+      pending = Buffer.alloc(0);
+    } else {
+      // A copy of the rest: a view would keep the whole chunk.
+      pending = start === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(start));
     }
-    pending = data;
   });
   stream.on('end', () => {
     if (pending.length && !skipping) onLine({ stream: name, text: pending.toString('utf8'), truncated: false });
