@@ -11,6 +11,7 @@ import { canMove, DeploymentStatus } from '../deployment-state';
 import { DeploymentRepository, DeploymentRow, VersionRow } from '../repositories/deployment.repository';
 import { DeploymentVersions } from '../deployment-versions';
 import { DeploymentLogWriter } from '../logs/deployment-log-writer';
+import { LIVE_LINES_PER_SECOND, LiveLogLimiter } from '../logs/live-log-limiter';
 import type { LiveApp } from '../metrics/live-apps';
 import { VersionFiles } from '../version-files';
 import { AppResources } from './app-resources';
@@ -105,6 +106,16 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
   private fenced = false;
   /** The reconciliation under way: a second asked meanwhile (the job and this replica's own timer) shares it. */
   private reconciling?: Promise<Reconciled>;
+  /** The live view's budget per deployment; what it holds back is said live (not stored: the lines themselves are). */
+  private readonly live = new LiveLogLimiter((deploymentId, count) =>
+    this.publishLive({
+      deploymentId,
+      source: 'platform',
+      level: 'warn',
+      message: `${count} lines not shown live (over ${LIVE_LINES_PER_SECOND} a second); GET /deployments/${deploymentId}/logs has them`,
+      truncated: false,
+    }),
+  );
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -334,6 +345,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
     // A start asked for once it was stopped is under way: it is that start's now.
     if (live.generation !== generation) return;
     this.apps.delete(deploymentId);
+    this.live.forget(deploymentId);
     await this.leases.release(deploymentId);
   }
 
@@ -345,6 +357,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
 
   /** Stops what runs of it here and forgets it, touching nothing stored. */
   private async dropHere(deploymentId: string): Promise<void> {
+    this.live.forget(deploymentId);
     const live = this.apps.get(deploymentId);
     if (!live) return;
     live.generation++;
@@ -615,11 +628,17 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
 
   /**
    * Stores a line (DeploymentLogWriter: cut, rate-limited, batched) and
-   * publishes it live; the lines of one event-loop turn go to the bus as one
-   * event (a flooding app prints thousands a turn).
+   * publishes it live — an output line only if it was stored and the live
+   * view's budget allows (LiveLogLimiter); the lines of one event-loop turn go
+   * to the bus as one event (a flooding app prints thousands a turn).
    */
   private log(line: DeploymentLogLine): void {
-    this.logs.append(line.deploymentId, line);
+    const stored = this.logs.append(line.deploymentId, line);
+    if (line.source !== 'platform' && (!stored || !this.live.admit(line.deploymentId))) return;
+    this.publishLive(line);
+  }
+
+  private publishLive(line: DeploymentLogLine): void {
     const { deploymentId, ...rest } = line;
     this.liveLines.push(new RealtimeEvent(`deployment:${deploymentId}`, 'log', { timestamp: new Date().toISOString(), ...rest }));
     if (this.liveLines.length === 1) {
