@@ -6,6 +6,7 @@ import { DeploymentLeaseRepository } from '../../src/modules/deployments/reposit
 import { DeploymentRunner } from '../../src/modules/deployments/runtime/deployment-runner';
 import { startS3Server, TestS3Server } from '../support/s3-server';
 import { TestApp } from '../support/test-app';
+import { WS_ECHO_APP } from '../support/deployed-apps';
 
 /**
  * Deployments on two replicas of one database (files in one S3 stand-in, as
@@ -29,23 +30,6 @@ require('http').createServer((req, res) => {
 }).listen(process.env.PORT);
 `;
 
-/** A WebSocket server of a few lines: short masked text frames, echoed. */
-const WS_ECHO_APP = [
-  "const http = require('http');",
-  "const crypto = require('crypto');",
-  "const server = http.createServer((q, s) => s.end('plain'));",
-  "server.on('upgrade', (req, socket) => {",
-  "  const accept = crypto.createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');",
-  "  socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Accept: ' + accept + '\\r\\n\\r\\n');",
-  "  socket.on('data', (frame) => {",
-  "    const length = frame[1] & 0x7f, mask = frame.subarray(2, 6), data = Buffer.from(frame.subarray(6, 6 + length));",
-  "    for (let i = 0; i < data.length; i++) data[i] ^= mask[i % 4];",
-  "    const reply = Buffer.from('echo ' + data.toString());",
-  "    socket.write(Buffer.concat([Buffer.from([0x81, reply.length]), reply]));",
-  "  });",
-  "});",
-  "server.listen(process.env.PORT);",
-].join('\n');
 
 describe('Deployments on two replicas', () => {
   let s3: TestS3Server;
@@ -137,7 +121,8 @@ describe('Deployments on two replicas', () => {
     });
     const answer = new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())));
     socket.send('over two replicas');
-    expect(await answer).toBe('echo over two replicas');
+    // Passed on as it came: the app sees b's host, as the client asked for it.
+    expect(await answer).toBe(`echo /socket http ${new URL(b.url).host} over two replicas`);
     socket.close();
 
     // A request forwarded once is answered where it lands, never forwarded again.

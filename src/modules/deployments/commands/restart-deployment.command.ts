@@ -35,7 +35,9 @@ export class RestartDeploymentHandler implements ICommandHandler<RestartDeployme
     assertMove(deployment.status, 'restarting');
     // A stopped one starting again counts against the plan's running deployments.
     await this.deployments.wantRunning(id, deployment.userId, await this.limits.forStart(principal));
-    await this.control.restart(id);
-    return (await this.deployments.findById(id)) ?? deployment;
+    const status = await this.control.restart(id);
+    const row = (await this.deployments.findById(id)) ?? deployment;
+    // As the restart left it: the start it began may have moved it on already.
+    return status ? { ...row, status } : row;
   }
 }

@@ -4,6 +4,7 @@ import { AppError, ErrorDetails } from '../../../common/errors/app-error';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { ClusterBus } from '../../../common/events/cluster-bus';
 import { AppLogger } from '../../../common/logging/app-logger';
+import type { DeploymentStatus } from '../deployment-state';
 import { DeploymentLeases } from './deployment-leases';
 import { DeploymentRunner } from './deployment-runner';
 
@@ -27,6 +28,8 @@ interface Reply {
   requestId: string;
   /** The replica no longer holds the deployment (it lost the lease meanwhile, or is shutting down): ask again. */
   notHolder?: boolean;
+  /** The status the command moved the deployment to (a restart: `restarting`), if it moved it. */
+  status?: DeploymentStatus;
   /** What the command failed with there: an AppError's code, message and details, rebuilt here. */
   error?: { code: string; message: string; details?: ErrorDetails };
 }
@@ -62,27 +65,31 @@ export class DeploymentControl implements OnModuleInit {
     });
   }
 
-  /** Starts the current version again (moved to `restarting` when this answers). */
-  restart(id: string): Promise<void> {
+  /**
+   * Starts the current version again: the status it moved the deployment to
+   * (`restarting`; the start goes on from there), or undefined when the
+   * lifecycle refused.
+   */
+  restart(id: string): Promise<DeploymentStatus | undefined> {
     return this.carry({ kind: 'restart', id });
   }
 
   /** Stops the deployment; answers once its app is gone. */
-  stop(id: string): Promise<void> {
-    return this.carry({ kind: 'stop', id });
+  async stop(id: string): Promise<void> {
+    await this.carry({ kind: 'stop', id });
   }
 
   /** Stops the deployment's app before it is deleted. */
-  remove(id: string): Promise<void> {
-    return this.carry({ kind: 'remove', id });
+  async remove(id: string): Promise<void> {
+    await this.carry({ kind: 'remove', id });
   }
 
   /** Puts a version in place (without downtime when it runs); the switch goes on after this answers. */
-  redeploy(id: string, version: number): Promise<void> {
-    return this.carry({ kind: 'redeploy', id, version });
+  async redeploy(id: string, version: number): Promise<void> {
+    await this.carry({ kind: 'redeploy', id, version });
   }
 
-  private async carry(action: RunnerAction): Promise<void> {
+  private async carry(action: RunnerAction): Promise<DeploymentStatus | undefined> {
     // Three tries at most: a holder that lost the lease while it was asked sends the command to whoever holds it now.
     for (let attempt = 0; attempt < 3; attempt++) {
       const holder = await this.leases.holder(action.id);
@@ -95,23 +102,25 @@ export class DeploymentControl implements OnModuleInit {
       const reply = await this.ask(holder.replicaId, action);
       if (!reply) break;
       if (reply.error) throw rebuilt(reply.error);
-      if (!reply.notHolder) return;
+      if (!reply.notHolder) return reply.status;
     }
     throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'The replica running this deployment did not answer; try again shortly');
   }
 
   /** Does it on this replica: a stop or delete to the end, a restart until it is under way, a new version in the background. */
-  private async here(action: RunnerAction): Promise<void> {
+  private async here(action: RunnerAction): Promise<DeploymentStatus | undefined> {
     switch (action.kind) {
       case 'restart':
-        await this.runner.restart(action.id);
-        return;
+        return (await this.runner.restart(action.id))?.status;
       case 'stop':
-        return this.runner.stop(action.id);
+        await this.runner.stop(action.id);
+        return undefined;
       case 'remove':
-        return this.runner.remove(action.id);
+        await this.runner.remove(action.id);
+        return undefined;
       case 'redeploy':
         this.runner.redeploy(action.id, action.version).catch((error: unknown) => this.logger.pino.error({ err: error, deployment: action.id }, 'new version not put in place'));
+        return undefined;
     }
   }
 
@@ -139,8 +148,7 @@ export class DeploymentControl implements OnModuleInit {
       // Shutting down, it would do nothing: the asker waits for the lease to go and acts itself.
       if (holder?.replicaId !== this.leases.replicaId || this.runner.closing) reply = { requestId: request.requestId, notHolder: true };
       else {
-        await this.here(request.action);
-        reply = { requestId: request.requestId };
+        reply = { requestId: request.requestId, status: await this.here(request.action) };
       }
     } catch (error) {
       if (!(error instanceof AppError)) this.logger.pino.error({ err: error, deployment: request.action.id }, 'a deployment command from another replica failed');
