@@ -112,6 +112,8 @@ export class BatchedCopyWriter<T> implements OnModuleInit, BeforeApplicationShut
   private flushScheduled = false;
   /** After a failed write (an outage), the next try waits for the timer instead of every new row starting one. */
   private retryAt = 0;
+  /** When a batch last finished (performance.now()): a write that takes far longer than that is stalled. */
+  private lastProgress = performance.now();
   private timer?: NodeJS.Timeout;
   private droppedSinceLog = 0;
   private readonly batchSize: number;
@@ -261,6 +263,7 @@ export class BatchedCopyWriter<T> implements OnModuleInit, BeforeApplicationShut
   /** A batch is done: gives back what could not be written, starts the next. */
   private batchDone(slot: Slot, unwritten: Array<Queued<T>>): void {
     this.writing.delete(slot);
+    this.lastProgress = performance.now();
     if (unwritten.length > 0) {
       this.giveBack(unwritten);
       this.failures++;
@@ -271,6 +274,25 @@ export class BatchedCopyWriter<T> implements OnModuleInit, BeforeApplicationShut
     const waiters = this.waiters;
     this.waiters = [];
     for (const resolve of waiters) resolve();
+    this.afterBatch();
+  }
+
+  /** Called after every batch, written or not (for a subclass that watches the queue drain). */
+  protected afterBatch(): void {}
+
+  /**
+   * Whether the database takes the rows as they come: the last write did not
+   * fail, and none has been going for longer than `stallMs` without a batch
+   * finishing.
+   */
+  protected keepingUp(stallMs: number): boolean {
+    if (Date.now() < this.retryAt) return false;
+    return this.writing.size === 0 || performance.now() - this.lastProgress < stallMs;
+  }
+
+  /** The bytes held (rowBytes), queued and being written. */
+  protected get heldBytes(): number {
+    return this.bufferedBytes;
   }
 
   /**

@@ -151,6 +151,42 @@ describe('DeploymentLogWriter', () => {
     expect(written.at(-1)!.message).toBe('1 lines dropped (over DEPLOY_LOG_LINES_PER_SECOND)');
   });
 
+  it('asks for apps\' output to wait while the queue is over half full and the database keeps up, until it is down to a quarter', async () => {
+    const { writer } = writerWith(1_000_000);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    jest.spyOn(writer, 'copy').mockImplementation(async () => gate);
+    for (let i = 0; i < 60_000; i++) writer.append(APP, { source: 'stdout', message: `line ${i}` });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.congested()).toBe(true);
+    let drained = false;
+    void writer.drained().then(() => (drained = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false);
+    open();
+    await writer.flush();
+    expect([drained, writer.congested(), writer.pending]).toEqual([true, false, 0]);
+  });
+
+  it('lets apps\' output go on (lines drop instead) once a write fails or stalls', async () => {
+    const failing = writerWith(1_000_000).writer;
+    jest.spyOn(failing, 'copy').mockRejectedValue(Object.assign(new Error('connection terminated'), { code: 'ECONNRESET' }));
+    for (let i = 0; i < 60_000; i++) failing.append(APP, { source: 'stdout', message: `line ${i}` });
+    await failing.flush();
+    expect(failing.pending).toBe(60_000);
+    expect(failing.congested()).toBe(false);
+    await failing.drained();
+
+    const stalled = writerWith(1_000_000).writer;
+    jest.spyOn(stalled, 'copy').mockImplementation(() => new Promise<void>(() => undefined));
+    for (let i = 0; i < 60_000; i++) stalled.append(APP, { source: 'stdout', message: `line ${i}` });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stalled.congested()).toBe(true);
+    const later = performance.now() + 6000;
+    jest.spyOn(performance, 'now').mockImplementation(() => later);
+    expect(stalled.congested()).toBe(false);
+  });
+
   it('removeAll writes what is queued, then deletes the deployment\'s lines', async () => {
     const { writer, written, repository } = writerWith();
     writer.append(APP, { source: 'stdout', message: 'last words' });

@@ -25,6 +25,15 @@ const WRITE_CONCURRENCY = 2;
 const NO_METADATA: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 /** How often buckets are looked at: drop markers of deployments gone quiet, and forgetting idle buckets. */
 const SWEEP_INTERVAL_MS = 1000;
+/**
+ * Backpressure: above half the queue's bounds apps' output is read no faster
+ * than it is stored, until the queue is down to a quarter — while the
+ * database keeps up (a write that fails, or goes STALL_MS without a batch
+ * finishing, lets every app go on, and lines drop as before).
+ */
+const HIGH_WATER = 0.5;
+const LOW_WATER = 0.25;
+const STALL_MS = 5000;
 
 const DEFAULT_LEVEL: Record<LogSource, LogLevel> = { stdout: 'info', stderr: 'warn', platform: 'info' };
 
@@ -73,6 +82,8 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
   private lastTime = 0;
   /** Output lines dropped by the rate limit, in all. */
   rateLimited = 0;
+  /** Apps' outputs waiting for the queue to drain. */
+  private drainWaiters: Array<() => void> = [];
 
   constructor(
     dataSource: DataSource,
@@ -102,12 +113,17 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
 
   override onModuleInit(): void {
     super.onModuleInit();
-    this.sweepTimer = setInterval(() => this.sweep(Date.now()), SWEEP_INTERVAL_MS);
+    this.sweepTimer = setInterval(() => {
+      this.sweep(Date.now());
+      // A stall shows without a batch finishing: looked at here too.
+      this.afterBatch();
+    }, SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
   }
 
   override async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
+    this.releaseOutputs();
     // Whatever was dropped is said, refilled or not.
     for (const [deploymentId, bucket] of this.buckets) if (bucket.dropped + bucket.full > 0) this.writeDropMarker(deploymentId, bucket, Date.now());
     await super.beforeApplicationShutdown();
@@ -134,6 +150,35 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
     });
     if (!queued) this.bucketOf(deploymentId, now).full++;
     return queued;
+  }
+
+  /**
+   * Whether apps' output should be read no faster than it is stored now: the
+   * queue is over half its bounds and the database keeps up (otherwise lines
+   * are dropped, and counted, rather than apps kept waiting).
+   */
+  congested(): boolean {
+    return this.over(HIGH_WATER) && this.keepingUp(STALL_MS);
+  }
+
+  /** Resolves once the queue is down to a quarter of its bounds, or the database stops keeping up. */
+  drained(): Promise<void> {
+    if (!this.congested()) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  protected override afterBatch(): void {
+    if (this.drainWaiters.length > 0 && (!this.over(LOW_WATER) || !this.keepingUp(STALL_MS))) this.releaseOutputs();
+  }
+
+  private over(share: number): boolean {
+    return this.pending >= share * BUFFER_LINES || this.heldBytes >= share * BUFFER_BYTES;
+  }
+
+  private releaseOutputs(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /**

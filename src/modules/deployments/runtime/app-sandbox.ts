@@ -33,6 +33,8 @@ export interface AppSandboxOptions {
   env?: Record<string, string>;
   /** Every line the app prints, as it comes. */
   onLine?: (line: OutputLine) => void;
+  /** Lets the platform read the app's output no faster than it stores it (see OutputPressure). */
+  pressure?: OutputPressure;
   /** Its uid and cgroups (AppResources): entered before bubblewrap starts, given back once it has exited. */
   slot?: AppSlot;
   /** A way out to the internet (DEPLOY_OUTBOUND=internet), attached before the command runs; none without it. */
@@ -144,8 +146,8 @@ export class AppSandbox {
       stdio: outbound ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     });
     const onLine = options.onLine ?? (() => undefined);
-    splitLines(this.child.stdout!, 'stdout', onLine);
-    splitLines(this.child.stderr!, 'stderr', onLine);
+    splitLines(this.child.stdout!, 'stdout', onLine, options.pressure);
+    splitLines(this.child.stderr!, 'stderr', onLine, options.pressure);
     this.exited = new Promise<AppExit>((resolve) => {
       this.child.on('error', () => resolve({ code: null, signal: null }));
       this.child.on('exit', (code, signal) => resolve({ code, signal }));
@@ -280,6 +282,16 @@ function asUid(uid: number | undefined): string[] {
 }
 
 /**
+ * Backpressure on an app's output: while `congested()`, its pipes are not read
+ * until `drained()` resolves (which must not wait for ever: an outage lets the
+ * app go on).
+ */
+export interface OutputPressure {
+  congested(): boolean;
+  drained(): Promise<void>;
+}
+
+/**
  * Calls `onLine` for each line of a stream; a line over MAX_LINE_BYTES is cut
  * there (the rest of it is dropped) and flagged. A flooding app sends
  * thousands of lines a chunk: each is decoded straight from the chunk by its
@@ -287,10 +299,20 @@ function asUid(uid: number | undefined): string[] {
  * of one decoded chunk, which would keep the whole chunk alive as long as any
  * of its lines is queued.
  */
-function splitLines(stream: NodeJS.ReadableStream, name: OutputLine['stream'], onLine: (line: OutputLine) => void): void {
+function splitLines(stream: NodeJS.ReadableStream, name: OutputLine['stream'], onLine: (line: OutputLine) => void, pressure?: OutputPressure): void {
   let pending: Buffer = Buffer.alloc(0);
   let skipping = false;
+  let paused = false;
   stream.on('data', (chunk: Buffer) => {
+    // Not read on while the lines cannot be stored as fast: the pipe fills, and the app's writes wait (as with Docker's blocking log mode).
+    if (pressure && !paused && pressure.congested()) {
+      paused = true;
+      stream.pause();
+      void pressure.drained().then(() => {
+        paused = false;
+        stream.resume();
+      });
+    }
     const data: Buffer = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     let start = 0;
     for (;;) {

@@ -583,6 +583,7 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
         env,
         onLine: (line: OutputLine) =>
           this.log({ deploymentId, source: line.stream, level: line.stream === 'stderr' ? 'warn' : 'info', message: line.text, truncated: line.truncated }),
+        pressure: this.logs,
       });
     } catch (error) {
       await slot.release();
