@@ -12,14 +12,26 @@ import { writeOrCheck } from './generated-file';
  */
 async function main(): Promise<void> {
   const config = readAppConfig({ LOG_LEVEL: 'error' });
-  const logger = new AppLogger('error');
+  const logger = new DuplicateSchemaCatcher('error');
   const app = await buildApp(
     { config, logger, secrets: { jwtSecret: 'preview'.repeat(8), encryptionKey: 'preview' }, databaseUrl: 'postgres://preview@127.0.0.1:1/preview' },
     { preview: true },
   );
   const document = `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;
   await app.close();
+  // Two DTO classes of one name make one schema in the document: one of the operations would be documented with the other's shape.
+  if (logger.duplicates.length) throw new Error(`Rename the DTO classes that share a name:\n${logger.duplicates.join('\n')}`);
   writeOrCheck('openapi.json', document, 'openapi');
+}
+
+/** Keeps @nestjs/swagger's "Duplicate DTO detected" warnings (logged, not thrown, by the library). */
+class DuplicateSchemaCatcher extends AppLogger {
+  readonly duplicates: string[] = [];
+
+  override warn(message: unknown, context?: string): void {
+    if (String(message).includes('Duplicate DTO')) this.duplicates.push(String(message));
+    super.warn(message, context);
+  }
 }
 
 main().catch((error: unknown) => {

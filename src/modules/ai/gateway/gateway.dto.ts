@@ -112,7 +112,7 @@ class ModelEntry {
   @ApiProperty({ example: 'openai', description: 'The provider_key' }) owned_by!: string;
 }
 
-export class ModelListResponse {
+export class OpenAiModelListResponse {
   @ApiProperty({ enum: ['list'] }) object!: 'list';
   @ApiProperty({ type: [ModelEntry] }) data!: ModelEntry[];
 }

@@ -13,7 +13,7 @@ import { AppLogger } from '../../../common/logging/app-logger';
 import { ListCallableModelsQuery } from '../queries/list-callable-models.query';
 import { isAborted } from '../upstream/chat-upstream';
 import { GatewayCompleteCommand, GatewayStreamCommand } from './gateway-chat.command';
-import { ChatCompletionResponse, GatewayChatRequest, ModelListResponse, OpenAiErrorResponse } from './gateway.dto';
+import { ChatCompletionResponse, GatewayChatRequest, OpenAiModelListResponse, OpenAiErrorResponse } from './gateway.dto';
 import { newCompletionHead, toChatCompletion, toChunk, toModelList, toOpenAiUsage, toUsageChunk } from './gateway.mapper';
 import { openAiErrorOf, OpenAiErrorFilter } from './openai-error.filter';
 import { sendEventStream } from '../../../common/http/event-stream';
@@ -55,7 +55,7 @@ export class OpenAiGatewayController {
     summary: 'OpenAI-compatible: the chat models this key may call',
     description: 'At the server root, outside /api/v1: point an OpenAI SDK at `<server>/v1` with a CodeRunner API key (scope ai:chat) as its key.',
   })
-  @ApiOkResponse({ type: ModelListResponse })
+  @ApiOkResponse({ type: OpenAiModelListResponse })
   async models(@CurrentUser() user: Principal) {
     return toModelList(await this.queries.execute(new ListCallableModelsQuery(aiCallerOf(user))));
   }
