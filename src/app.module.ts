@@ -7,6 +7,7 @@ import { AuthGuard } from './common/auth/auth.guard';
 import { SecretBox } from './common/crypto/secret-box';
 import { ClusterBus } from './common/events/cluster-bus';
 import { UpgradeRouter } from './common/http/upgrade-router';
+import { RequestRouter } from './common/http/request-router';
 import { APP_CONFIG, AppConfig, SECRETS } from './config/app-config';
 import type { Secrets } from './config/secrets';
 import { AppLogger } from './common/logging/app-logger';
@@ -57,10 +58,11 @@ class CoreModule {
         MaintenanceJobs,
         ClusterBus,
         UpgradeRouter,
+        RequestRouter,
         AccessTokens,
         { provide: SecretBox, useValue: new SecretBox(runtime.secrets.encryptionKey, runtime.config.auth.previousEncryptionKeys) },
       ],
-      exports: [APP_CONFIG, SECRETS, AppLogger, MaintenanceJobs, ClusterBus, UpgradeRouter, AccessTokens, SecretBox],
+      exports: [APP_CONFIG, SECRETS, AppLogger, MaintenanceJobs, ClusterBus, UpgradeRouter, RequestRouter, AccessTokens, SecretBox],
     };
   }
 }

@@ -2,9 +2,8 @@ import { Agent, IncomingHttpHeaders, IncomingMessage, request as httpRequest, Re
 import { connect, NetConnectOpts } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RequestRouter } from '../../../common/http/request-router';
 import { refuse, UpgradeRouter } from '../../../common/http/upgrade-router';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { AuthenticateTokenQuery } from '../../identity/queries/authenticate-token.query';
@@ -47,8 +46,8 @@ export interface ProxyCounters {
  * request reaching another replica is forwarded as it is (bodies streamed,
  * upgrades piped) to that replica's REPLICA_URL, which applies the rules above.
  *
- * Registered on Fastify directly, outside the API prefix and its guards: these
- * are the apps' requests, not the API's.
+ * Taken before Fastify sees them (RequestRouter, UpgradeRouter), outside the
+ * API's prefix, hooks and guards: these are the apps' requests, not the API's.
  */
 @Injectable()
 export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
@@ -61,39 +60,20 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
   private readonly replicaAgent = new Agent({ keepAlive: true, timeout: 30_000 });
 
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
     private readonly runner: DeploymentRunner,
     private readonly deployments: DeploymentRepository,
     private readonly queries: QueryBus,
     private readonly upgrades: UpgradeRouter,
+    private readonly requests: RequestRouter,
     private readonly leases: DeploymentLeases,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
     // First: an upgrade to `<id>.<DEPLOY_DOMAIN>` is the app's whatever its path, /api/v1/ws included.
-    this.upgrades.register((request, socket, head, url) => this.upgrade(request, socket, head, url), { first: true });
-    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    if (!fastify) return;
-    const domain = this.config.deployments.domain;
-    if (domain) {
-      // `<id>.<DEPLOY_DOMAIN>`: every request to such a host is the app's, whatever its path (before any parsing).
-      fastify.addHook('onRequest', async (request, reply) => {
-        const id = deploymentOfHost(request.headers.host, domain);
-        if (id === null) return;
-        await this.forward(request, reply, id, request.raw.url ?? '/', '');
-        // Answered (or hijacked) here: the API's routes never see it.
-        return reply;
-      });
-    }
-    void fastify.register(async (scope) => {
-      // Bodies go to the app as they come: no parser reads them here.
-      scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-      const handler = (request: FastifyRequest, reply: FastifyReply) => this.forwardByPath(request, reply);
-      scope.all('/d/:id', handler);
-      scope.all('/d/:id/*', handler);
-    });
+    this.upgrades.register((request, socket, head) => this.upgrade(request, socket, head), { first: true });
+    // Before Fastify: the apps' requests need none of the API's hooks, routing or parsing (bodies go to the app as they come).
+    this.requests.register((request, response) => this.take(request, response));
   }
 
   onModuleDestroy(): void {
@@ -118,10 +98,8 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Takes WebSocket (any) upgrades on /d/<id>/… and <id>.<DEPLOY_DOMAIN>: the same access rules as HTTP, then a byte pipe to the app. */
-  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
-    const domain = this.config.deployments.domain;
-    const byHost = domain ? deploymentOfHost(request.headers.host, domain) : null;
-    const target = byHost ? { id: byHost, rest: `${url.pathname}${url.search}`, prefix: null } : pathOf(url);
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const target = this.targetOf(request);
     if (!target) return false;
     void (async () => {
       const route = UUID.test(target.id) ? this.runner.routeOf(target.id.toLowerCase()) : null;
@@ -142,9 +120,7 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
         return refused === 401 ? refuse(socket, 401, 'Unauthorized') : refuse(socket, 404, 'Not Found');
       }
       const forwarded = withForwardedFor(headers, request.socket.remoteAddress);
-      // As Fastify's request.protocol has it for HTTP: the proxy's header when it is trusted, else this connection's.
-      const claimed = this.config.trustProxy ? String(headers['x-forwarded-proto'] ?? '').split(',')[0].trim() : '';
-      forwarded['x-forwarded-proto'] = claimed || ((request.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+      forwarded['x-forwarded-proto'] = this.protocolOf(request);
       forwarded['x-forwarded-host'] = request.headers.host ?? '';
       if (target.prefix) forwarded['x-forwarded-prefix'] = target.prefix;
       pipeUpgrade(request, socket, head, { path: route.socketPath }, target.rest, forwarded, leave);
@@ -152,40 +128,71 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
     return true;
   }
 
-  /** `/d/<id>/<rest>`: the app sees `/<rest>` and the query. */
-  private forwardByPath(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const url = request.raw.url ?? '/';
-    const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
-    return this.forward(request, reply, (request.params as { id: string }).id, `/${(request.params as { '*'?: string })['*'] ?? ''}${query}`, `/d/${(request.params as { id: string }).id.toLowerCase()}`);
+  /**
+   * Which deployment a request is for: `<id>.<DEPLOY_DOMAIN>` (any path, the
+   * app sees it whole), else `/d/<id>/<rest>` (the app sees `/<rest>` and the
+   * query, as sent); null for the API's.
+   */
+  private targetOf(request: IncomingMessage): { id: string; rest: string; prefix: string } | null {
+    const url = request.url ?? '/';
+    const domain = this.config.deployments.domain;
+    const byHost = domain ? deploymentOfHost(request.headers.host, domain) : null;
+    if (byHost) return { id: byHost, rest: url, prefix: '' };
+    if (!url.startsWith('/d/')) return null;
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    const slash = path.indexOf('/', 3);
+    const id = slash === -1 ? path.slice(3) : path.slice(3, slash);
+    return { id, rest: `${slash === -1 ? '/' : path.slice(slash)}${query === -1 ? '' : url.slice(query)}`, prefix: `/d/${id.toLowerCase()}` };
   }
 
-  private async forward(request: FastifyRequest, reply: FastifyReply, id: string, path: string, prefix: string): Promise<void> {
-    if (!UUID.test(id)) return page(reply, 404, 'No such deployment');
+  /** HTTP requests for a deployment, taken before Fastify: answered here whatever happens. */
+  private take(request: IncomingMessage, response: ServerResponse): boolean {
+    const target = this.targetOf(request);
+    if (!target) return false;
+    this.forward(request, response, target.id, target.rest, target.prefix).catch(() => {
+      if (!response.headersSent) rawPage(response, 500, 'The platform failed to pass the request on');
+      else response.destroy();
+    });
+    return true;
+  }
+
+  /** As Fastify's request.protocol has it: the proxy's X-Forwarded-Proto when it is trusted (TRUST_PROXY), else this connection's. */
+  private protocolOf(request: IncomingMessage): string {
+    const claimed = this.config.trustProxy ? String(request.headers['x-forwarded-proto'] ?? '').split(',')[0].trim() : '';
+    return claimed || ((request.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+  }
+
+  private async forward(request: IncomingMessage, response: ServerResponse, id: string, path: string, prefix: string): Promise<void> {
+    if (!UUID.test(id)) return rawPage(response, 404, 'No such deployment');
     const deploymentId = id.toLowerCase();
     const route = this.runner.routeOf(deploymentId);
     if (!route) {
       const holder = await this.holderElsewhere(deploymentId, request.headers);
-      if (holder) return this.forwardToReplica(request, reply, holder);
+      if (holder) return this.forwardToReplica(request, response, holder);
       const row = await this.deployments.findById(deploymentId);
-      if (!row) return page(reply, 404, 'No such deployment');
-      return page(reply, 503, `This deployment is ${row.status}`);
+      if (!row) return rawPage(response, 404, 'No such deployment');
+      return rawPage(response, 503, `This deployment is ${row.status}`);
     }
-    const headers = forwardedHeaders(request, prefix);
+    const headers = requestHeaders(withForwardedFor(request.headers, request.socket.remoteAddress));
+    delete headers[FORWARDED_BY];
+    headers['x-forwarded-proto'] = this.protocolOf(request);
+    headers['x-forwarded-host'] = request.headers.host ?? '';
+    if (prefix) headers['x-forwarded-prefix'] = prefix;
     // Counted in before any wait: a version being replaced meanwhile waits for this request instead of going.
     const leave = route.enter();
     const refused = await this.refusal(route, headers);
     if (refused) {
       leave();
-      return refused === 401 ? page(reply, 401, 'This deployment is private: send its owner\'s token') : page(reply, 404, 'No such deployment');
+      return refused === 401 ? rawPage(response, 401, 'This deployment is private: send its owner\'s token') : rawPage(response, 404, 'No such deployment');
     }
 
     const counters = this.counters.get(deploymentId) ?? { requests: 0, errors: 0 };
     this.counters.set(deploymentId, counters);
     counters.requests++;
 
-    reply.hijack();
-    reply.raw.on('close', leave);
-    relay(request.raw, reply.raw, { socketPath: route.socketPath, method: request.method, path, headers }, 'The app did not answer', (status) => {
+    response.on('close', leave);
+    relay(request, response, { socketPath: route.socketPath, method: request.method, path, headers }, 'The app did not answer', (status) => {
       if (status >= 500) counters.errors++;
     });
   }
@@ -198,11 +205,10 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The request as it came (path, Host, credentials), to the replica running the deployment; that one counts it and applies the rules. */
-  private forwardToReplica(request: FastifyRequest, reply: FastifyReply, holder: LeaseHolder): void {
-    const headers = requestHeaders(withForwardedFor(request.headers, request.raw.socket.remoteAddress));
+  private forwardToReplica(request: IncomingMessage, response: ServerResponse, holder: LeaseHolder): void {
+    const headers = requestHeaders(withForwardedFor(request.headers, request.socket.remoteAddress));
     headers[FORWARDED_BY] = this.leases.replicaId;
-    reply.hijack();
-    relay(request.raw, reply.raw, { ...addressOf(holder.url), method: request.method, path: request.raw.url ?? '/', headers, agent: this.replicaAgent }, 'The replica running this deployment did not answer');
+    relay(request, response, { ...addressOf(holder.url), method: request.method, path: request.url ?? '/', headers, agent: this.replicaAgent }, 'The replica running this deployment did not answer');
   }
 }
 
@@ -311,12 +317,6 @@ function withForwardedFor(headers: IncomingHttpHeaders, address: string | undefi
   return { ...headers, 'x-forwarded-for': prior ? `${String(prior)}, ${address}` : address };
 }
 
-/** `/d/<id>/…` upgrades (WebSocket) go to the app as they are: the raw request through its socket, then bytes both ways. */
-function pathOf(url: URL): { id: string; rest: string; prefix: string } | null {
-  const match = /^\/d\/([^/]+)(\/.*)?$/.exec(url.pathname);
-  return match ? { id: match[1], rest: `${match[2] ?? '/'}${url.search}`, prefix: `/d/${match[1].toLowerCase()}` } : null;
-}
-
 /** The deployment id of a `<id>.<domain>` Host (any port), or null for any other host. */
 export function deploymentOfHost(host: string | undefined, domain: string): string | null {
   const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
@@ -331,21 +331,7 @@ function bearerOf(headers: IncomingHttpHeaders): string | undefined {
   return scheme?.toLowerCase() === 'bearer' && value ? value : undefined;
 }
 
-function forwardedHeaders(request: FastifyRequest, prefix: string): Record<string, string | string[] | undefined> {
-  // The address the request came from is the next link of the chain (request.ip may be read from X-Forwarded-For itself).
-  const headers: Record<string, string | string[] | undefined> = requestHeaders(withForwardedFor(request.headers, request.raw.socket.remoteAddress));
-  delete headers[FORWARDED_BY];
-  headers['x-forwarded-proto'] = request.protocol;
-  headers['x-forwarded-host'] = request.headers.host ?? '';
-  if (prefix) headers['x-forwarded-prefix'] = prefix;
-  return headers;
-}
-
-function page(reply: FastifyReply, status: number, text: string): void {
-  void reply.status(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(html(status, text));
-}
-
-function rawPage(response: FastifyReply['raw'], status: number, text: string): void {
+function rawPage(response: ServerResponse, status: number, text: string): void {
   const body = html(status, text);
   response.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   response.end(body);
