@@ -83,6 +83,8 @@ describe('Deployments', () => {
 
     const hello = await proxied(id, '/greet?x=1');
     expect(await hello.text()).toBe('hello GET /greet?x=1 friend');
+    // The path as sent: an escaped character stays escaped, the query goes along, an upper-case id is the same deployment.
+    expect(await (await fetch(`${app.url}/d/${id.toUpperCase()}/a%20b/c?q=%2F`)).text()).toBe('hello GET /a%20b/c?q=%2F friend');
     const big = 'z'.repeat(3 * 1024 * 1024);
     const echoed = await proxied(id, '/echo', { method: 'POST', body: big, headers: { 'content-type': 'application/octet-stream' } });
     expect(echoed.status).toBe(200);
