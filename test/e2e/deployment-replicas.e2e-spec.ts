@@ -190,7 +190,8 @@ describe('Deployments on two replicas', () => {
     await a.query(`UPDATE deployments SET desired_state = 'stopped' WHERE id = $1`, [lost]);
     await settle(lost, 'stopped');
     expect(await runsOn(a, lost)).toBe(false);
-    expect(await holderOf(lost)).toBeUndefined();
+    // Let go once it is stopped (the status is written first).
+    await eventually(async () => expect(await holderOf(lost)).toBeUndefined());
 
     // The holder (b) hangs past its lease; a stop asked of a takes the lapsed lease and stops it there.
     const hung = await deploy(b, { name: 'hung-holder', files: [{ path: 'server.js', content: NODE_APP }] });
