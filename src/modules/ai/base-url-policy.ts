@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { AppError } from '../../common/errors/app-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AddressClass, classifyAddress, METADATA_HOSTNAMES } from '../../common/net/address-class';
+import { within } from '../../common/within';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 
 /** How long resolving a base_url's host may take before the write is refused. */
@@ -67,10 +68,6 @@ export class BaseUrlPolicy {
 
   /** Every address of the host, or why it could not be resolved. */
   private async resolve(host: string): Promise<string[] | string> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`base_url's host ${host} did not resolve within ${LOOKUP_TIMEOUT_MS / 1000} s`), LOOKUP_TIMEOUT_MS);
-    });
     const lookup = dns
       .lookup(host, { all: true, verbatim: true })
       .then((answers) => (answers.length > 0 ? answers.map((answer) => answer.address) : `base_url's host ${host} has no address`))
@@ -80,10 +77,6 @@ export class BaseUrlPolicy {
           ? `base_url's host ${host} does not resolve`
           : `base_url's host ${host} could not be resolved just now (${error.code ?? 'lookup failed'}); try again`,
       );
-    try {
-      return await Promise.race([lookup, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return within(lookup, LOOKUP_TIMEOUT_MS, () => `base_url's host ${host} did not resolve within ${LOOKUP_TIMEOUT_MS / 1000} s`);
   }
 }

@@ -18,6 +18,7 @@ import { AppResources } from './app-resources';
 import { DeploymentLeases } from './deployment-leases';
 import { AppSandbox, exitText, OutputLine } from './app-sandbox';
 import { LOWERCASE_UUID_PATTERN as UUID } from '../../../common/ids';
+import { within } from '../../../common/within';
 
 /** The longest a crashed app waits before it is started again. */
 const MAX_BACKOFF_MS = 30_000;
@@ -385,7 +386,8 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
         await this.leases.dropAll();
         this.fenced = false;
       }
-      const renewal = await withTimeout(this.leases.renew(), this.leases.ttlMs / 3);
+      const ms = this.leases.ttlMs / 3;
+      const renewal = await within(this.leases.renew(), ms, () => Promise.reject(new Error(`no answer within ${ms} ms`)));
       this.lastRenewed = began;
       const remaining = await this.deployments.existing(renewal.lost);
       for (const id of renewal.lost) {
@@ -672,13 +674,4 @@ export class DeploymentRunner implements OnApplicationBootstrap, BeforeApplicati
       return pid !== undefined && sandbox ? [{ deploymentId, pid, appDir: sandbox.appDir, ownerId: live.ownerId, uid: sandbox.uid, memoryLimitBytes: sandbox.memoryLimitBytes }] : [];
     });
   }
-}
-
-/** The promise's answer, or a rejection once `ms` have passed (a query hung on a connection that went quiet). */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

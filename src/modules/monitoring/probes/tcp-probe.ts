@@ -1,5 +1,6 @@
 import { promises as dns } from 'node:dns';
 import { isIP, Socket } from 'node:net';
+import { within } from '../../../common/within';
 
 export interface TcpProbeResult {
   online: boolean;
@@ -55,10 +56,6 @@ export async function tcpProbe(host: string, port: number, options: TcpProbeOpti
 
 /** The first address of the name (IPv4 first), or why there is none. */
 async function resolve(resolver: dns.Resolver, host: string, timeoutMs: number): Promise<string | { problem: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<{ problem: string }>((done) => {
-    timer = setTimeout(() => done({ problem: `${host} did not resolve within ${timeoutMs} ms` }), timeoutMs);
-  });
   const lookup = (async (): Promise<string | { problem: string }> => {
     const [v4, v6] = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
     if (v4.status === 'fulfilled' && v4.value.length > 0) return v4.value[0];
@@ -66,11 +63,7 @@ async function resolve(resolver: dns.Resolver, host: string, timeoutMs: number):
     const reason = (v4.status === 'rejected' ? v4.reason : v6.status === 'rejected' ? v6.reason : undefined) as NodeJS.ErrnoException | undefined;
     return { problem: `${host} does not resolve (${reason?.code ?? 'no address'})` };
   })();
-  try {
-    return await Promise.race([lookup, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return within(lookup, timeoutMs, () => ({ problem: `${host} did not resolve within ${timeoutMs} ms` }));
 }
 
 /** One TCP connect to an address within `timeoutMs`. */
