@@ -7,6 +7,7 @@ import { MAX_LINE_BYTES } from '../runtime/app-sandbox';
 import { DeploymentLogInput, DeploymentLogRow, LogLevel, LogSource } from './deployment-log';
 import { COPY_SQL, deploymentLogRow } from './deployment-log-copy';
 import { DeploymentLogRepository } from './deployment-log.repository';
+import { refill, TokenBucket } from './token-bucket';
 
 /** Lines queued at most, and the memory they may take (a line counts twice its length, UTF-16, plus its row). */
 const BUFFER_LINES = 100_000;
@@ -42,9 +43,7 @@ const DEFAULT_LEVEL: Record<LogSource, LogLevel> = { stdout: 'info', stderr: 'wa
  * computed, and lines dropped since the last marker — over its rate
  * (`dropped`), or because the queue was full (`full`).
  */
-interface Bucket {
-  tokens: number;
-  at: number;
+interface Bucket extends TokenBucket {
   dropped: number;
   full: number;
 }
@@ -223,15 +222,9 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
       bucket = { tokens: this.burst, at: now, dropped: 0, full: 0 };
       this.buckets.set(deploymentId, bucket);
     } else {
-      this.refill(bucket, now);
+      refill(bucket, now, this.linesPerSecond, this.burst);
     }
     return bucket;
-  }
-
-  private refill(bucket: Bucket, now: number): void {
-    if (now <= bucket.at) return;
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) * this.linesPerSecond) / 1000);
-    bucket.at = now;
   }
 
   /**
@@ -241,7 +234,7 @@ export class DeploymentLogWriter extends BatchedCopyWriter<DeploymentLogRow> {
    */
   sweep(now: number): void {
     for (const [deploymentId, bucket] of this.buckets) {
-      this.refill(bucket, now);
+      refill(bucket, now, this.linesPerSecond, this.burst);
       if (bucket.dropped + bucket.full > 0 && bucket.tokens >= 1) this.writeDropMarker(deploymentId, bucket, now);
       else if (bucket.dropped + bucket.full === 0 && bucket.tokens >= this.burst) this.buckets.delete(deploymentId);
     }

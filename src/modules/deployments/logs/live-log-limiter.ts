@@ -1,10 +1,10 @@
+import { refill, TokenBucket } from './token-bucket';
+
 /** Output lines a deployment sends out live per second, bursts up to twice that. */
 export const LIVE_LINES_PER_SECOND = 200;
 
 /** One deployment's live budget: lines it may still send now, when that was computed, and lines held back since the last note. */
-interface Budget {
-  tokens: number;
-  at: number;
+interface Budget extends TokenBucket {
   held: number;
   timer?: NodeJS.Timeout;
 }
@@ -27,8 +27,7 @@ export class LiveLogLimiter {
   admit(deploymentId: string, now = Date.now()): boolean {
     let budget = this.budgets.get(deploymentId);
     if (!budget) this.budgets.set(deploymentId, (budget = { tokens: 2 * LIVE_LINES_PER_SECOND, at: now, held: 0 }));
-    budget.tokens = Math.min(2 * LIVE_LINES_PER_SECOND, budget.tokens + (Math.max(0, now - budget.at) * LIVE_LINES_PER_SECOND) / 1000);
-    budget.at = now;
+    refill(budget, now, LIVE_LINES_PER_SECOND, 2 * LIVE_LINES_PER_SECOND);
     if (budget.tokens >= 1) {
       budget.tokens -= 1;
       return true;
