@@ -102,16 +102,14 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
     const target = this.targetOf(request);
     if (!target) return false;
     void (async () => {
-      const route = UUID.test(target.id) ? this.runner.routeOf(target.id.toLowerCase()) : null;
-      const holder = !route && UUID.test(target.id) ? await this.holderElsewhere(target.id.toLowerCase(), request.headers) : null;
-      if (holder) {
-        const headers = withForwardedFor(request.headers, request.socket.remoteAddress);
-        headers[FORWARDED_BY] = this.leases.replicaId;
-        return pipeUpgrade(request, socket, head, addressOf(holder.url), request.url ?? '/', headers, () => undefined);
-      }
-      if (!route) return refuse(socket, UUID.test(target.id) ? 503 : 404, UUID.test(target.id) ? 'Service Unavailable' : 'Not Found');
-      const headers: IncomingHttpHeaders = { ...request.headers };
-      delete headers[FORWARDED_BY];
+      if (!UUID.test(target.id)) return refuse(socket, 404, 'Not Found');
+      const deploymentId = target.id.toLowerCase();
+      const route = this.runner.routeOf(deploymentId);
+      const holder = route ? null : await this.holderElsewhere(deploymentId, request.headers);
+      if (holder) return pipeUpgrade(request, socket, head, addressOf(holder.url), request.url ?? '/', this.replicaHeaders(request, request.headers), () => undefined);
+      if (!route) return refuse(socket, 503, 'Service Unavailable');
+      // The upgrade's own headers (Connection, Upgrade) go along: the app answers the upgrade.
+      const headers = this.appHeaders(request, request.headers, target.prefix);
       // Counted in before any wait, as for HTTP.
       const leave = route.enter();
       const refused = await this.refusal(route, headers);
@@ -119,11 +117,7 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
         leave();
         return refused === 401 ? refuse(socket, 401, 'Unauthorized') : refuse(socket, 404, 'Not Found');
       }
-      const forwarded = withForwardedFor(headers, request.socket.remoteAddress);
-      forwarded['x-forwarded-proto'] = this.protocolOf(request);
-      forwarded['x-forwarded-host'] = request.headers.host ?? '';
-      if (target.prefix) forwarded['x-forwarded-prefix'] = target.prefix;
-      pipeUpgrade(request, socket, head, { path: route.socketPath }, target.rest, forwarded, leave);
+      pipeUpgrade(request, socket, head, { path: route.socketPath }, target.rest, headers, leave);
     })().catch(() => socket.destroy());
     return true;
   }
@@ -157,6 +151,23 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
     return true;
   }
 
+  /** `headers` as the app is given them: X-Forwarded-For/-Proto/-Host/-Prefix added, the replicas' mark taken out. */
+  private appHeaders(request: IncomingMessage, headers: IncomingHttpHeaders, prefix: string): IncomingHttpHeaders {
+    const forwarded = withForwardedFor(headers, request.socket.remoteAddress);
+    delete forwarded[FORWARDED_BY];
+    forwarded['x-forwarded-proto'] = this.protocolOf(request);
+    forwarded['x-forwarded-host'] = request.headers.host ?? '';
+    if (prefix) forwarded['x-forwarded-prefix'] = prefix;
+    return forwarded;
+  }
+
+  /** `headers` as the replica running the deployment is given them: this hop in X-Forwarded-For, and marked as forwarded once. */
+  private replicaHeaders(request: IncomingMessage, headers: IncomingHttpHeaders): IncomingHttpHeaders {
+    const forwarded = withForwardedFor(headers, request.socket.remoteAddress);
+    forwarded[FORWARDED_BY] = this.leases.replicaId;
+    return forwarded;
+  }
+
   /** As Fastify's request.protocol has it: the proxy's X-Forwarded-Proto when it is trusted (TRUST_PROXY), else this connection's. */
   private protocolOf(request: IncomingMessage): string {
     const claimed = this.config.trustProxy ? String(request.headers['x-forwarded-proto'] ?? '').split(',')[0].trim() : '';
@@ -174,11 +185,7 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
       if (!row) return rawPage(response, 404, 'No such deployment');
       return rawPage(response, 503, `This deployment is ${row.status}`);
     }
-    const headers = requestHeaders(withForwardedFor(request.headers, request.socket.remoteAddress));
-    delete headers[FORWARDED_BY];
-    headers['x-forwarded-proto'] = this.protocolOf(request);
-    headers['x-forwarded-host'] = request.headers.host ?? '';
-    if (prefix) headers['x-forwarded-prefix'] = prefix;
+    const headers = this.appHeaders(request, requestHeaders(request.headers), prefix);
     // Counted in before any wait: a version being replaced meanwhile waits for this request instead of going.
     const leave = route.enter();
     const refused = await this.refusal(route, headers);
@@ -206,8 +213,7 @@ export class DeploymentProxy implements OnModuleInit, OnModuleDestroy {
 
   /** The request as it came (path, Host, credentials), to the replica running the deployment; that one counts it and applies the rules. */
   private forwardToReplica(request: IncomingMessage, response: ServerResponse, holder: LeaseHolder): void {
-    const headers = requestHeaders(withForwardedFor(request.headers, request.socket.remoteAddress));
-    headers[FORWARDED_BY] = this.leases.replicaId;
+    const headers = this.replicaHeaders(request, requestHeaders(request.headers));
     relay(request, response, { ...addressOf(holder.url), method: request.method, path: request.url ?? '/', headers, agent: this.replicaAgent }, 'The replica running this deployment did not answer');
   }
 }
