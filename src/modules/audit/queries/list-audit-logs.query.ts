@@ -3,6 +3,9 @@ import { Pagination, pagination } from '../../../common/http/pagination';
 import { AuditLogView, toAuditLogView } from '../audit-log.view';
 import { AuditLogRepository, AuditLogSearch } from '../repositories/audit-log.repository';
 
+/** An entry as the query answers it (for the contexts that ask it). */
+export type { AuditLogView };
+
 export interface AuditLogFilters extends AuditLogSearch {
   page: number;
   limit: number;

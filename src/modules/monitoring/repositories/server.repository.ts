@@ -5,30 +5,6 @@ import { queryPrepared } from '../../../common/database/pg-pool';
 export const SERVER_STATUSES = ['online', 'offline', 'unknown'] as const;
 export type ServerStatus = (typeof SERVER_STATUSES)[number];
 
-/** One `servers` row (migration 1765800000000-Servers). */
-export interface ServerRow {
-  id: string;
-  /** null: the platform's own host (`local`), an admin's to see and manage. */
-  userId: string | null;
-  name: string;
-  host: string;
-  port: number;
-  description: string | null;
-  tags: string[];
-  os: string | null;
-  status: ServerStatus;
-  monitored: boolean;
-  /** null: MONITOR_PROBE_INTERVAL_SECONDS. */
-  probeIntervalSeconds: number | null;
-  latencyMs: number | null;
-  checkedAt: Date | null;
-  statusSince: Date | null;
-  lastSeenAt: Date | null;
-  isLocal: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
 /** What a user may set on a server. */
 export interface ServerFields {
   name: string;
@@ -37,7 +13,24 @@ export interface ServerFields {
   description: string | null;
   tags: string[];
   os: string | null;
+  /** null: MONITOR_PROBE_INTERVAL_SECONDS. */
   probeIntervalSeconds: number | null;
+}
+
+/** One `servers` row (migration 1765800000000-Servers): what its user set, and what the platform keeps of it. */
+export interface ServerRow extends ServerFields {
+  id: string;
+  /** null: the platform's own host (`local`), an admin's to see and manage. */
+  userId: string | null;
+  status: ServerStatus;
+  monitored: boolean;
+  latencyMs: number | null;
+  checkedAt: Date | null;
+  statusSince: Date | null;
+  lastSeenAt: Date | null;
+  isLocal: boolean;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 /** A server a probe round connects to. */

@@ -1,6 +1,6 @@
 import { IQueryHandler, Query, QueryBus, QueryHandler } from '@nestjs/cqrs';
 import type { Actor } from '../../../../common/auth/ownership';
-import { ListAuditLogsQuery } from '../../../audit/queries/list-audit-logs.query';
+import { AuditLogView, ListAuditLogsQuery } from '../../../audit/queries/list-audit-logs.query';
 import { GetMonitorStatsQuery, MonitorStats } from '../../queries/get-monitor-stats.query';
 import type { AlertRow } from '../alert-rule';
 import { AlertRepository } from '../repositories/alert.repository';
@@ -10,16 +10,7 @@ export const DASHBOARD_ALERTS = 5;
 export const DASHBOARD_ACTIVITIES = 10;
 
 /** One of the caller's audit entries, as the dashboard shows it. */
-export interface RecentActivity {
-  id: string;
-  action: string;
-  resource_type: string | null;
-  resource_id: string | null;
-  status_code: number;
-  method: string;
-  path: string;
-  created_at: string;
-}
+export type RecentActivity = Pick<AuditLogView, 'id' | 'action' | 'resource_type' | 'resource_id' | 'status_code' | 'method' | 'path' | 'created_at'>;
 
 export interface MonitorDashboard {
   stats: MonitorStats;
